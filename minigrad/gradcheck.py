@@ -132,8 +132,8 @@ def gradcheck(
                 raise GradcheckError(
                     f"gradcheck: the gradient of output {k} (element {out_index}) with "
                     f"respect to input {i} (shape {inputs[i].shape}) at element "
-                    f"{tuple(int(e) for e in element)}: analytic {a[out_index, in_index]!r}, "
-                    f"numerical {n[out_index, in_index]!r} "
+                    f"{tuple(int(e) for e in element)}: analytic {float(a[out_index, in_index])!r}, "
+                    f"numerical {float(n[out_index, in_index])!r} "
                     f"(atol={atol}, rtol={rtol}, eps={eps})"
                 )
     return True

@@ -869,6 +869,7 @@ def run_backward(
     # 2. Walk from the outputs to the leaves.
     grads: dict[Function, Tensor] = {}  # node -> gradient of its output, summed so far
     previous_mode = _set_grad_enabled(create_graph)
+    done = []
     try:
         for out, grad in zip(outputs, output_grads, strict=True):
             _deliver(out, grad, grads, wanted, create_graph)
@@ -894,10 +895,14 @@ def run_backward(
                     pending[child] -= 1
                     if pending[child] == 0:
                         ready.append(child)
-            if not retain_graph:
-                node.__dict__.clear()  # free the inputs and everything saved for backward
+            done.append(node)
     finally:
         _set_grad_enabled(previous_mode)
+        if not retain_graph:
+            # Free the inputs and everything saved for backward. Only now: a node's inputs
+            # keep alive the outputs that the nodes still to be walked read in their backward.
+            for node in done:
+                node.__dict__.clear()
 
     if wanted is None:
         return None
@@ -929,7 +934,12 @@ def _deliver(t: Tensor, grad: Tensor, grads: dict, wanted: dict | None, create_g
 
 
 def _call_backward(node: Function, grad: Tensor) -> tuple:
-    input_grads = type(node).backward(node, grad)
+    try:
+        input_grads = type(node).backward(node, grad)
+    except FloatingPointError as error:  # raised by detect_anomaly in an op of the backward
+        raise FloatingPointError(
+            f"detect_anomaly: the backward of {node.name} produced non-finite values ({error})"
+        ) from error
     if not isinstance(input_grads, tuple):
         input_grads = (input_grads,)
     if len(input_grads) > len(node.inputs):

@@ -1,0 +1,175 @@
+"""One catalogue of ops that drives the forward, gradient and property tests.
+
+Each entry names an op, how minigrad computes it, how NumPy computes it (the independent
+reference), the shapes of its inputs, and the domain its inputs are drawn from. A new op gets
+forward, gradcheck, gradgradcheck and broadcasting tests by adding one line here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+import minigrad as mg
+
+_erf = np.vectorize(math.erf)
+
+
+def _np_softmax(x, dim):
+    e = np.exp(x - x.max(axis=dim, keepdims=True))
+    return e / e.sum(axis=dim, keepdims=True)
+
+
+def _np_logsumexp(x, dim=None, keepdims=False):
+    m = x.max(axis=dim, keepdims=True)
+    out = np.log(np.exp(x - m).sum(axis=dim, keepdims=True)) + m
+    return out if keepdims else np.squeeze(out, axis=dim)
+
+
+@dataclass
+class OpCase:
+    name: str
+    fn: Callable  # on minigrad Tensors
+    ref: Callable  # on NumPy arrays
+    shapes: list[tuple[int, ...]]
+    low: float = -2.0  # inputs drawn uniformly from [low, high]
+    high: float = 2.0
+    second_order: bool = True  # run gradgradcheck
+    # Keep inputs away from kinks (|x| < margin), where finite differences straddle them.
+    kink_margin: float = 0.0
+    kinks_at: list[float] = field(default_factory=lambda: [0.0])
+    broadcastable: bool = False  # a binary elementwise op: test broadcasting properties
+
+
+CATALOGUE: list[OpCase] = [
+    # arithmetic
+    OpCase("add", lambda a, b: a + b, np.add, [(3, 4), (4,)], broadcastable=True),
+    OpCase("sub", lambda a, b: a - b, np.subtract, [(3, 1), (1, 4)], broadcastable=True),
+    OpCase("mul", lambda a, b: a * b, np.multiply, [(2, 3, 4), (3, 1)], broadcastable=True),
+    OpCase("div", lambda a, b: a / b, np.divide, [(3, 4), (3, 4)], low=0.5, high=2.0,
+           broadcastable=True),
+    OpCase("pow", lambda a, b: a**b, np.power, [(3, 4), (3, 4)], low=0.5, high=2.0,
+           broadcastable=True),
+    OpCase("pow_scalar", lambda a: a**3, lambda a: a**3, [(3, 4)]),
+    OpCase("rpow_scalar", lambda a: 2.0**a, lambda a: 2.0**a, [(3, 4)]),
+    OpCase("neg", lambda a: -a, np.negative, [(3, 4)]),
+    OpCase("rsub_scalar", lambda a: 1.5 - a, lambda a: 1.5 - a, [(5,)]),
+    OpCase("rdiv_scalar", lambda a: 1.5 / a, lambda a: 1.5 / a, [(5,)], low=0.5, high=2.0),
+    OpCase("matmul_2d", lambda a, b: a @ b, np.matmul, [(3, 4), (4, 5)]),
+    OpCase("matmul_1d_1d", lambda a, b: a @ b, np.matmul, [(4,), (4,)]),
+    OpCase("matmul_1d_2d", lambda a, b: a @ b, np.matmul, [(4,), (4, 3)]),
+    OpCase("matmul_2d_1d", lambda a, b: a @ b, np.matmul, [(3, 4), (4,)]),
+    OpCase("matmul_batched", lambda a, b: a @ b, np.matmul, [(2, 3, 4), (2, 4, 5)]),
+    OpCase("matmul_batch_broadcast", lambda a, b: a @ b, np.matmul, [(2, 1, 3, 4), (3, 4, 2)]),
+    OpCase("matmul_1d_batched", lambda a, b: a @ b, np.matmul, [(4,), (2, 4, 3)]),
+    OpCase("matmul_batched_1d", lambda a, b: a @ b, np.matmul, [(2, 3, 4), (4,)]),
+    # elementwise
+    OpCase("exp", lambda a: a.exp(), np.exp, [(3, 4)]),
+    OpCase("log", lambda a: a.log(), np.log, [(3, 4)], low=0.2, high=3.0),
+    OpCase("sqrt", lambda a: a.sqrt(), np.sqrt, [(3, 4)], low=0.2, high=3.0),
+    OpCase("abs", lambda a: a.abs(), np.abs, [(3, 4)], kink_margin=1e-3),
+    OpCase("sin", lambda a: a.sin(), np.sin, [(3, 4)]),
+    OpCase("cos", lambda a: a.cos(), np.cos, [(3, 4)]),
+    OpCase("tanh", lambda a: a.tanh(), np.tanh, [(3, 4)]),
+    OpCase("sigmoid", lambda a: a.sigmoid(), lambda a: 1 / (1 + np.exp(-a)), [(3, 4)],
+           low=-6, high=6),
+    OpCase("relu", lambda a: a.relu(), lambda a: np.maximum(a, 0), [(3, 4)], kink_margin=1e-3),
+    OpCase("leaky_relu", lambda a: a.leaky_relu(0.1), lambda a: np.where(a > 0, a, 0.1 * a),
+           [(3, 4)], kink_margin=1e-3),
+    OpCase("erf", lambda a: a.erf(), _erf, [(3, 4)], low=-3, high=3),
+    OpCase("gelu", lambda a: a.gelu(), lambda a: 0.5 * a * (1 + _erf(a / math.sqrt(2))),
+           [(3, 4)], low=-3, high=3),
+    OpCase("gelu_tanh", lambda a: a.gelu(approximate="tanh"),
+           lambda a: 0.5 * a * (1 + np.tanh(math.sqrt(2 / math.pi) * (a + 0.044715 * a**3))),
+           [(3, 4)], low=-3, high=3),
+    OpCase("clamp", lambda a: a.clamp(-0.5, 0.7), lambda a: np.clip(a, -0.5, 0.7), [(3, 4)],
+           kink_margin=1e-3, kinks_at=[-0.5, 0.7]),
+    OpCase("clamp_min", lambda a: a.clamp(min=0.1), lambda a: np.maximum(a, 0.1), [(3, 4)],
+           kink_margin=1e-3, kinks_at=[0.1]),
+    OpCase("maximum", lambda a, b: a.maximum(b), np.maximum, [(3, 4), (4,)], broadcastable=True),
+    OpCase("minimum", lambda a, b: a.minimum(b), np.minimum, [(3, 4), (3, 4)],
+           broadcastable=True),
+    OpCase("where", lambda a, b: mg.where(a.data > 0, a, b),
+           lambda a, b: np.where(a > 0, a, b), [(3, 4), (4,)], kink_margin=1e-3),
+    # reductions
+    OpCase("sum_all", lambda a: a.sum(), np.sum, [(3, 4)]),
+    OpCase("sum_dim", lambda a: a.sum(1), lambda a: a.sum(1), [(3, 4, 2)]),
+    OpCase("sum_dims_keepdim", lambda a: a.sum((0, 2), keepdim=True),
+           lambda a: a.sum((0, 2), keepdims=True), [(3, 4, 2)]),
+    OpCase("sum_negative_dim", lambda a: a.sum(-1), lambda a: a.sum(-1), [(3, 4)]),
+    OpCase("mean_all", lambda a: a.mean(), np.mean, [(3, 4)]),
+    OpCase("mean_dim", lambda a: a.mean(0, keepdim=True), lambda a: a.mean(0, keepdims=True),
+           [(3, 4)]),
+    OpCase("var_all", lambda a: a.var(), lambda a: a.var(ddof=1), [(3, 4)]),
+    OpCase("var_dim_biased", lambda a: a.var(1, correction=0), lambda a: a.var(1), [(3, 4)]),
+    OpCase("std_dims", lambda a: a.std((0, 1)), lambda a: a.std((0, 1), ddof=1), [(3, 4, 2)]),
+    OpCase("max_all", lambda a: a.max(), np.max, [(3, 4)]),
+    OpCase("max_dim", lambda a: a.max(1), lambda a: a.max(1), [(3, 4)]),
+    OpCase("min_dims_keepdim", lambda a: a.min((0, 1), keepdim=True),
+           lambda a: a.min((0, 1), keepdims=True), [(3, 4, 2)]),
+    OpCase("logsumexp_all", lambda a: a.logsumexp(), _np_logsumexp, [(3, 4)]),
+    OpCase("logsumexp_dims", lambda a: a.logsumexp((0, 2)),
+           lambda a: _np_logsumexp(a, (0, 2)), [(3, 4, 2)]),
+    OpCase("logsumexp_keepdim", lambda a: a.logsumexp(1, keepdim=True),
+           lambda a: _np_logsumexp(a, 1, keepdims=True), [(3, 4)]),
+    OpCase("softmax", lambda a: a.softmax(-1), lambda a: _np_softmax(a, -1), [(3, 4)]),
+    OpCase("softmax_dim0", lambda a: a.softmax(0), lambda a: _np_softmax(a, 0), [(3, 4, 2)]),
+    OpCase("log_softmax", lambda a: a.log_softmax(1), lambda a: np.log(_np_softmax(a, 1)),
+           [(3, 4)]),
+    # shape
+    OpCase("reshape", lambda a: a.reshape(4, 3), lambda a: a.reshape(4, 3), [(3, 4)]),
+    OpCase("reshape_minus_one", lambda a: a.reshape(-1, 2), lambda a: a.reshape(-1, 2),
+           [(3, 4)]),
+    OpCase("flatten", lambda a: a.flatten(1), lambda a: a.reshape(2, -1), [(2, 3, 4)]),
+    OpCase("transpose", lambda a: a.transpose(0, 2), lambda a: a.swapaxes(0, 2), [(2, 3, 4)]),
+    OpCase("T", lambda a: a.T, lambda a: a.T, [(3, 4)]),
+    OpCase("permute", lambda a: a.permute(2, 0, 1), lambda a: a.transpose(2, 0, 1),
+           [(2, 3, 4)]),
+    OpCase("squeeze", lambda a: a.squeeze(), np.squeeze, [(3, 1, 4, 1)]),
+    OpCase("squeeze_dim", lambda a: a.squeeze(1), lambda a: a.squeeze(1), [(3, 1, 4)]),
+    OpCase("unsqueeze", lambda a: a.unsqueeze(-1), lambda a: a[..., None], [(3, 4)]),
+    OpCase("expand", lambda a: a.expand(2, 3, -1), lambda a: np.broadcast_to(a, (2, 3, 4)),
+           [(1, 4)]),
+    OpCase("broadcast_to", lambda a: a.broadcast_to((2, 3, 4)),
+           lambda a: np.broadcast_to(a, (2, 3, 4)), [(3, 1)]),
+    OpCase("cat", lambda a, b: mg.cat([a, b], dim=1), lambda a, b: np.concatenate([a, b], 1),
+           [(2, 3), (2, 5)]),
+    OpCase("stack", lambda a, b: mg.stack([a, b], dim=-1), lambda a, b: np.stack([a, b], -1),
+           [(2, 3), (2, 3)]),
+    OpCase("clone", lambda a: a.clone(), np.copy, [(3, 4)]),
+    # indexing
+    OpCase("index_int", lambda a: a[1], lambda a: a[1], [(3, 4)]),
+    OpCase("index_slices", lambda a: a[1:, ::2], lambda a: a[1:, ::2], [(3, 4)]),
+    OpCase("index_negative_step", lambda a: a[::-1, 1], lambda a: a[::-1, 1], [(3, 4)]),
+    OpCase("index_ellipsis_none", lambda a: a[..., None, 0], lambda a: a[..., None, 0],
+           [(2, 3, 4)]),
+    OpCase("index_int_array_repeated", lambda a: a[[0, 2, 0, 0]], lambda a: a[[0, 2, 0, 0]],
+           [(3, 4)]),
+    OpCase("index_two_arrays", lambda a: a[[0, 1, 1], [3, 0, 3]],
+           lambda a: a[[0, 1, 1], [3, 0, 3]], [(3, 4)]),
+    OpCase("index_bool_mask", lambda a: a[a.data > 0], lambda a: a[a > 0], [(3, 4)]),
+    OpCase("index_tensor", lambda a: a[mg.tensor([2, 2, 1])], lambda a: a[[2, 2, 1]],
+           [(3, 4)]),
+]
+
+CASES = {case.name: case for case in CATALOGUE}
+
+
+def make_inputs(case: OpCase, seed: int = 0, dtype=np.float64) -> list[np.ndarray]:
+    """Random inputs for ``case`` in its domain, kept ``kink_margin`` away from its kinks."""
+    generator = np.random.default_rng(seed)
+    arrays = []
+    for shape in case.shapes:
+        x = generator.uniform(case.low, case.high, size=shape)
+        if case.kink_margin:
+            for kink in case.kinks_at:
+                near = np.abs(x - kink) < case.kink_margin * 10
+                x = np.where(near, kink + np.sign(x - kink + 1e-12) * case.kink_margin * 20, x)
+        arrays.append(x.astype(dtype))
+    if case.name in ("maximum", "minimum"):  # keep the two operands apart (no ties)
+        apart = np.where(np.abs(arrays[0] - arrays[1]) < 1e-2, 0.1, 0.0)
+        arrays[1] = (arrays[1] + apart).astype(dtype)
+    return arrays
