@@ -164,7 +164,7 @@ def _shape_from_args(args: tuple, op: str) -> tuple[int, ...]:
         args = tuple(args[0])
     try:
         shape = tuple(int(n) for n in args)
-    except TypeError:
+    except (TypeError, ValueError):
         raise TypeError(f"{op}: shape must be integers, got {args!r}") from None
     return shape
 

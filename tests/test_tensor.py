@@ -1,0 +1,210 @@
+"""Tensor construction, dtypes, factories, attributes, operands, comparisons, errors."""
+
+import operator
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+
+
+def test_python_floats_default_to_float32_and_numpy_floats_keep_their_dtype():
+    assert mg.tensor(1.5).dtype == np.float32
+    assert mg.tensor([[1.0, 2.0]]).dtype == np.float32
+    assert mg.tensor(np.array([1.0])).dtype == np.float64
+    assert mg.tensor(np.array([1.0], dtype=np.float32)).dtype == np.float32
+    assert mg.tensor(np.float16(1.0)).dtype == np.float32
+    assert mg.tensor([1, 2]).dtype == np.int64
+    assert mg.tensor([True, False]).dtype == np.bool_
+    assert mg.tensor([1, 2], dtype=mg.float64).dtype == np.float64
+    assert mg.Tensor([1.0], dtype=mg.float64).dtype == np.float64
+
+
+def test_construction_copies_data():
+    a = np.array([1.0, 2.0])
+    t = mg.tensor(a)
+    a[0] = 100
+    assert t.data[0] == 1.0
+    u = mg.tensor(t)
+    u.data[1] = 7
+    assert t.data[1] == 2.0
+
+
+def test_unsupported_data_raises():
+    with pytest.raises(TypeError, match="unsupported data of dtype"):
+        mg.tensor(["a", "b"])
+
+
+def test_attributes():
+    t = mg.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    assert t.shape == (2, 3) and t.ndim == 2 and t.dim() == 2 and t.numel() == 6
+    assert t.size() == (2, 3) and t.size(1) == 3 and len(t) == 2
+    assert t.is_leaf and t.grad is None and t.grad_fn is None and t.requires_grad
+    assert t.T.shape == (3, 2)
+    assert isinstance(t.numpy(), np.ndarray)
+    assert t.tolist() == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
+    assert mg.tensor([[2.5]]).item() == 2.5
+    with pytest.raises(ValueError, match=r"shape \(2, 3\)"):
+        t.item()
+    assert [row.shape for row in t] == [(3,), (3,)]
+
+
+def test_repr_is_readable():
+    assert repr(mg.tensor([1.0, 2.0])) == "tensor([1., 2.])"
+    assert "requires_grad=True" in repr(mg.tensor([1.5], requires_grad=True))
+    assert "grad_fn=<Mul>" in repr(mg.tensor([1.5], requires_grad=True) * 2)
+    assert "dtype=float64" in repr(mg.tensor([1.0], dtype=mg.float64))
+
+
+def test_factories():
+    assert mg.zeros(2, 3).shape == (2, 3) and mg.zeros((2, 3)).dtype == np.float32
+    assert mg.ones([4]).data.sum() == 4
+    assert mg.full((2, 2), 7.0).data.tolist() == [[7.0, 7.0], [7.0, 7.0]]
+    assert mg.full((2,), 3).dtype == np.int64
+    np.testing.assert_array_equal(mg.eye(3).data, np.eye(3))
+    assert mg.eye(2, 3).shape == (2, 3)
+    assert mg.arange(5).dtype == np.int64 and mg.arange(0, 1, 0.25).dtype == np.float32
+    np.testing.assert_allclose(mg.arange(1, 2, 0.25).data, [1, 1.25, 1.5, 1.75])
+    like = mg.tensor(np.ones((2, 2)))
+    assert mg.zeros_like(like).dtype == np.float64 and mg.ones_like(like).data.sum() == 4
+    assert mg.zeros(3, requires_grad=True).requires_grad
+    assert mg.randn(2, 3, dtype=mg.float64).dtype == np.float64
+    r = mg.rand(1000)
+    assert r.dtype == np.float32 and 0 <= r.data.min() and r.data.max() < 1
+    with pytest.raises(TypeError, match="zeros: shape"):
+        mg.zeros("a")
+
+
+def test_manual_seed_makes_random_tensors_reproducible():
+    mg.manual_seed(123)
+    a, b = mg.randn(5), mg.rand(3)
+    mg.manual_seed(123)
+    np.testing.assert_array_equal(a.data, mg.randn(5).data)
+    np.testing.assert_array_equal(b.data, mg.rand(3).data)
+    mg.manual_seed(124)
+    assert not np.array_equal(a.data, mg.randn(5).data)
+    with pytest.raises(ValueError, match="seed"):
+        mg.manual_seed(-1)
+
+
+def test_randn_statistics():
+    mg.manual_seed(0)
+    x = mg.randn(100_000).data
+    assert abs(x.mean()) < 0.02 and abs(x.std() - 1) < 0.02
+
+
+@pytest.mark.parametrize("op", [operator.add, operator.sub, operator.mul, operator.truediv,
+                                operator.pow])
+def test_ndarray_and_tensor_operands_both_ways(op):
+    a = np.array([1.0, 2.0, 3.0])
+    t = mg.tensor([2.0, 3.0, 4.0], dtype=mg.float64, requires_grad=True)
+    left = op(a, t)  # NumPy defers to the Tensor's reflected method
+    right = op(t, a)
+    assert isinstance(left, mg.Tensor) and isinstance(right, mg.Tensor)
+    np.testing.assert_allclose(left.data, op(a, t.data))
+    np.testing.assert_allclose(right.data, op(t.data, a))
+    (left.sum() + right.sum()).backward()
+    assert t.grad is not None and t.grad.shape == (3,)
+
+
+def test_ndarray_matmul_tensor_gives_tensor():
+    m = np.eye(2)
+    t = mg.tensor([1.0, 2.0], dtype=mg.float64, requires_grad=True)
+    out = m @ t
+    assert isinstance(out, mg.Tensor)
+    out.sum().backward()
+    np.testing.assert_allclose(t.grad.data, [1.0, 1.0])
+
+
+def test_python_scalars_keep_the_tensor_dtype():
+    t = mg.tensor([1.0, 2.0])
+    for out in (t + 1, 2 * t, t / 3.0, 1 - t, t**2, 2.0**t):
+        assert out.dtype == np.float32
+    assert (mg.tensor([1, 2]) * 2).dtype == np.int64
+    assert (t * np.array([1, 2])).dtype == np.float32  # integer arrays take the float dtype
+    assert (t + mg.tensor(np.array([1.0, 1.0]))).dtype == np.float64
+
+
+def test_comparisons_return_boolean_tensors_without_grad():
+    t = mg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    for result, expected in [(t > 1.5, [0, 1, 1]), (t >= 2, [0, 1, 1]), (t < 2, [1, 0, 0]),
+                             (t <= 2, [1, 1, 0]), (t == 2, [0, 1, 0]), (t != 2, [1, 0, 1]),
+                             (t > mg.tensor([0.0, 5.0, 3.0]), [1, 0, 0]),
+                             (np.array([2.0, 2.0, 2.0]) < t, [0, 0, 1])]:
+        assert isinstance(result, mg.Tensor) and result.dtype == np.bool_
+        assert not result.requires_grad
+        assert result.tolist() == [bool(v) for v in expected]
+    assert {t: 1}[t] == 1  # tensors stay hashable
+
+
+def test_bool_of_tensors():
+    assert bool(mg.tensor([1.0]) > 0)
+    with pytest.raises(ValueError, match="ambiguous"):
+        bool(mg.tensor([1.0, 2.0]))
+    assert (mg.tensor([1.0, 2.0]) > 0).all() and (mg.tensor([1.0, -2.0]) > 0).any()
+
+
+def test_argmax_argmin():
+    t = mg.tensor([[1.0, 5.0, 2.0], [7.0, 0.0, 3.0]])
+    assert t.argmax().item() == 3 and t.argmin().item() == 4
+    assert t.argmax(1).tolist() == [1, 0] and t.argmin(0).tolist() == [0, 1, 0]
+    assert t.argmax(1, keepdim=True).shape == (2, 1)
+    assert t.argmax().dtype == np.int64 and not t.argmax().requires_grad
+
+
+def test_max_with_tensor_is_elementwise_maximum():
+    a, b = mg.tensor([1.0, 5.0]), mg.tensor([3.0, 2.0])
+    assert a.max(b).tolist() == [3.0, 5.0] and a.min(b).tolist() == [1.0, 2.0]
+
+
+def test_var_std_corrections():
+    x = np.array([[1.0, 2.0, 4.0], [3.0, 3.0, 9.0]])
+    t = mg.tensor(x)
+    np.testing.assert_allclose(t.var().data, x.var(ddof=1))
+    np.testing.assert_allclose(t.var(1, correction=0).data, x.var(1))
+    np.testing.assert_allclose(t.std(0, unbiased=False).data, x.std(0))
+    assert np.isnan(mg.tensor([1.0]).var().item())
+
+
+def test_shape_ops():
+    t = mg.tensor(np.arange(24.0).reshape(2, 3, 4))
+    assert t.reshape(6, 4).shape == (6, 4) and t.view(-1).shape == (24,)
+    assert t.flatten().shape == (24,) and t.flatten(0, 1).shape == (6, 4)
+    assert t.permute(2, 0, 1).shape == (4, 2, 3) and t.transpose(0, 2).shape == (4, 3, 2)
+    assert t.unsqueeze(0).shape == (1, 2, 3, 4) and t.unsqueeze(-1).shape == (2, 3, 4, 1)
+    assert t[:, :1].squeeze(1).shape == (2, 4) and t.squeeze(0).shape == (2, 3, 4)
+    assert mg.tensor([[1.0], [2.0]]).expand(2, 3).shape == (2, 3)
+    assert mg.tensor([1.0]).broadcast_to(2, 3).shape == (2, 3)
+    assert mg.cat([t, t], dim=-1).shape == (2, 3, 8) and mg.stack([t, t]).shape == (2, 2, 3, 4)
+    assert mg.tensor(3.0).flatten().shape == (1,)
+
+
+@pytest.mark.parametrize(
+    "call, pattern",
+    [
+        (lambda: mg.tensor(np.ones((2, 3))) + mg.tensor(np.ones(4)),
+         r"Add: .*\(2,3\).*\(4,\)"),
+        (lambda: mg.tensor(np.ones((2, 3))) @ mg.tensor(np.ones((4, 2))),
+         r"MatMul: shapes \(2, 3\) and \(4, 2\)"),
+        (lambda: mg.tensor(np.ones((2, 3))).reshape(4, 2), r"Reshape: .*size 6.*\(4, ?2\).*\(2, 3\)"),
+        (lambda: mg.tensor(np.ones((2, 3))).sum(2), r"sum: dim 2 is out of range .*2 dims"),
+        (lambda: mg.tensor(np.ones((2, 3))).permute(0, 0), r"permute: dim \(0, 0\) repeats"),
+        (lambda: mg.tensor(np.ones((2, 3)))[5], r"GetItem: index 5 .*\(2, 3\)"),
+        (lambda: mg.cat([mg.ones(2, 3), mg.ones(3, 3)], dim=1), r"Cat: .*\(2, 3\), \(3, 3\)"),
+        (lambda: mg.stack([mg.ones(2), mg.ones(3)]), r"stack: .*\[\(2,\), \(3,\)\]"),
+        (lambda: mg.tensor(1.0) @ mg.tensor(2.0), r"MatMul: .*at least 1 dim"),
+        (lambda: mg.ones(3).clamp(), r"clamp: at least one"),
+        (lambda: mg.ones(3).gelu(approximate="x"), r"gelu: approximate"),
+        (lambda: mg.ones(2).expand(3), r"Expand: .*\(2,\)"),
+        (lambda: mg.ones(2, 2).flatten(1, 0), r"flatten: start_dim"),
+    ],
+)
+def test_bad_input_errors_name_the_op_and_shapes(call, pattern):
+    with pytest.raises((ValueError, IndexError, TypeError)) as info:
+        call()
+    assert info.match(pattern)
+
+
+def test_retain_grad_on_non_grad_tensor_raises():
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        mg.ones(2).retain_grad()
