@@ -129,7 +129,9 @@ class DataLoader:
         self.collate_fn = collate_fn
 
     def __len__(self) -> int:
-        n = len(self.dataset)
+        return self._number_of_batches(len(self.dataset))
+
+    def _number_of_batches(self, n: int) -> int:
         if self.batch_size is None:
             return 1 if n > 0 else 0
         if self.drop_last:
@@ -137,8 +139,9 @@ class DataLoader:
         return math.ceil(n / self.batch_size)
 
     def _batch_bounds(self, n: int) -> list[tuple[int, int]]:
+        """(start, stop) of each batch, as positions in the epoch's order."""
         size = n if self.batch_size is None else self.batch_size
-        return [(start, min(start + size, n)) for start in range(0, len(self) * size, size)]
+        return [(b * size, min((b + 1) * size, n)) for b in range(self._number_of_batches(n))]
 
     def __iter__(self) -> Iterator[Any]:
         n = len(self.dataset)
