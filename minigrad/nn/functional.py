@@ -1,0 +1,627 @@
+"""``minigrad.nn.functional``: the stateless forms of the layers and losses, with PyTorch's
+names (``F.linear``, ``F.cross_entropy``, ...).
+
+Most are compositions of the primitive ops, which need no gradient of their own. Three get a
+dedicated ``Function`` with its gradient written next to it:
+
+* ``linear``: x @ Wᵀ + b as one op, because a small MLP spends its time there;
+* ``cross_entropy``: log-softmax and the negative log-likelihood fused, for speed and so
+  that no probability is ever formed (finite values and gradients for logits of ±1000);
+* ``binary_cross_entropy``: its logs are clamped at -100 as in PyTorch, and the gradient
+  must stay finite where the clamp is active.
+
+Their backward has a NumPy fast path for the usual case (the gradient is not recorded) and
+the same equations in Tensor ops when ``create_graph=True``, so second derivatives work.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+
+from minigrad import rng
+from minigrad.tensor import Function, Tensor, is_grad_enabled, where
+
+# ---------------------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------------------
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _tensor(x: Any, name: str, op: str) -> Tensor:
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, np.ndarray | list | tuple | int | float | np.generic):
+        return Tensor(x)
+    raise TypeError(f"{op}: {name} must be a Tensor, got {type(x).__name__}")
+
+
+def _check_reduction(reduction: str, op: str) -> None:
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def _reduce(losses: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return losses.mean()
+    if reduction == "sum":
+        return losses.sum()
+    return losses
+
+
+def _float_input(x: Any, op: str) -> Tensor:
+    x = _tensor(x, "input", op)
+    if x.dtype.kind != "f":
+        raise TypeError(f"{op}: input must be a float tensor, got dtype {x.dtype}")
+    return x
+
+
+def _pointwise_target(input: Tensor, target: Any, op: str) -> Tensor:
+    """The target of an elementwise loss as a Tensor of the input's shape (broadcast with a
+    warning when it is not, as PyTorch does: (N, 1) against (N,) is usually a bug)."""
+    target = input._operand(target)
+    if target.dtype.kind != "f":
+        target = Tensor._make(target.data.astype(input.dtype))
+    if target.shape != input.shape:
+        try:
+            np.broadcast_shapes(input.shape, target.shape)
+        except ValueError:
+            raise ValueError(
+                f"{op}: target of shape {target.shape} does not match input of shape "
+                f"{input.shape}"
+            ) from None
+        warnings.warn(
+            f"{op}: target of shape {target.shape} is broadcast against input of shape "
+            f"{input.shape}; this is likely a mistake. Make them the same shape.",
+            UserWarning,
+            stacklevel=3,
+        )
+    return target
+
+
+# ---------------------------------------------------------------------------------------
+# Linear: one fused op
+# ---------------------------------------------------------------------------------------
+
+
+class Linear(Function):
+    """out = x @ Wᵀ + b     ∂L/∂x = grad @ W     ∂L/∂W = gradᵀ @ x     ∂L/∂b = Σ grad
+
+    ``x`` has shape (..., in), ``W`` (out, in), ``b`` (out,) or None. For the gradients
+    of W and b the leading dims of x and grad are flattened into one batch dim.
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+            raise ValueError(
+                f"input of shape {x.shape} does not fit weight of shape {weight.shape}: the "
+                f"last dim of the input must be in_features = {weight.shape[1]}"
+            )
+        out = x @ weight.T
+        if bias is not None:
+            out += bias
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight, bias = ctx.inputs
+        need_x, need_weight = ctx.needs_input_grad[:2]
+        need_bias = bias is not None and bias.requires_grad
+        if not is_grad_enabled():
+            # Fast path (the usual backward): the same equations on the arrays.
+            g = grad.data
+            g2, x2 = g.reshape(-1, g.shape[-1]), x.data.reshape(-1, x.shape[-1])
+            grad_x = Tensor._make(g @ weight.data) if need_x else None
+            grad_weight = Tensor._make(g2.T @ x2) if need_weight else None
+            grad_bias = Tensor._make(g2.sum(axis=0)) if need_bias else None
+            return grad_x, grad_weight, grad_bias
+        g2, x2 = grad.reshape(-1, grad.shape[-1]), x.reshape(-1, x.shape[-1])
+        grad_x = grad @ weight if need_x else None
+        grad_weight = g2.T @ x2 if need_weight else None
+        grad_bias = g2.sum(0) if need_bias else None
+        return grad_x, grad_weight, grad_bias
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """x @ Wᵀ + b, with ``weight`` of shape (out_features, in_features)."""
+    return Linear.apply(input, weight, bias)
+
+
+# ---------------------------------------------------------------------------------------
+# Activations
+# ---------------------------------------------------------------------------------------
+
+
+def relu(input: Tensor) -> Tensor:
+    return input.relu()
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    return input.leaky_relu(negative_slope)
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    return input.gelu(approximate)
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    return input.sigmoid()
+
+
+def tanh(input: Tensor) -> Tensor:
+    return input.tanh()
+
+
+def softmax(input: Tensor, dim: int) -> Tensor:
+    return input.softmax(dim)
+
+
+def log_softmax(input: Tensor, dim: int) -> Tensor:
+    return input.log_softmax(dim)
+
+
+def softplus(input: Tensor) -> Tensor:
+    """ln(1 + eˣ), computed as max(x, 0) + ln(1 + e^-|x|) so that it never overflows."""
+    return input.relu() + (1.0 + (-input.abs()).exp()).log()
+
+
+def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
+    """Class indices of shape (...) as int64 one-hot vectors of shape (..., num_classes)."""
+    indices = tensor.data if isinstance(tensor, Tensor) else np.asarray(tensor)
+    if indices.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: indices must be integers, got dtype {indices.dtype}")
+    if num_classes < 0:
+        num_classes = int(indices.max()) + 1 if indices.size else 0
+    if indices.size and (indices.min() < 0 or indices.max() >= num_classes):
+        raise IndexError(f"one_hot: class values must be in [0, {num_classes}), got values "
+                         f"from {indices.min()} to {indices.max()}")
+    return Tensor._make(np.eye(num_classes, dtype=np.int64)[indices])
+
+
+# ---------------------------------------------------------------------------------------
+# Dropout, normalization, embedding
+# ---------------------------------------------------------------------------------------
+
+
+def _check_probability(p: float, op: str) -> float:
+    if isinstance(p, bool) or not isinstance(p, int | float) or not 0.0 <= p <= 1.0:
+        raise ValueError(f"{op}: probability p has to be between 0 and 1, but got {p!r}")
+    return float(p)
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
+    """In training, zero each element with probability ``p`` and scale the others by
+    1/(1-p), so the expected output equals the input; the identity otherwise."""
+    p = _check_probability(p, "dropout")
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input * np.zeros((), dtype=input.dtype)
+    keep = rng.generator().random(input.shape) >= p
+    return input * (keep * (1.0 / (1.0 - p))).astype(input.dtype)
+
+
+def layer_norm(
+    input: Tensor,
+    normalized_shape: int | tuple[int, ...],
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalize over the last dims: (x - mean) / √(var + eps) · weight + bias, with the
+    biased variance (divide by the count)."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if input.shape[input.ndim - len(shape):] != shape or input.ndim < len(shape):
+        raise ValueError(
+            f"layer_norm: input of shape {input.shape} does not end with normalized_shape "
+            f"{shape}"
+        )
+    dims = tuple(range(input.ndim - len(shape), input.ndim))
+    centered = input - input.mean(dims, keepdim=True)
+    var = (centered * centered).mean(dims, keepdim=True)
+    out = centered / (var + eps).sqrt()
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+def batch_norm(
+    input: Tensor,
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalize each channel (dim 1) of an (N, C) or (N, C, L) input.
+
+    Training: with the batch's mean and biased variance, and the running statistics (if
+    given) are updated in place: running = (1 - momentum)·running + momentum·batch, with
+    the unbiased variance for ``running_var``. Evaluation: with the running statistics.
+    """
+    if input.ndim < 2:
+        raise ValueError(f"batch_norm: expected an input with at least 2 dims (N, C, ...), "
+                         f"got shape {input.shape}")
+    channels = input.shape[1]
+    dims = (0, *range(2, input.ndim))
+    per_channel = (1, channels) + (1,) * (input.ndim - 2)  # broadcasts against the input
+    if training:
+        count = input.data.size // max(channels, 1)
+        if count <= 1:
+            raise ValueError(
+                f"batch_norm: expected more than 1 value per channel when training, got input "
+                f"of shape {input.shape}"
+            )
+        mean = input.mean(dims, keepdim=True)
+        centered = input - mean
+        var = (centered * centered).mean(dims, keepdim=True)
+        out = centered / (var + eps).sqrt()
+        if running_mean is not None:
+            running_mean.data *= 1.0 - momentum
+            running_mean.data += momentum * mean.data.reshape(channels)
+        if running_var is not None:
+            unbiased_var = var.data.reshape(channels) * (count / (count - 1))
+            running_var.data *= 1.0 - momentum
+            running_var.data += momentum * unbiased_var
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError("batch_norm: running_mean and running_var are needed when not "
+                             "training")
+        mean = running_mean.data.reshape(per_channel).astype(input.dtype)
+        inv_std = (1.0 / np.sqrt(running_var.data + eps)).reshape(per_channel)
+        out = (input - mean) * inv_std.astype(input.dtype)
+    if weight is not None:
+        out = out * weight.reshape(per_channel)
+    if bias is not None:
+        out = out + bias.reshape(per_channel)
+    return out
+
+
+def embedding(input: Any, weight: Tensor) -> Tensor:
+    """Rows of ``weight`` picked by integer ``input`` of any shape: output (*input.shape, dim).
+    A row picked several times gets the sum of their gradients."""
+    indices = input.data if isinstance(input, Tensor) else np.asarray(input)
+    if indices.dtype.kind not in "iu":
+        raise TypeError(f"embedding: indices must be an integer tensor, got dtype {indices.dtype}")
+    num = weight.shape[0]
+    if indices.size and (indices.min() < 0 or indices.max() >= num):
+        bad = indices[(indices < 0) | (indices >= num)]
+        raise IndexError(
+            f"embedding: index {bad.flat[0]} is out of range for {num} embeddings "
+            f"(valid: 0 to {num - 1})"
+        )
+    return weight[indices]
+
+
+# ---------------------------------------------------------------------------------------
+# Regression losses (elementwise)
+# ---------------------------------------------------------------------------------------
+
+
+def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """(x - y)², reduced."""
+    _check_reduction(reduction, "mse_loss")
+    input = _float_input(input, "mse_loss")
+    diff = input - _pointwise_target(input, target, "mse_loss")
+    return _reduce(diff * diff, reduction)
+
+
+def l1_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """|x - y|, reduced."""
+    _check_reduction(reduction, "l1_loss")
+    input = _float_input(input, "l1_loss")
+    return _reduce((input - _pointwise_target(input, target, "l1_loss")).abs(), reduction)
+
+
+def huber_loss(input: Tensor, target: Any, reduction: str = "mean", delta: float = 1.0
+               ) -> Tensor:
+    """½d² where |d| < delta, else delta·(|d| - ½delta), with d = x - y."""
+    _check_reduction(reduction, "huber_loss")
+    if not delta > 0:
+        raise ValueError(f"huber_loss: delta must be positive, got {delta!r}")
+    input = _float_input(input, "huber_loss")
+    diff = input - _pointwise_target(input, target, "huber_loss")
+    size = diff.abs()
+    losses = where(size.data < delta, 0.5 * diff * diff, delta * (size - 0.5 * delta))
+    return _reduce(losses, reduction)
+
+
+def smooth_l1_loss(input: Tensor, target: Any, reduction: str = "mean", beta: float = 1.0
+                   ) -> Tensor:
+    """½d²/beta where |d| < beta, else |d| - ½beta (Huber divided by beta)."""
+    _check_reduction(reduction, "smooth_l1_loss")
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta!r}")
+    input = _float_input(input, "smooth_l1_loss")
+    diff = input - _pointwise_target(input, target, "smooth_l1_loss")
+    size = diff.abs()
+    if beta == 0:
+        return _reduce(size, reduction)
+    losses = where(size.data < beta, (0.5 / beta) * diff * diff, size - 0.5 * beta)
+    return _reduce(losses, reduction)
+
+
+# ---------------------------------------------------------------------------------------
+# Classification losses
+# ---------------------------------------------------------------------------------------
+
+
+class SoftmaxCrossEntropy(Function):
+    """Cross-entropy of each row of logits z against a row of target weights q:
+
+        lossᵢ = -Σ_c q_ic · log_softmax(z)_ic
+        ∂lossᵢ/∂z_ic = softmax(z)_ic · Σ_c' q_ic' - q_ic
+        ∂lossᵢ/∂q_ic = -log_softmax(z)_ic
+
+    q is the one-hot class (times its class weight; mixed with the uniform distribution
+    for label smoothing) or a given probability row. The output is the vector of lossᵢ, or
+    ``scale · Σᵢ lossᵢ`` when ``reduce`` (scale = 1/count for a mean).
+    """
+
+    @staticmethod
+    def forward(ctx, logits, q, scale, reduce):
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        ctx.log_probs = log_probs  # for the fast backward
+        losses = -(q * log_probs).sum(axis=1)
+        out = losses.sum() * scale if reduce else losses
+        return np.asarray(out, dtype=logits.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        logits, q, scale, reduce = ctx.inputs
+        need_logits, need_q = ctx.needs_input_grad[:2]
+        if not is_grad_enabled():
+            g = grad.data * scale if reduce else grad.data[:, None]
+            q_data = q.data
+            grad_logits = grad_q = None
+            if need_logits:
+                probs = np.exp(ctx.log_probs)
+                grad_logits = Tensor._make(
+                    g * (probs * q_data.sum(axis=1, keepdims=True) - q_data))
+            if need_q:
+                grad_q = Tensor._make(-g * ctx.log_probs)
+            return grad_logits, grad_q
+        g = grad * scale if reduce else grad.unsqueeze(1)
+        grad_logits = grad_q = None
+        if need_logits:
+            grad_logits = g * (logits.softmax(1) * q.sum(1, keepdim=True) - q)
+        if need_q:
+            grad_q = -g * logits.log_softmax(1)
+        return grad_logits, grad_q
+
+
+def _class_indices(target: Any, op: str) -> np.ndarray:
+    return target.data if isinstance(target, Tensor) else np.asarray(target)
+
+
+def _classes_last(x: Tensor) -> Tensor:
+    """(N, C, d₁, ...) → (N·d₁·..., C): one row per prediction, classes along dim 1."""
+    if x.ndim <= 2:
+        return x
+    return x.permute(0, *range(2, x.ndim), 1).reshape(-1, x.shape[1])
+
+
+def _check_class_weight(weight: Any, classes: int, dtype, op: str) -> np.ndarray | None:
+    if weight is None:
+        return None
+    w = weight.data if isinstance(weight, Tensor) else np.asarray(weight)
+    if w.shape != (classes,):
+        raise ValueError(f"{op}: weight must have shape ({classes},) (one per class), got "
+                         f"{w.shape}")
+    return w.astype(dtype)
+
+
+def _index_targets(input: Tensor, target: np.ndarray, ignore_index: int, op: str):
+    """Check class-index targets against (N, C, ...) scores; return them flat (int64) with
+    the mask of the ones that count (not ``ignore_index``)."""
+    expected = input.shape[:1] + input.shape[2:]
+    if target.dtype.kind not in "iu":
+        raise TypeError(
+            f"{op}: target must be int64 class indices (or class probabilities as floats), "
+            f"got dtype {target.dtype} for input of dtype {input.dtype}"
+        )
+    if target.shape != expected:
+        raise ValueError(
+            f"{op}: target of shape {target.shape} does not fit input of shape {input.shape}; "
+            f"expected class indices of shape {expected}"
+        )
+    flat = target.reshape(-1).astype(np.int64, copy=False)
+    valid = flat != ignore_index
+    classes = input.shape[1]
+    bad = valid & ((flat < 0) | (flat >= classes))
+    if bad.any():
+        raise IndexError(f"{op}: target value {flat[bad][0]} is out of range for {classes} "
+                         f"classes (valid: 0 to {classes - 1}, or ignore_index={ignore_index})")
+    return flat, valid
+
+
+def cross_entropy(
+    input: Tensor,
+    target: Any,
+    weight: Any = None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Tensor:
+    """Cross-entropy between the softmax of logits ``input`` (N, C) or (N, C, d...) (or (C,))
+    and ``target``: int class indices of shape (N,) / (N, d...), or class probabilities of
+    the input's shape. PyTorch's semantics for ``weight``, ``ignore_index`` (index targets
+    only), ``label_smoothing`` (mixes the target with the uniform distribution) and the
+    weighted mean (divided by the total weight of the counted targets)."""
+    op = "cross_entropy"
+    _check_reduction(reduction, op)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"{op}: label_smoothing must be between 0 and 1, got {label_smoothing}")
+    input = _float_input(input, op)
+    is_probabilities = isinstance(target, Tensor) and target.dtype.kind == "f" or (
+        not isinstance(target, Tensor) and np.asarray(target).dtype.kind == "f")
+    unbatched = input.ndim == 1
+    if unbatched:
+        input = input.unsqueeze(0)
+        target = target.unsqueeze(0) if isinstance(target, Tensor) else np.asarray(target)[None]
+    if input.ndim < 2:
+        raise ValueError(f"{op}: input must have shape (N, C) or (N, C, d...) or (C,), "
+                         f"got {input.shape}")
+    classes = input.shape[1]
+    w = _check_class_weight(weight, classes, input.dtype, op)
+    smoothing = float(label_smoothing)
+    logits = _classes_last(input)
+
+    if is_probabilities:
+        probs = input._operand(target)
+        if probs.shape != input.shape:
+            raise ValueError(
+                f"{op}: target probabilities of shape {probs.shape} do not match input of "
+                f"shape {input.shape} (dtype {probs.dtype}; class indices must be int64)"
+            )
+        q = _classes_last(probs)
+        if smoothing:
+            q = q * (1.0 - smoothing) + smoothing / classes
+        if w is not None:
+            q = q * w
+        count = logits.shape[0]
+    else:
+        flat, valid = _index_targets(input, _class_indices(target, op), ignore_index, op)
+        rows = np.arange(flat.size)
+        safe = np.where(valid, flat, 0)
+        class_weight = np.ones(classes, dtype=input.dtype) if w is None else w
+        target_weight = class_weight[safe] * valid  # 0 for ignored targets
+        q_data = np.zeros(logits.shape, dtype=input.dtype)
+        if smoothing:
+            q_data[:] = class_weight * (smoothing / classes)
+            q_data[~valid] = 0
+        q_data[rows, safe] += (1.0 - smoothing) * target_weight
+        q = Tensor._make(q_data)
+        count = float(target_weight.sum())
+    reduce = reduction != "none"
+    scale = 1.0
+    if reduction == "mean":
+        scale = 1.0 / count if count else math.nan  # all targets ignored: 0/0, as PyTorch
+    out = SoftmaxCrossEntropy.apply(logits, q, scale, reduce)
+    if not reduce:
+        out = out.reshape(input.shape[:1] + input.shape[2:])
+        if unbatched:
+            out = out.reshape(())
+    return out
+
+
+def nll_loss(
+    input: Tensor,
+    target: Any,
+    weight: Any = None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+) -> Tensor:
+    """Negative log-likelihood: -input[i, target[i]] for log-probabilities ``input`` (N, C)
+    or (N, C, d...) (or (C,)), weighted per class; the mean divides by the total weight."""
+    op = "nll_loss"
+    _check_reduction(reduction, op)
+    input = _float_input(input, op)
+    unbatched = input.ndim == 1
+    if unbatched:
+        input = input.unsqueeze(0)
+        target = np.asarray(_class_indices(target, op))[None]
+    if input.ndim < 2:
+        raise ValueError(f"{op}: input must have shape (N, C) or (N, C, d...) or (C,), "
+                         f"got {input.shape}")
+    classes = input.shape[1]
+    w = _check_class_weight(weight, classes, input.dtype, op)
+    flat, valid = _index_targets(input, _class_indices(target, op), ignore_index, op)
+    safe = np.where(valid, flat, 0)
+    target_weight = (np.ones(classes, dtype=input.dtype) if w is None else w)[safe] * valid
+    picked = _classes_last(input)[np.arange(flat.size), safe]
+    losses = -picked * target_weight.astype(input.dtype)
+    if reduction == "none":
+        losses = losses.reshape(() if unbatched else input.shape[:1] + input.shape[2:])
+        return losses
+    if reduction == "sum":
+        return losses.sum()
+    total = float(target_weight.sum())
+    return losses.sum() * (1.0 / total if total else math.nan)
+
+
+class BinaryCrossEntropy(Function):
+    """loss = -(y·max(ln x, -100) + (1 - y)·max(ln(1 - x), -100))
+
+    ∂loss/∂x = (x - y) / max(x·(1 - x), 1e-12)     (finite at x = 0 and x = 1)
+    ∂loss/∂y = max(ln(1 - x), -100) - max(ln x, -100)
+    """
+
+    @staticmethod
+    def forward(ctx, x, y):
+        with np.errstate(divide="ignore"):
+            log_x = np.maximum(np.log(x), -100.0)
+            log_1mx = np.maximum(np.log1p(-x), -100.0)
+        return -(y * log_x + (1.0 - y) * log_1mx)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.inputs
+        need_x, need_y = ctx.needs_input_grad
+        grad_x = grad * (x - y) / (x * (1.0 - x)).clamp(min=1e-12) if need_x else None
+        grad_y = None
+        if need_y:
+            with np.errstate(divide="ignore"):
+                grad_y = grad * ((1.0 - x).log().clamp(min=-100.0)
+                                 - x.log().clamp(min=-100.0))
+        return grad_x, grad_y
+
+
+def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None,
+                         reduction: str = "mean") -> Tensor:
+    """-(y·ln x + (1 - y)·ln(1 - x)) for probabilities x in [0, 1], logs clamped at -100."""
+    op = "binary_cross_entropy"
+    _check_reduction(reduction, op)
+    input = _float_input(input, op)
+    target = input._operand(target)
+    if target.shape != input.shape:
+        raise ValueError(f"{op}: target of shape {target.shape} must have the same shape as "
+                         f"input of shape {input.shape}")
+    data = input.data
+    if data.size and not ((data >= 0) & (data <= 1)).all():
+        raise ValueError(f"{op}: all elements of input should be between 0 and 1, got values "
+                         f"from {np.nanmin(data)} to {np.nanmax(data)}")
+    losses = BinaryCrossEntropy.apply(input, target)
+    if weight is not None:
+        losses = losses * input._operand(weight)
+    return _reduce(losses, reduction)
+
+
+def binary_cross_entropy_with_logits(
+    input: Tensor,
+    target: Any,
+    weight: Any = None,
+    reduction: str = "mean",
+    pos_weight: Any = None,
+) -> Tensor:
+    """Binary cross-entropy of σ(z) without forming σ(z):
+
+        loss = (1 - y)·z - (1 + (pos_weight - 1)·y)·ln σ(z)
+        ln σ(z) = min(z, 0) - ln(1 + e^-|z|)        (no overflow for any z)
+    """
+    op = "binary_cross_entropy_with_logits"
+    _check_reduction(reduction, op)
+    z = _float_input(input, op)
+    y = z._operand(target)
+    if y.shape != z.shape:
+        raise ValueError(f"{op}: target of shape {y.shape} must have the same shape as input "
+                         f"of shape {z.shape}")
+    log_sigmoid = z.minimum(0.0) - (1.0 + (-z.abs()).exp()).log()
+    if pos_weight is None:
+        losses = (1.0 - y) * z - log_sigmoid
+    else:
+        pos_weight = z._operand(pos_weight)
+        losses = (1.0 - y) * z - (1.0 + (pos_weight - 1.0) * y) * log_sigmoid
+    if weight is not None:
+        losses = losses * z._operand(weight)
+    return _reduce(losses, reduction)
