@@ -1,0 +1,61 @@
+"""The shared vocabulary of the optimizers: running averages and their bias correction.
+
+Every adaptive optimizer is built from the same three pieces:
+
+* an exponential moving average of the gradient (the *first moment*, momentum's average)::
+
+      m ← β·m + (1 − β)·g                      ema_(m, g, β)
+
+* an exponential moving average of the squared gradient (the *second moment*, RMSProp's)::
+
+      v ← β·v + (1 − β)·g²                     ema_square_(v, g, β)
+
+* the bias correction that undoes the pull towards the zero the averages start from::
+
+      m̂ = m / (1 − βᵗ)                         bias_correction(β, t) = 1 − βᵗ
+
+The functions work in place on NumPy arrays (the optimizers keep their state in
+preallocated buffers) and take a scratch array ``tmp`` of the same shape, so that a step
+allocates no memory. The order of the floating-point operations is PyTorch's, so results
+agree with ``torch.optim`` to the last bits.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def ema_(avg: np.ndarray, x: np.ndarray, beta: float, tmp: np.ndarray) -> None:
+    """avg ← β·avg + (1 − β)·x, in place.
+
+    Computed as ``avg + (1 − β)·(x − avg)`` — the same number, and the form ``torch.lerp``
+    uses (switching to ``x − β·(x − avg)`` when 1 − β ≥ ½, for accuracy).
+    """
+    weight = 1.0 - beta
+    np.subtract(x, avg, out=tmp)
+    if abs(weight) < 0.5:
+        tmp *= weight
+        avg += tmp
+    else:
+        tmp *= beta
+        np.subtract(x, tmp, out=avg)
+
+
+def ema_square_(avg: np.ndarray, x: np.ndarray, beta: float, tmp: np.ndarray) -> None:
+    """avg ← β·avg + (1 − β)·x², in place."""
+    avg *= beta
+    np.multiply(x, 1.0 - beta, out=tmp)
+    tmp *= x
+    avg += tmp
+
+
+def bias_correction(beta: float, step: float) -> float:
+    """1 − βᵗ: the total weight an average started at zero has given to the data after t steps."""
+    return 1.0 - beta**step
+
+
+def add_weight_decay_(g: np.ndarray, theta: np.ndarray, weight_decay: float,
+                      tmp: np.ndarray) -> None:
+    """g ← g + λ·θ (L2 regularisation: the gradient of ½·λ·‖θ‖²), in place."""
+    np.multiply(theta, weight_decay, out=tmp)
+    g += tmp

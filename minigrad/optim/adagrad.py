@@ -1,0 +1,61 @@
+"""Adagrad: a learning rate per coordinate, shrinking with the sum of its squared gradients."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from minigrad.optim._moments import add_weight_decay_
+from minigrad.optim.optimizer import Optimizer, ParamsT, check_non_negative
+
+
+class Adagrad(Optimizer):
+    """Adagrad (Duchi et al., 2011) — ``torch.optim.Adagrad`` exactly.
+
+    With s the running sum of squared gradients (``sum``, starting at
+    ``initial_accumulator_value``), t the step count and λ ``weight_decay``::
+
+        t ← t + 1
+        g ← g + λ·θ                            (if weight_decay ≠ 0)
+        clr = lr / (1 + (t − 1)·lr_decay)
+        s ← s + g²
+        θ ← θ − clr · g / (√s + ε)
+
+    ε is added outside the square root (as PyTorch and Keras do; some texts write
+    √(s + ε)). ``lr_decay`` is PyTorch's extra 1/t-like decay of the learning rate; with the
+    default 0, clr = lr. With ``maximize=True`` g is replaced by −g.
+    """
+
+    def __init__(self, params: ParamsT, lr: float = 1e-2, lr_decay: float = 0,
+                 weight_decay: float = 0, initial_accumulator_value: float = 0,
+                 eps: float = 1e-10, maximize: bool = False):
+        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                                      initial_accumulator_value=initial_accumulator_value,
+                                      eps=eps, maximize=maximize))
+
+    def _validate_group(self, group: dict[str, Any]) -> None:
+        check_non_negative("Adagrad", group, "lr", "lr_decay", "weight_decay",
+                           "initial_accumulator_value", "eps")
+
+    def _state_buffers(self, group: dict[str, Any]) -> dict[str, float]:
+        return {"sum": group["initial_accumulator_value"]}
+
+    def _update(self, group, theta, g, state, scratch):
+        tmp, tmp2 = scratch
+        if group["maximize"]:
+            np.negative(g, out=g)
+        state["step"] += 1
+        if group["weight_decay"] != 0:
+            add_weight_decay_(g, theta, group["weight_decay"], tmp)
+        clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
+
+        s = state["sum"]
+        np.multiply(g, g, out=tmp)  # s ← s + g²
+        s += tmp
+
+        denom = np.sqrt(s, out=tmp)  # √s + ε
+        denom += group["eps"]
+        np.multiply(g, clr, out=tmp2)  # θ ← θ − clr · g / (√s + ε)
+        tmp2 /= denom
+        theta -= tmp2

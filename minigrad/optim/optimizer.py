@@ -1,0 +1,391 @@
+"""The ``Optimizer`` base class: parameter groups, state, ``step``, ``zero_grad``, checkpoints.
+
+An optimizer subclass only states its update rule, on NumPy arrays, as if for one tensor::
+
+    def _update(self, group, theta, g, state, scratch):
+        ...                       # θ, g and the state arrays, updated in place
+
+and declares the state it keeps (``_state_buffers``: arrays shaped like the parameter,
+``_state_scalars``: one number per parameter such as ``step``). This class does the rest:
+it packs each group's parameters into one flat array (see ``_flat.py``) so that the rule runs
+once for all of them, skips parameters without a gradient, and reads and writes checkpoints
+in PyTorch's format.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+
+from minigrad.optim._flat import FlatBucket, apply_update
+from minigrad.tensor import Tensor, enable_grad
+
+ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
+
+
+class Optimizer:
+    """Base class of all optimizers (``torch.optim.Optimizer``'s interface).
+
+    ``params`` is an iterable of Tensors, or of dicts (*parameter groups*) that each have a
+    ``"params"`` entry and may override any hyperparameter of ``defaults``::
+
+        optim.SGD([{"params": body, "lr": 1e-2}, {"params": head}], lr=1e-3, momentum=0.9)
+    """
+
+    # Per-parameter numbers of the state and their initial values (arrays shaped like the
+    # parameter are declared by ``_state_buffers``, since which ones exist may depend on the
+    # group, e.g. Adam's ``max_exp_avg_sq`` only with amsgrad).
+    _state_scalars: dict[str, float] = {"step": 0.0}
+    # Scalars kept for the optimizer's own use and not shown in ``state`` or checkpoints.
+    _hidden_state: tuple[str, ...] = ()
+
+    def __init__(self, params: ParamsT, defaults: dict[str, Any]):
+        self.defaults = dict(defaults)
+        self._validate_group(self.defaults)
+        if isinstance(params, Tensor):
+            raise TypeError(
+                "optimizer: params must be an iterable of Tensors or of dicts, but got a "
+                "Tensor; wrap it in a list: [tensor]"
+            )
+        if isinstance(params, set | frozenset):
+            raise TypeError("optimizer: params must be an ordered collection (a list), not a set, "
+                            "so that the order of the parameters is the same in every run")
+        param_groups = list(params)
+        if not param_groups:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(param_groups[0], dict):
+            param_groups = [{"params": param_groups}]
+        self.param_groups: list[dict[str, Any]] = []
+        self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
+        self._storage: dict[int, list[FlatBucket]] = {}  # group index -> its flat buckets
+        for group in param_groups:
+            self.add_param_group(group)
+
+    # -- what a subclass provides ----------------------------------------------------------
+
+    def _validate_group(self, group: dict[str, Any]) -> None:
+        """Raise ``ValueError`` naming the hyperparameter if a value of ``group`` is invalid."""
+
+    def _state_buffers(self, group: dict[str, Any]) -> dict[str, float]:
+        """The state arrays (shaped like each parameter) and the value each starts at."""
+        return {}
+
+    def _update(self, group: dict[str, Any], theta: np.ndarray, g: np.ndarray,
+                state: dict[str, Any], scratch: tuple[np.ndarray, np.ndarray]) -> None:
+        """Apply one step of the rule in place to ``theta`` given the gradient ``g``."""
+        raise NotImplementedError
+
+    def _complete_loaded_state(self, entry: dict[str, Any]) -> None:
+        """Fill in hidden scalars that a checkpoint in PyTorch's format does not carry."""
+
+    # -- parameter groups -------------------------------------------------------------------
+
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Add a group of parameters, with hyperparameters that default to ``defaults``."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"add_param_group: a param group must be a dict, got "
+                            f"{type(param_group).__name__}")
+        if "params" not in param_group:
+            raise ValueError("add_param_group: the param group has no 'params' entry")
+        params = param_group["params"]
+        if isinstance(params, Tensor):
+            params = [params]
+        elif isinstance(params, set | frozenset):
+            raise TypeError("add_param_group: 'params' must be an ordered collection (a list), "
+                            "not a set")
+        else:
+            params = list(params)
+        for i, p in enumerate(params):
+            if not isinstance(p, Tensor):
+                raise TypeError(f"optimizer can only optimize Tensors, but parameter {i} of the "
+                                f"group is a {type(p).__name__}")
+            if p.grad_fn is not None:
+                raise ValueError(f"can't optimize a non-leaf Tensor (parameter {i} of the "
+                                 f"group was made by {p.grad_fn.name})")
+            if p.data.dtype.kind != "f":
+                raise TypeError(f"optimizer: parameter {i} of the group has dtype "
+                                f"{p.data.dtype}; only floating-point tensors can be optimized")
+        if len({id(p) for p in params}) != len(params):
+            raise ValueError("add_param_group: the group contains the same parameter twice")
+        known = {id(p) for group in self.param_groups for p in group["params"]}
+        if any(id(p) in known for p in params):
+            raise ValueError("some parameters appear in more than one parameter group")
+        group = {**self.defaults, **param_group, "params": params}
+        self._validate_group(group)
+        self.param_groups.append(group)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Reset the gradients: to ``None`` (the default, as PyTorch), or to zeros."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                if set_to_none:
+                    p.grad = None
+                elif p.grad.grad_fn is not None:  # a gradient made with create_graph=True
+                    p.grad = Tensor._make(np.zeros_like(p.grad.data))
+                else:
+                    p.grad.data.fill(0)
+
+    # -- the step ---------------------------------------------------------------------------
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Update every parameter that has a gradient; return ``closure()``'s loss, if given.
+
+        ``closure`` re-evaluates the model and returns the loss (it should zero the gradients
+        and call ``backward``); it is called with gradients enabled, before the update.
+        """
+        self._step_called = True  # lets a scheduler warn if it is stepped first
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        for index, group in enumerate(self.param_groups):
+            for bucket in self._buckets(index):
+                self._step_bucket(group, bucket)
+        return loss
+
+    def _step_bucket(self, group: dict[str, Any], bucket: FlatBucket) -> None:
+        buffers = {name: bucket.buffer(name, init)
+                   for name, init in self._state_buffers(group).items()}
+        scalar_arrays = {name: bucket.scalar(name, init)
+                         for name, init in self._state_scalars.items()}
+
+        def update(theta, g, state, scratch):
+            self._update(group, theta, g, state, scratch)
+
+        grads = [p.grad for p in bucket.params]
+        for p, grad in zip(bucket.params, grads):
+            if grad is not None and grad.data.shape != p.data.shape:
+                raise RuntimeError(f"{type(self).__name__}.step: a parameter of shape "
+                                   f"{p.data.shape} has a gradient of shape {grad.data.shape}")
+
+        if bucket.in_lockstep and all(grad is not None for grad in grads):
+            # The fast path: one update for all of the bucket's parameters.
+            np.concatenate([grad.data.reshape(-1) for grad in grads], out=bucket.grad)
+            scalars = {name: float(array[0]) for name, array in scalar_arrays.items()}
+            new = apply_update(update, bucket, 0, bucket.theta.size, buffers, scalars)
+            for name, array in scalar_arrays.items():
+                array.fill(new[name])
+            if not all(bucket.exposed):
+                for i in range(len(bucket.params)):
+                    self._expose(bucket, i)
+            return
+
+        # Some gradients are missing (or the counts differ): parameter by parameter.
+        for i, grad in enumerate(grads):
+            if grad is None:
+                continue  # as PyTorch: no gradient, no update, and its state does not advance
+            np.copyto(bucket.param_view(bucket.grad, i), grad.data)
+            scalars = {name: float(array[i]) for name, array in scalar_arrays.items()}
+            start, stop = bucket.offsets[i], bucket.offsets[i + 1]
+            new = apply_update(update, bucket, start, stop, buffers, scalars)
+            for name, array in scalar_arrays.items():
+                array[i] = new[name]
+            self._expose(bucket, i)
+        bucket.sync_lockstep()
+
+    # -- flat storage -------------------------------------------------------------------------
+
+    def _buckets(self, index: int) -> list[FlatBucket]:
+        buckets = self._storage.get(index)
+        if buckets is None:
+            return self._build_storage(index, {})
+        if not all(bucket.check_params() for bucket in buckets):
+            # A parameter changed dtype (``p.data = p.data.astype(...)``): repack the group,
+            # carrying its state over in the new dtype.
+            return self._build_storage(index, self._snapshot(index))
+        return buckets
+
+    def _build_storage(self, index: int, initial: dict[Tensor, dict[str, Any]]) -> list:
+        """Pack group ``index`` into flat buckets (one per dtype), its state from ``initial``."""
+        group = self.param_groups[index]
+        by_dtype: dict[np.dtype, list[Tensor]] = {}
+        for p in group["params"]:
+            by_dtype.setdefault(p.data.dtype, []).append(p)
+            self.state.pop(p, None)
+        buckets = []
+        for dtype, params in by_dtype.items():
+            bucket = FlatBucket(params, dtype)
+            for name, init in self._state_buffers(group).items():
+                bucket.buffer(name, init)
+            for name, init in self._state_scalars.items():
+                bucket.scalar(name, init)
+            for i, p in enumerate(params):
+                entry = initial.get(p)
+                if not entry:
+                    continue
+                for name, value in entry.items():
+                    if name in self._state_scalars:
+                        bucket.scalar(name, 0.0)[i] = value
+                    else:
+                        np.copyto(bucket.param_view(bucket.buffer(name, 0.0), i), value)
+                self._expose(bucket, i)
+            bucket.sync_lockstep()
+            buckets.append(bucket)
+        self._storage[index] = buckets
+        return buckets
+
+    def _snapshot(self, index: int) -> dict[Tensor, dict[str, Any]]:
+        """A copy of the state of group ``index``, hidden scalars included."""
+        snapshot = {}
+        for bucket in self._storage.get(index, []):
+            for i, p in enumerate(bucket.params):
+                if bucket.exposed[i]:
+                    entry = {name: bucket.param_view(flat, i).copy()
+                             for name, flat in bucket.buffers.items()}
+                    entry.update({name: float(array[i])
+                                  for name, array in bucket.scalars.items()})
+                    snapshot[p] = entry
+        return snapshot
+
+    def _expose(self, bucket: FlatBucket, i: int) -> None:
+        """Publish parameter i's state in ``self.state[p]``: views into the flat arrays, so
+        it always shows the current values (modify it in place, do not assign new arrays)."""
+        entry = {name: array[i, ...] for name, array in bucket.scalars.items()
+                 if name not in self._hidden_state}
+        entry.update({name: bucket.param_view(flat, i) for name, flat in bucket.buffers.items()})
+        if entry:
+            self.state[bucket.params[i]] = entry
+        bucket.exposed[i] = True
+
+    # -- checkpoints ----------------------------------------------------------------------------
+
+    def state_dict(self) -> dict[str, Any]:
+        """The optimizer's state in PyTorch's layout, as copies::
+
+            {"state": {index: {"step": 3.0, "exp_avg": ndarray, ...}},
+             "param_groups": [{"lr": 0.001, ..., "params": [0, 1, ...]}]}
+
+        Parameters are numbered in the order of the groups. Everything in it is an ndarray,
+        a number, a bool, a string, None, a list or a dict, so ``mg.save`` can store it.
+        """
+        index_of: dict[int, int] = {}
+        param_groups = []
+        for group in self.param_groups:
+            packed = {key: _plain(value) for key, value in group.items() if key != "params"}
+            packed["params"] = []
+            for p in group["params"]:
+                index_of[id(p)] = len(index_of)
+                packed["params"].append(index_of[id(p)])
+            param_groups.append(packed)
+        state = {}
+        for p, entry in self.state.items():
+            if entry and id(p) in index_of:
+                state[index_of[id(p)]] = {
+                    name: float(value) if np.ndim(value) == 0 else np.array(value)
+                    for name, value in entry.items()
+                }
+        return {"state": state, "param_groups": param_groups}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore a ``state_dict()`` (also one saved by ``torch.optim`` for the same model).
+
+        Everything is checked first — the number of groups, of parameters per group, the shape
+        of every state array — and nothing changes if anything is wrong.
+        """
+        name = type(self).__name__
+        if not isinstance(state_dict, dict) or set(state_dict) != {"state", "param_groups"}:
+            raise ValueError(f"{name}.load_state_dict: expected a dict with the keys 'state' and "
+                             "'param_groups'")
+        saved_groups = state_dict["param_groups"]
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError(f"{name}.load_state_dict: the state dict has {len(saved_groups)} "
+                             f"parameter groups, the optimizer has {len(self.param_groups)}")
+        params_of: dict[int, Tensor] = {}
+        new_groups = []
+        for g, (saved, group) in enumerate(zip(saved_groups, self.param_groups)):
+            if len(saved["params"]) != len(group["params"]):
+                raise ValueError(
+                    f"{name}.load_state_dict: parameter group {g} has {len(saved['params'])} "
+                    f"parameters in the state dict and {len(group['params'])} in the optimizer")
+            params_of.update({int(i): p for i, p in zip(saved["params"], group["params"])})
+            new_group = {key: _restore(value, self.defaults.get(key))
+                         for key, value in saved.items() if key != "params"}
+            new_group["params"] = group["params"]
+            self._validate_group(new_group)
+            new_groups.append(new_group)
+        new_state: dict[Tensor, dict[str, Any]] = {}
+        for key, saved_entry in state_dict["state"].items():
+            p = params_of.get(int(key))
+            if p is None:
+                raise ValueError(f"{name}.load_state_dict: state for parameter {key}, but there "
+                                 f"are only {len(params_of)} parameters")
+            entry = {}
+            for state_name, value in saved_entry.items():
+                array = np.asarray(value.data if isinstance(value, Tensor) else value)
+                if state_name in self._state_scalars:
+                    if array.size != 1:
+                        raise ValueError(f"{name}.load_state_dict: '{state_name}' of parameter "
+                                         f"{key} should be a number, got shape {array.shape}")
+                    entry[state_name] = float(array.reshape(()))
+                elif array.shape != p.data.shape:
+                    raise ValueError(
+                        f"{name}.load_state_dict: '{state_name}' of parameter {key} has shape "
+                        f"{array.shape}, but the parameter has shape {p.data.shape}")
+                else:
+                    entry[state_name] = array.astype(p.data.dtype)
+            self._complete_loaded_state(entry)
+            new_state[p] = entry
+
+        # Everything checked: now apply.
+        for group, new_group in zip(self.param_groups, new_groups):
+            group.clear()
+            group.update(new_group)
+        self.state = defaultdict(dict)
+        self._storage = {}
+        for index in range(len(self.param_groups)):
+            self._build_storage(index, new_state)
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            for key in sorted(key for key in group if key != "params"):
+                lines.append(f"    {key}: {group[key]}")
+        lines.append(")")
+        return "\n".join(lines)
+
+
+def _plain(value: Any) -> Any:
+    """A hyperparameter as plain data for a checkpoint (tuples become lists)."""
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _restore(value: Any, default: Any) -> Any:
+    """A hyperparameter read from a checkpoint, in the type of its default (lists → tuples)."""
+    if isinstance(default, tuple) and isinstance(value, list | tuple):
+        return tuple(value)
+    if isinstance(value, np.ndarray) and value.ndim == 0:  # numbers stored as 0-d arrays
+        return value.item()
+    return value
+
+
+# -- checks shared by the optimizers' ``_validate_group`` ------------------------------------
+
+
+def check_non_negative(optimizer: str, group: dict[str, Any], *names: str) -> None:
+    for name in names:
+        value = group[name]
+        if not isinstance(value, numbers.Real) or math.isnan(value) or value < 0:
+            raise ValueError(f"{optimizer}: invalid {name}={value!r}; it must be a number >= 0")
+
+
+def check_unit_interval(optimizer: str, name: str, value: Any) -> None:
+    """0 ≤ value < 1, as a decay rate of a moving average must be."""
+    if not isinstance(value, numbers.Real) or not 0.0 <= value < 1.0:
+        raise ValueError(f"{optimizer}: invalid {name}={value!r}; it must be in [0, 1)")
+
+
+def check_betas(optimizer: str, betas: Any) -> None:
+    if not isinstance(betas, tuple | list) or len(betas) != 2:
+        raise ValueError(f"{optimizer}: invalid betas={betas!r}; expected a pair (beta1, beta2)")
+    check_unit_interval(optimizer, "betas[0]", betas[0])
+    check_unit_interval(optimizer, "betas[1]", betas[1])

@@ -1,0 +1,86 @@
+"""Stochastic gradient descent, with momentum and Nesterov momentum."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from minigrad.optim._moments import add_weight_decay_
+from minigrad.optim.optimizer import Optimizer, ParamsT, check_non_negative
+
+
+class SGD(Optimizer):
+    """Gradient descent, optionally with (Nesterov) momentum — ``torch.optim.SGD`` exactly.
+
+    With g the gradient, b the velocity (``momentum_buffer``), μ ``momentum``,
+    τ ``dampening`` and λ ``weight_decay``, one step is::
+
+        g ← g + λ·θ                       (if weight_decay ≠ 0)
+        b ← g                             (first step: the velocity starts at g, undamped)
+        b ← μ·b + (1 − τ)·g               (later steps)
+        d ← g + μ·b   (nesterov)    or    d ← b
+        θ ← θ − lr·d
+
+    With ``momentum=0`` it is plain gradient descent, θ ← θ − lr·g. With ``maximize=True``
+    it climbs: g is replaced by −g.
+
+    The learning rate stays out of the velocity. The textbook forms relate to it as follows:
+
+    * ``m ← β·m − η·g;  θ ← θ + m`` (learning rate inside the velocity, Sutskever et al.) is
+      ``SGD(lr=η, momentum=β)``: the same iterates while η is constant (m = −η·b); when a
+      scheduler changes η, that form rescales only new gradients, this one the whole velocity.
+    * ``v ← β·v + (1 − β)·g;  θ ← θ − η·v`` (an average of gradients) is
+      ``SGD(lr=η, momentum=β, dampening=β)``, except at the first step, where PyTorch (and
+      minigrad) start with v = g instead of (1 − β)·g.
+    """
+
+    _hidden_state = ("step",)  # only tells whether the velocity has been started
+
+    def __init__(self, params: ParamsT, lr: float = 1e-3, momentum: float = 0,
+                 dampening: float = 0, weight_decay: float = 0, nesterov: bool = False,
+                 maximize: bool = False):
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
+                                      weight_decay=weight_decay, nesterov=nesterov,
+                                      maximize=maximize))
+
+    def _validate_group(self, group: dict[str, Any]) -> None:
+        check_non_negative("SGD", group, "lr", "momentum", "weight_decay")
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ValueError(
+                f"SGD: nesterov=True requires momentum > 0 and dampening = 0, got "
+                f"momentum={group['momentum']!r}, dampening={group['dampening']!r}")
+
+    def _state_buffers(self, group: dict[str, Any]) -> dict[str, float]:
+        return {"momentum_buffer": 0.0} if group["momentum"] != 0 else {}
+
+    def _complete_loaded_state(self, entry: dict[str, Any]) -> None:
+        if "momentum_buffer" in entry:
+            entry.setdefault("step", 1.0)  # a saved velocity has been started
+
+    def _update(self, group, theta, g, state, scratch):
+        lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
+        tmp, _ = scratch
+        if group["maximize"]:
+            np.negative(g, out=g)
+        if group["weight_decay"] != 0:
+            add_weight_decay_(g, theta, group["weight_decay"], tmp)
+
+        direction = g
+        if momentum != 0:
+            b = state["momentum_buffer"]
+            state["step"] += 1
+            if state["step"] == 1:
+                np.copyto(b, g)  # b ← g
+            else:
+                b *= momentum  # b ← μ·b + (1 − τ)·g
+                np.multiply(g, 1 - dampening, out=tmp)
+                b += tmp
+            if group["nesterov"]:
+                np.multiply(b, momentum, out=tmp)  # d ← g + μ·b
+                g += tmp
+            else:
+                direction = b  # d ← b
+
+        np.multiply(direction, lr, out=tmp)  # θ ← θ − lr·d
+        theta -= tmp
