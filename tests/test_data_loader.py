@@ -5,6 +5,8 @@ from collections import namedtuple
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import minigrad as mg
 from minigrad.data import (
@@ -57,6 +59,25 @@ def test_number_and_sizes_of_batches(n, batch_size, drop_last):
         assert sum(sizes) == n
         if sizes:
             assert sizes[-1] == n - (len(sizes) - 1) * batch_size
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(0, 40), batch_size=st.one_of(st.none(), st.integers(1, 45)),
+       shuffle=st.booleans(), drop_last=st.booleans(), seed=st.integers(0, 2**32))
+def test_any_loader_gives_len_batches_of_distinct_samples(n, batch_size, shuffle, drop_last,
+                                                          seed):
+    loader = DataLoader(numbered(n), batch_size=batch_size, shuffle=shuffle,
+                        drop_last=drop_last, seed=seed)
+    batches = [y.data.tolist() for _, y in loader]
+    assert len(batches) == len(loader)
+    ids = [i for batch in batches for i in batch]
+    assert len(set(ids)) == len(ids) and set(ids) <= set(range(n))
+    size = n if batch_size is None else batch_size
+    assert all(len(batch) == size for batch in batches[:-1])
+    full_only = drop_last and batch_size is not None
+    assert len(ids) == (n // size * size if full_only and n else n)
+    if not shuffle:
+        assert ids == sorted(ids)
 
 
 def test_unshuffled_order_is_the_dataset_order():
@@ -189,6 +210,7 @@ def test_tensor_dataset_accepts_tensors_and_arrays_and_indexes_rows():
     assert len(data) == 6
     x3, y3 = data[3]
     assert isinstance(x3, mg.Tensor) and x3.tolist() == [6.0, 7.0] and y3.item() == 1
+    assert isinstance(y3.data, np.ndarray) and y3.shape == () and y3.dtype == y.dtype
     assert data.tensors[0] is X
 
 

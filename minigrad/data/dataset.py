@@ -92,7 +92,9 @@ class TensorDataset(Dataset):
         return self.tensors[0].shape[0]
 
     def __getitem__(self, index: int) -> tuple[Tensor, ...]:
-        return tuple(Tensor._make(t.data[index]) for t in self.tensors)
+        # np.asarray: a row of a 1-D array is a NumPy scalar; a Tensor holds an ndarray
+        return tuple(t[index] if t.requires_grad else Tensor._make(np.asarray(t.data[index]))
+                     for t in self.tensors)
 
     def __repr__(self) -> str:
         shapes = ", ".join(f"{t.shape} {t.dtype}" for t in self.tensors)
