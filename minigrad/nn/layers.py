@@ -76,7 +76,20 @@ class Flatten(Module):
         self.end_dim = end_dim
 
     def forward(self, input: Tensor) -> Tensor:
-        return input.flatten(self.start_dim, self.end_dim)
+        # The dims are resolved here (not by Tensor.flatten) so that start_dim == end_dim,
+        # e.g. Flatten() on an (N, C) input, is the no-op it is in PyTorch.
+        ndim = max(input.ndim, 1)
+        for d in (self.start_dim, self.end_dim):
+            if not -ndim <= d < ndim:
+                raise IndexError(f"Flatten: dim {d} is out of range for an input of shape "
+                                 f"{input.shape}")
+        start, end = self.start_dim % ndim, self.end_dim % ndim
+        if start > end:
+            raise ValueError(f"Flatten: start_dim {self.start_dim} comes after end_dim "
+                             f"{self.end_dim} for an input of shape {input.shape}")
+        shape = input.shape
+        merged = int(np.prod(shape[start:end + 1], dtype=np.int64))
+        return input.reshape(shape[:start] + (merged,) + shape[end + 1:])
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
