@@ -217,6 +217,7 @@ class LayerNorm(Module):
         self.normalized_shape = tuple(int(n) for n in normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
+        self.use_bias = elementwise_affine and bias
         if elementwise_affine:
             self.weight = Parameter(np.ones(self.normalized_shape, dtype=float32))
             if bias:
@@ -232,7 +233,7 @@ class LayerNorm(Module):
 
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, "
-                f"elementwise_affine={self.elementwise_affine}")
+                f"elementwise_affine={self.elementwise_affine}, bias={self.use_bias}")
 
 
 class BatchNorm1d(Module):
@@ -246,7 +247,7 @@ class BatchNorm1d(Module):
     """
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
-                 affine: bool = True, track_running_stats: bool = True):
+                 affine: bool = True, track_running_stats: bool = True, *, bias: bool = True):
         super().__init__()
         self.num_features = _positive_int(num_features, "num_features", "BatchNorm1d")
         if momentum is not None and not 0.0 <= momentum <= 1.0:
@@ -255,10 +256,14 @@ class BatchNorm1d(Module):
         self.eps = eps
         self.momentum = momentum
         self.affine = affine
+        self.use_bias = affine and bias
         self.track_running_stats = track_running_stats
         if affine:
             self.weight = Parameter(np.ones(num_features, dtype=float32))
-            self.bias = Parameter(np.zeros(num_features, dtype=float32))
+            if bias:
+                self.bias = Parameter(np.zeros(num_features, dtype=float32))
+            else:
+                self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
@@ -302,7 +307,8 @@ class BatchNorm1d(Module):
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+                f"affine={self.affine}, bias={self.use_bias}, "
+                f"track_running_stats={self.track_running_stats}")
 
 
 class Embedding(Module):

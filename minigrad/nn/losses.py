@@ -19,9 +19,6 @@ class _Loss(Module):
         F._check_reduction(reduction, type(self).__name__)
         self.reduction = reduction
 
-    def extra_repr(self) -> str:
-        return "" if self.reduction == "mean" else f"reduction={self.reduction!r}"
-
 
 class MSELoss(_Loss):
     """(x - y)²"""
