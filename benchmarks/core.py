@@ -11,6 +11,7 @@ Ratios, not seconds: the machines this runs on are shared and noisy.
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from pathlib import Path
 
@@ -39,10 +40,10 @@ def op_overhead(repeats: int) -> list[dict]:
     rows = []
     for name, mg_fn, np_fn, x, y in cases:
         tx, ty = mg.tensor(x, requires_grad=True), mg.tensor(y, requires_grad=True)
-        t_np = median_time(lambda: np_fn(x, y), repeats)
-        t_graph = median_time(lambda: mg_fn(tx, ty), repeats)
+        t_np = median_time(functools.partial(np_fn, x, y), repeats)
+        t_graph = median_time(functools.partial(mg_fn, tx, ty), repeats)
         with mg.no_grad():
-            t_nograd = median_time(lambda: mg_fn(tx, ty), repeats)
+            t_nograd = median_time(functools.partial(mg_fn, tx, ty), repeats)
         rows.append({"op": name, "numpy_us": t_np * 1e6, "minigrad_us": t_graph * 1e6,
                      "minigrad_no_grad_us": t_nograd * 1e6})
     return rows

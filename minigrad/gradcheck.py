@@ -128,12 +128,12 @@ def gradcheck(
                 if not raise_exception:
                     return False
                 out_index, in_index = np.argwhere(bad)[0]
-                element = np.unravel_index(in_index, inputs[i].shape)
+                element = tuple(int(e) for e in np.unravel_index(in_index, inputs[i].shape))
+                analytic, numeric = float(a[out_index, in_index]), float(n[out_index, in_index])
                 raise GradcheckError(
                     f"gradcheck: the gradient of output {k} (element {out_index}) with "
-                    f"respect to input {i} (shape {inputs[i].shape}) at element "
-                    f"{tuple(int(e) for e in element)}: analytic {float(a[out_index, in_index])!r}, "
-                    f"numerical {float(n[out_index, in_index])!r} "
+                    f"respect to input {i} (shape {inputs[i].shape}) at element {element}: "
+                    f"analytic {analytic!r}, numerical {numeric!r} "
                     f"(atol={atol}, rtol={rtol}, eps={eps})"
                 )
     return True

@@ -280,7 +280,8 @@ class Tensor:
 
     def __repr__(self) -> str:
         data = self.data
-        exact = data.dtype.kind != "f" or not np.isfinite(data).all() or (data == data.round()).all()
+        exact = (data.dtype.kind != "f" or not np.isfinite(data).all()
+                 or (data == data.round()).all())
         body = np.array2string(data, separator=", ", prefix="tensor(",
                                precision=None if exact else 4,
                                floatmode="maxprec" if exact else "fixed")

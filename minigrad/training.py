@@ -1,0 +1,163 @@
+"""Train a classifier MLP on the digits data: the ``minigrad train`` main job, as a function.
+
+``train_digits(config)`` does what ``minigrad train`` does and returns the history, so the
+command line, the examples and the tests share one training loop.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from minigrad import nn, optim, rng
+from minigrad.data import DataLoader, TensorDataset, standardize, train_test_split
+from minigrad.data.datasets import load_digits
+from minigrad.tensor import Tensor, no_grad
+
+# The optimizers ``--optimizer`` offers, each with the learning rate that suits it on this
+# problem (used when ``--lr`` is not given).
+OPTIMIZERS: dict[str, tuple[Callable[..., optim.Optimizer], float]] = {
+    "sgd": (lambda params, lr: optim.SGD(params, lr=lr), 0.1),
+    "momentum": (lambda params, lr: optim.SGD(params, lr=lr, momentum=0.9), 0.02),
+    "nesterov": (lambda params, lr: optim.SGD(params, lr=lr, momentum=0.9, nesterov=True),
+                 0.02),
+    "adagrad": (lambda params, lr: optim.Adagrad(params, lr=lr), 0.05),
+    "rmsprop": (lambda params, lr: optim.RMSprop(params, lr=lr), 1e-3),
+    "adam": (lambda params, lr: optim.Adam(params, lr=lr), 1e-3),
+    "adamw": (lambda params, lr: optim.AdamW(params, lr=lr), 1e-3),
+    "nadam": (lambda params, lr: optim.NAdam(params, lr=lr), 2e-3),
+}
+
+
+@dataclass
+class TrainConfig:
+    optimizer: str = "adam"
+    lr: float | None = None  # None: the optimizer's default from OPTIMIZERS
+    epochs: int = 30
+    batch_size: int | None = 32  # None: full batch
+    hidden: tuple[int, ...] = (256,)
+    seed: int = 0
+    test_size: float = 0.2
+
+
+@dataclass
+class History:
+    """Per-epoch metrics of a run, and its summary."""
+
+    config: dict
+    train_loss: list[float] = field(default_factory=list)
+    test_loss: list[float] = field(default_factory=list)
+    test_accuracy: list[float] = field(default_factory=list)
+    epoch_time: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def make_mlp(sizes: list[int]) -> nn.Sequential:
+    """Linear layers of the given sizes with ReLU between them."""
+    layers: list[nn.Module] = []
+    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(fan_in, fan_out))
+        if i < len(sizes) - 2:
+            layers.append(nn.ReLU())
+    return nn.Sequential(*layers)
+
+
+def digits_split(seed: int, test_size: float = 0.2):
+    """The digits data, split stratified and seeded, features standardized on the train part."""
+    X, y = load_digits()
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=test_size, stratify=y,
+                                                        seed=seed)
+    X_train, X_test = standardize(X_train, X_test)
+    return X_train, X_test, y_train, y_test
+
+
+def evaluate(model: nn.Module, X: Tensor, y: Tensor) -> tuple[float, float]:
+    """(mean cross-entropy, accuracy) of ``model`` on ``(X, y)``, in eval mode."""
+    was_training = model.training
+    model.eval()
+    with no_grad():
+        logits = model(X)
+        loss = nn.functional.cross_entropy(logits, y).item()
+        accuracy = float((logits.argmax(1).data == y.data).mean())
+    model.train(was_training)
+    return loss, accuracy
+
+
+def train_digits(config: TrainConfig, progress: Callable | None = None,
+                 log: Callable[[str], None] | None = None):
+    """Train an MLP on the digits data as ``config`` says; returns ``(model, optimizer,
+    history)``. ``progress(iterable, total, desc)`` wraps each epoch's batches (a progress
+    bar); ``log`` receives one line per epoch."""
+    if config.optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, "
+                         f"got {config.optimizer!r}")
+    rng.manual_seed(config.seed)
+    X_train, X_test, y_train, y_test = digits_split(config.seed, config.test_size)
+    X_test_t, y_test_t = Tensor(X_test), Tensor(y_test)
+    loader = DataLoader(TensorDataset(X_train, y_train), batch_size=config.batch_size,
+                        shuffle=True, seed=config.seed)
+    n_classes = int(y_train.max()) + 1
+    model = make_mlp([X_train.shape[1], *config.hidden, n_classes])
+    make_optimizer, default_lr = OPTIMIZERS[config.optimizer]
+    lr = default_lr if config.lr is None else config.lr
+    optimizer = make_optimizer(model.parameters(), lr)
+    loss_fn = nn.CrossEntropyLoss()
+    history = History(config={**asdict(config), "lr": lr})
+
+    start = time.perf_counter()
+    for epoch in range(1, config.epochs + 1):
+        epoch_start = time.perf_counter()
+        model.train()
+        total, count = 0.0, 0
+        batches = loader if progress is None else progress(
+            loader, total=len(loader), desc=f"epoch {epoch}/{config.epochs}")
+        for xb, yb in batches:
+            loss = loss_fn(model(xb), yb)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            total += loss.item() * len(yb)
+            count += len(yb)
+        history.train_loss.append(total / count)
+        test_loss, accuracy = evaluate(model, X_test_t, y_test_t)
+        history.test_loss.append(test_loss)
+        history.test_accuracy.append(accuracy)
+        history.epoch_time.append(time.perf_counter() - epoch_start)
+        if log is not None:
+            log(f"epoch {epoch:3d}/{config.epochs}  train loss {history.train_loss[-1]:.4f}  "
+                f"test loss {test_loss:.4f}  test accuracy {accuracy:.4f}")
+    history.seconds = time.perf_counter() - start
+    return model, optimizer, history
+
+
+def plain_progress(iterable, total: int, desc: str):
+    """A progress line without tqdm: the epoch and how many of its batches are done."""
+    step = max(1, total // 20)
+    for i, item in enumerate(iterable, 1):
+        yield item
+        if i % step == 0 or i == total:
+            sys.stderr.write(f"\r{desc} [{'#' * (20 * i // total):<20}] {i}/{total}")
+            sys.stderr.flush()
+    sys.stderr.write("\r" + " " * (len(desc) + 40) + "\r")
+
+
+def tqdm_progress():
+    """tqdm's bar when the ``progress`` extra is installed, else the plain line."""
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return plain_progress
+
+    def progress(iterable, total: int, desc: str):
+        return tqdm(iterable, total=total, desc=desc, leave=False, file=sys.stderr)
+
+    return progress
+
+
+def history_arrays(history: History) -> dict[str, np.ndarray]:
+    return {"train_loss": np.array(history.train_loss), "test_loss": np.array(history.test_loss),
+            "test_accuracy": np.array(history.test_accuracy)}
