@@ -20,6 +20,7 @@ import json
 import os
 import secrets
 import zipfile
+from collections import OrderedDict
 from typing import Any
 
 import numpy as np
@@ -75,7 +76,9 @@ def _encode(obj: Any, arrays: dict[str, np.ndarray], where: str) -> Any:
             key_type = "str" if isinstance(key, str) else "int"
             items.append([key_type, key if key_type == "str" else int(key),
                           _encode(value, arrays, f"{where}[{key!r}]")])
-        return {"type": "dict", "items": items}
+        # An OrderedDict (a state dict) comes back as an OrderedDict; a dict as a dict.
+        return {"type": "ordered_dict" if isinstance(obj, OrderedDict) else "dict",
+                "items": items}
     if isinstance(obj, list | tuple):
         return {
             "type": "list" if isinstance(obj, list) else "tuple",
@@ -209,8 +212,8 @@ def _decode(node: Any, arrays: _Arrays, path: str) -> Any:
     if node is None or isinstance(node, bool | int | float | str):
         return node
     kind = node.get("type") if isinstance(node, dict) else None
-    if kind == "dict":
-        result = {}
+    if kind in ("dict", "ordered_dict"):
+        result = {} if kind == "dict" else OrderedDict()
         for key_type, key, value in node["items"]:
             if key_type == "int" and isinstance(key, int):
                 key = int(key)
