@@ -714,3 +714,47 @@ def test_gradient_of_the_wrong_shape_is_an_error_and_changes_nothing():
 def test_repr_lists_the_groups():
     text = repr(optim.SGD(p(), lr=0.1, momentum=0.9))
     assert text.startswith("SGD (") and "Parameter Group 0" in text and "momentum: 0.9" in text
+
+
+# ---------------------------------------------------------------------------------------
+# The fast path: one flat buffer per group, no allocation in steady state
+# ---------------------------------------------------------------------------------------
+
+
+def test_parameters_of_a_group_share_one_flat_buffer():
+    params = [mg.tensor(np.ones(s), requires_grad=True) for s in SHAPES]
+    opt = optim.Adam(params)
+    for p in params:
+        p.grad = mg.tensor(np.ones(p.shape))
+    opt.step()
+    owner = params[0].data.base
+    assert owner is not None and owner.flags.c_contiguous
+    assert all(p.data.base is owner for p in params)
+    assert all(opt.state[p]["exp_avg"].base is opt.state[params[0]]["exp_avg"].base
+               for p in params)
+
+
+@pytest.mark.parametrize("name, kwargs", [
+    ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.1)),
+    ("Adagrad", dict(weight_decay=0.1)),
+    ("RMSprop", dict(momentum=0.9, centered=True, weight_decay=0.1)),
+    ("Adam", dict(amsgrad=True, weight_decay=0.1)),
+    ("AdamW", dict()),
+    ("NAdam", dict(weight_decay=0.1)),
+])
+def test_steady_state_step_allocates_no_arrays(name, kwargs):
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    params = [mg.tensor(rng.standard_normal(n).astype(np.float32), requires_grad=True)
+              for n in (50_000, 30_000, 100)]
+    for p in params:
+        p.grad = mg.tensor(rng.standard_normal(p.shape).astype(np.float32))
+    opt = getattr(optim, name)(params, **kwargs)
+    opt.step()
+    opt.step()
+    tracemalloc.start()
+    opt.step()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < 40_000, f"a step allocated {peak} bytes (one parameter is 200,000 bytes)"

@@ -111,13 +111,12 @@ def apply_update(
     scalars for every chunk, so the rule may update both (``state["step"] += 1``) as if it
     saw one whole tensor. The scalars it computed are returned.
     """
-    new_scalars = dict(scalars)
     tmp, tmp2 = bucket.scratch
+    new_scalars = dict(scalars)
     for a in range(start, max(stop, start + 1), CHUNK):
         b = min(a + CHUNK, stop)
         state = {name: flat[a:b] for name, flat in buffers.items()}
-        new_scalars = dict(scalars)
-        state.update(new_scalars)
+        state.update(scalars)  # every chunk starts from the scalars before the step
         update(bucket.theta[a:b], bucket.grad[a:b], state, (tmp[:b - a], tmp2[:b - a]))
         new_scalars = {name: state[name] for name in scalars}
     return new_scalars

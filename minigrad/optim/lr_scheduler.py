@@ -226,7 +226,7 @@ class LinearLR(LRScheduler):
         return [lr * ratio for lr in self._current_lrs()]
 
 
-class ReduceLROnPlateau:
+class ReduceLROnPlateau(LRScheduler):
     """Reduce the rate by ``factor`` when a metric has stopped improving.
 
     ``scheduler.step(val_loss)`` once per epoch. The metric improves when it beats the best
@@ -275,9 +275,7 @@ class ReduceLROnPlateau:
         self.num_bad_epochs = 0
         self.cooldown_counter = 0
         self._last_lr = [group["lr"] for group in optimizer.param_groups]
-
-    def get_last_lr(self) -> list[float]:
-        return self._last_lr
+        # (no call to LRScheduler.__init__: this schedule follows a metric, not the epochs)
 
     def _is_better(self, value: float) -> bool:
         if self.mode == "min" and self.threshold_mode == "rel":
@@ -288,7 +286,7 @@ class ReduceLROnPlateau:
             return value > self.best * (1.0 + self.threshold)
         return value > self.best + self.threshold
 
-    def step(self, metrics: Any) -> None:
+    def step(self, metrics: Any) -> None:  # type: ignore[override]
         """Record this epoch's metric (a number or a one-element Tensor)."""
         current = float(metrics)
         self.last_epoch += 1
@@ -309,9 +307,3 @@ class ReduceLROnPlateau:
             self.cooldown_counter = self.cooldown
             self.num_bad_epochs = 0
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
-
-    def state_dict(self) -> dict[str, Any]:
-        return {key: value for key, value in self.__dict__.items() if key != "optimizer"}
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        self.__dict__.update(state_dict)
