@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from op_catalogue import CASES, CATALOGUE, make_inputs
 
 import minigrad as mg
+from minigrad.lab.catalogue import CASES, CATALOGUE, make_inputs
 
 IDS = [case.name for case in CATALOGUE]
 

@@ -1,8 +1,10 @@
-"""One catalogue of ops that drives the forward, gradient and property tests.
+"""One catalogue of every differentiable op, layer and loss, used by the test suite and by
+``minigrad gradcheck``.
 
 Each entry names an op, how minigrad computes it, how NumPy computes it (the independent
 reference), the shapes of its inputs, and the domain its inputs are drawn from. A new op gets
-forward, gradcheck, gradgradcheck and broadcasting tests by adding one line here.
+forward, gradcheck, gradgradcheck and broadcasting tests, and a line in the ``minigrad
+gradcheck`` table, by adding one line here.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 import minigrad as mg
+from minigrad.nn import functional as F
 
 _erf = np.vectorize(math.erf)
 
@@ -42,6 +45,7 @@ class OpCase:
     kink_margin: float = 0.0
     kinks_at: list[float] = field(default_factory=lambda: [0.0])
     broadcastable: bool = False  # a binary elementwise op: test broadcasting properties
+    group: str = "op"  # "op", "layer" or "loss": how ``minigrad gradcheck`` groups its table
 
 
 CATALOGUE: list[OpCase] = [
@@ -154,6 +158,92 @@ CATALOGUE: list[OpCase] = [
     OpCase("index_tensor", lambda a: a[mg.tensor([2, 2, 1])], lambda a: a[[2, 2, 1]],
            [(3, 4)]),
 ]
+
+
+# -- nn layers and losses, with their NumPy formulas --------------------------------------
+
+# Fixed integer and probability targets: part of the function, not inputs to differentiate.
+_CLASSES = np.array([2, 0, 3])
+_CLASS_PROBS = _np_softmax(np.array([[0.5, -1.0, 2.0, 0.0], [1.0, 1.0, -0.5, 0.2],
+                                     [0.0, 0.3, -2.0, 1.5]]), 1)
+_BINARY_TARGETS = np.array([[1.0, 0.0, 1.0, 0.0], [0.0, 0.0, 1.0, 1.0], [1.0, 1.0, 0.0, 0.3]])
+_EMBEDDING_INDEX = np.array([[0, 2], [2, 1]])
+
+
+def _np_normalize(x, dims):
+    mean = x.mean(axis=dims, keepdims=True)
+    return (x - mean) / np.sqrt(x.var(axis=dims, keepdims=True) + 1e-5)
+
+
+def _np_log_softmax(x):
+    return np.log(_np_softmax(x, 1))
+
+
+def _np_huber(d, delta):
+    return np.where(np.abs(d) < delta, 0.5 * d * d, delta * (np.abs(d) - 0.5 * delta))
+
+
+def _np_bce(p, y):
+    return -(y * np.log(p) + (1 - y) * np.log(1 - p))
+
+
+def _np_bce_with_logits(z, y):
+    return _np_bce(1 / (1 + np.exp(-z)), y)
+
+
+NN_CATALOGUE: list[OpCase] = [
+    # layers (functional forms; the parameters are inputs, so their gradients are checked too)
+    OpCase("linear", lambda x, w, b: F.linear(x, w, b), lambda x, w, b: x @ w.T + b,
+           [(4, 3), (2, 3), (2,)], group="layer"),
+    OpCase("linear_no_bias", lambda x, w: F.linear(x, w), lambda x, w: x @ w.T,
+           [(2, 4, 3), (2, 3)], group="layer"),
+    OpCase("layer_norm", lambda x, w, b: F.layer_norm(x, 4, w, b),
+           lambda x, w, b: _np_normalize(x, -1) * w + b, [(3, 4), (4,), (4,)], group="layer"),
+    OpCase("batch_norm_train", lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True),
+           lambda x, w, b: _np_normalize(x, 0) * w + b, [(5, 3), (3,), (3,)], group="layer"),
+    OpCase("batch_norm_train_3d",
+           lambda x: F.batch_norm(x, None, None, training=True),
+           lambda x: _np_normalize(x, (0, 2)), [(4, 3, 2)], group="layer"),
+    OpCase("embedding", lambda w: F.embedding(_EMBEDDING_INDEX, w),
+           lambda w: w[_EMBEDDING_INDEX], [(3, 4)], group="layer"),
+    OpCase("softplus", lambda x: F.softplus(x), lambda x: np.log1p(np.exp(x)), [(3, 4)],
+           group="layer"),
+    # losses
+    OpCase("mse_loss", lambda x, y: F.mse_loss(x, y), lambda x, y: ((x - y) ** 2).mean(),
+           [(3, 4), (3, 4)], group="loss"),
+    OpCase("mse_loss_sum", lambda x, y: F.mse_loss(x, y, reduction="sum"),
+           lambda x, y: ((x - y) ** 2).sum(), [(3, 4), (3, 4)], group="loss"),
+    OpCase("l1_loss", lambda x, y: F.l1_loss(x, y), lambda x, y: np.abs(x - y).mean(),
+           [(3, 4), (3, 4)], group="loss"),
+    OpCase("huber_loss", lambda x, y: F.huber_loss(x, y, delta=0.8),
+           lambda x, y: _np_huber(x - y, 0.8).mean(), [(3, 4), (3, 4)], group="loss"),
+    OpCase("smooth_l1_loss_none", lambda x, y: F.smooth_l1_loss(x, y, reduction="none"),
+           lambda x, y: _np_huber(x - y, 1.0), [(3, 4), (3, 4)], group="loss"),
+    OpCase("cross_entropy", lambda z: F.cross_entropy(z, _CLASSES),
+           lambda z: -_np_log_softmax(z)[np.arange(3), _CLASSES].mean(), [(3, 4)],
+           group="loss"),
+    OpCase("cross_entropy_none", lambda z: F.cross_entropy(z, _CLASSES, reduction="none"),
+           lambda z: -_np_log_softmax(z)[np.arange(3), _CLASSES], [(3, 4)], group="loss"),
+    OpCase("cross_entropy_label_smoothing",
+           lambda z: F.cross_entropy(z, _CLASSES, label_smoothing=0.1),
+           lambda z: (-(0.9 * np.eye(4)[_CLASSES] + 0.1 / 4) * _np_log_softmax(z)).sum(1).mean(),
+           [(3, 4)], group="loss"),
+    OpCase("cross_entropy_probabilities", lambda z: F.cross_entropy(z, _CLASS_PROBS),
+           lambda z: (-_CLASS_PROBS * _np_log_softmax(z)).sum(1).mean(), [(3, 4)],
+           group="loss"),
+    OpCase("nll_loss", lambda logp: F.nll_loss(logp, _CLASSES),
+           lambda logp: -logp[np.arange(3), _CLASSES].mean(), [(3, 4)], group="loss"),
+    OpCase("binary_cross_entropy",
+           lambda p: F.binary_cross_entropy(p, _BINARY_TARGETS.astype(p.dtype)),
+           lambda p: _np_bce(p, _BINARY_TARGETS).mean(), [(3, 4)], low=0.05, high=0.95,
+           group="loss"),
+    OpCase("binary_cross_entropy_with_logits",
+           lambda z: F.binary_cross_entropy_with_logits(z, _BINARY_TARGETS.astype(z.dtype)),
+           lambda z: _np_bce_with_logits(z, _BINARY_TARGETS).mean(), [(3, 4)], low=-4, high=4,
+           group="loss"),
+]
+
+CATALOGUE.extend(NN_CATALOGUE)
 
 CASES = {case.name: case for case in CATALOGUE}
 

@@ -1,0 +1,2 @@
+"""The optimizer lab: test functions for optimizers, the comparison runner behind
+``minigrad compare``, and the catalogue of differentiable ops behind ``minigrad gradcheck``."""
