@@ -521,3 +521,21 @@ def test_linear_recorded_gradient_equals_fast_gradient(shape):
     for a, b in zip(fast, recorded):
         assert b.requires_grad
         np.testing.assert_allclose(a.data, b.data, rtol=1e-12)
+
+
+def test_softmax_without_dim_warns_and_uses_pytorch_legacy_dim():
+    x = rand64(3, 4, requires_grad=False)
+    with pytest.warns(UserWarning, match="dim"):
+        out = nn.Softmax()(x)
+    np.testing.assert_allclose(out.data, _np_softmax(x.data, 1), rtol=1e-12)
+
+
+def test_softplus_is_stable_and_one_hot():
+    x = mg.tensor([-1000.0, -1.0, 0.0, 2.0, 1000.0], dtype=mg.float64, requires_grad=True)
+    np.testing.assert_allclose(F.softplus(x).data, np.logaddexp(0, x.data), rtol=1e-12)
+    F.softplus(x).sum().backward()
+    sigmoid = 0.5 * (1 + np.tanh(x.data / 2))  # the slope of softplus, without overflow
+    np.testing.assert_allclose(x.grad.data, sigmoid, rtol=1e-12, atol=1e-300)
+    np.testing.assert_array_equal(F.one_hot(mg.tensor([2, 0]), 3).data, [[0, 0, 1], [1, 0, 0]])
+    with pytest.raises(IndexError, match=r"\[0, 2\)"):
+        F.one_hot(mg.tensor([2]), 2)

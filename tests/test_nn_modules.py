@@ -316,3 +316,16 @@ def test_plain_list_of_modules_is_not_registered_but_module_list_is():
 
     assert len(list(ListNet(False).parameters())) == 0
     assert len(list(ListNet(True).parameters())) == 4
+
+
+def test_deepcopy_gives_an_independent_model():
+    import copy
+
+    model = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))
+    clone = copy.deepcopy(model)
+    assert list(clone.state_dict()) == list(model.state_dict())
+    assert isinstance(clone[0].weight, nn.Parameter) and clone[0].weight.requires_grad
+    clone[0].weight.data[...] = 0
+    assert model[0].weight.data.any()
+    clone(mg.randn(4, 2)).sum().backward()
+    assert clone[0].weight.grad is not None and model[0].weight.grad is None

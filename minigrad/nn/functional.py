@@ -166,8 +166,9 @@ def log_softmax(input: Tensor, dim: int) -> Tensor:
 
 
 def softplus(input: Tensor) -> Tensor:
-    """ln(1 + eˣ), computed as max(x, 0) + ln(1 + e^-|x|) so that it never overflows."""
-    return input.relu() + (1.0 + (-input.abs()).exp()).log()
+    """ln(1 + eˣ), computed as max(x, 0) + ln(1 + e^-|x|) so that it never overflows.
+    (``maximum`` shares the gradient at a tie, which makes the slope at 0 exactly ½.)"""
+    return input.maximum(0.0) + (1.0 + (-input.abs()).exp()).log()
 
 
 def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
