@@ -229,3 +229,26 @@ def test_reduce_lr_on_plateau_matches_torch(kwargs):
         assert ours.get_last_lr() == theirs.get_last_lr()
         assert ours.num_bad_epochs == theirs.num_bad_epochs
     assert ours.get_last_lr()[0] < 0.1  # the walk did trigger reductions
+
+
+def test_reduce_lr_on_plateau_state_dict_resume():
+    losses = [1.0, 0.9, 0.95, 0.97, 0.99, 0.98, 0.97, 0.5, 0.6, 0.7, 0.8]
+    opt = make_optimizer()
+    scheduler = lr_scheduler.ReduceLROnPlateau(opt, patience=1, factor=0.5)
+    for value in losses[:4]:
+        scheduler.step(value)
+    saved = copy.deepcopy(scheduler.state_dict())
+    assert "optimizer" not in saved
+    assert saved["num_bad_epochs"] == 0 and opt.param_groups[0]["lr"] == 0.5  # reduced at 4
+    expected = []
+    for value in losses[4:]:
+        scheduler.step(value)
+        expected.append(scheduler.get_last_lr()[0])
+    opt2 = make_optimizer(0.5)
+    scheduler2 = lr_scheduler.ReduceLROnPlateau(opt2, patience=1, factor=0.5)
+    scheduler2.load_state_dict(saved)
+    resumed = []
+    for value in losses[4:]:
+        scheduler2.step(value)
+        resumed.append(scheduler2.get_last_lr()[0])
+    assert resumed == expected and expected[-1] < 0.5

@@ -158,3 +158,15 @@ def test_our_state_dict_loads_into_torch():
         opt.step()
         ref.step()
     np.testing.assert_allclose(w.data, q.detach().numpy(), rtol=1e-6)
+
+
+def test_adagrad_state_exists_from_construction_as_in_torch():
+    w = mg.tensor(np.array([1.0, 2.0], np.float32), requires_grad=True)
+    opt = optim.Adagrad([w], initial_accumulator_value=0.5)
+    ref = torch.optim.Adagrad([torch.tensor([1.0, 2.0], requires_grad=True)],
+                              initial_accumulator_value=0.5)
+    ours, theirs = opt.state_dict()["state"], ref.state_dict()["state"]
+    assert set(ours) == set(theirs) == {0}
+    assert set(ours[0]) == set(theirs[0])
+    np.testing.assert_array_equal(ours[0]["sum"], theirs[0]["sum"].numpy())
+    assert ours[0]["step"] == float(theirs[0]["step"]) == 0.0

@@ -33,6 +33,7 @@ class Adagrad(Optimizer):
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value,
                                       eps=eps, maximize=maximize))
+        self._create_state_now()  # as PyTorch: state["sum"] exists before the first step
 
     def _validate_group(self, group: dict[str, Any]) -> None:
         check_non_negative("Adagrad", group, "lr", "lr_decay", "weight_decay",

@@ -231,6 +231,13 @@ class Optimizer:
         self._storage[index] = buckets
         return buckets
 
+    def _create_state_now(self) -> None:
+        """Give every parameter its initial state at once (Adagrad does, as in PyTorch)."""
+        for index in range(len(self.param_groups)):
+            for bucket in self._buckets(index):
+                for i in range(len(bucket.params)):
+                    self._expose(bucket, i)
+
     def _snapshot(self, index: int) -> dict[Tensor, dict[str, Any]]:
         """A copy of the state of group ``index``, hidden scalars included."""
         snapshot = {}
