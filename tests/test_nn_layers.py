@@ -539,3 +539,25 @@ def test_softplus_is_stable_and_one_hot():
     np.testing.assert_array_equal(F.one_hot(mg.tensor([2, 0]), 3).data, [[0, 0, 1], [1, 0, 0]])
     with pytest.raises(IndexError, match=r"\[0, 2\)"):
         F.one_hot(mg.tensor([2]), 2)
+
+
+def test_dropout_gradcheck_with_a_fixed_mask():
+    layer = nn.Dropout(0.4)
+    x = rand64(6, 5, seed=8)
+
+    def fn(x):
+        mg.manual_seed(123)  # the same mask at every evaluation
+        return layer(x)
+
+    assert (fn(x).data == 0).any()
+    assert mg.gradcheck(fn, (x,))
+
+
+def test_sequential_mlp_gradcheck_and_gradgradcheck():
+    mg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 5), nn.Tanh(), nn.Linear(5, 4), nn.GELU(),
+                          nn.Linear(4, 2)).double()
+    x = rand64(4, 3, seed=9)
+    assert check_module_grads(model, x)
+    params = list(model.parameters())
+    assert mg.gradgradcheck(lambda x, *ps: (model(x) ** 2).sum(), (x, *params))

@@ -423,3 +423,39 @@ def test_checkpoint_is_a_standard_npz(tmp_path):
     with np.load(path, allow_pickle=False) as archive:
         np.testing.assert_array_equal(archive["a0"], np.arange(3.0))
         assert b"minigrad-checkpoint" in archive["__minigrad__"].tobytes()
+
+
+def test_resumed_training_continues_exactly(tmp_path):
+    """A model's and an optimizer's state dicts saved together: training resumed from the
+    checkpoint gives exactly the parameters of an uninterrupted run."""
+    optim = pytest.importorskip("minigrad.optim")
+    rng = np.random.default_rng(3)
+    x = mg.tensor(rng.normal(size=(16, 3)), dtype=mg.float32)
+    y = mg.tensor(rng.integers(0, 2, size=16))
+
+    def make():
+        mg.manual_seed(0)
+        model = nn.Sequential(nn.Linear(3, 8), nn.BatchNorm1d(8), nn.Tanh(), nn.Linear(8, 2))
+        return model, optim.Adam(model.parameters(), lr=0.01)
+
+    def train(model, optimizer, steps):
+        for _ in range(steps):
+            optimizer.zero_grad()
+            nn.functional.cross_entropy(model(x), y).backward()
+            optimizer.step()
+
+    model, optimizer = make()
+    train(model, optimizer, 6)
+    uninterrupted = [p.data.copy() for p in model.parameters()]
+
+    model, optimizer = make()
+    train(model, optimizer, 3)
+    save({"model": model.state_dict(), "optimizer": optimizer.state_dict()},
+         tmp_path / "resume.npz")
+    model, optimizer = make()
+    checkpoint = load(tmp_path / "resume.npz")
+    model.load_state_dict(checkpoint["model"])
+    optimizer.load_state_dict(checkpoint["optimizer"])
+    train(model, optimizer, 3)
+    for p, expected in zip(model.parameters(), uninterrupted):
+        np.testing.assert_array_equal(p.data, expected)
