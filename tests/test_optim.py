@@ -758,3 +758,22 @@ def test_steady_state_step_allocates_no_arrays(name, kwargs):
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert peak < 40_000, f"a step allocated {peak} bytes (one parameter is 200,000 bytes)"
+
+
+def test_a_bad_gradient_in_a_later_group_changes_no_parameter():
+    a = mg.tensor([1.0, 2.0], requires_grad=True)
+    b = mg.tensor([3.0], requires_grad=True)
+    opt = optim.SGD([{"params": [a]}, {"params": [b]}], lr=0.1)
+    a.grad, b.grad = mg.tensor([1.0, 1.0]), mg.tensor([1.0, 1.0])
+    with pytest.raises(RuntimeError, match="gradient of shape"):
+        opt.step()
+    np.testing.assert_array_equal(a.data, [1.0, 2.0])
+
+
+def test_step_does_not_change_the_gradients():
+    w = mg.tensor([1.0, -2.0], requires_grad=True)
+    opt = optim.Adam([w], lr=0.1, weight_decay=0.5, maximize=True)
+    w.grad = mg.tensor([0.5, 0.25])
+    for _ in range(2):
+        opt.step()
+        np.testing.assert_array_equal(w.grad.data, [0.5, 0.25])

@@ -77,7 +77,14 @@ class Optimizer:
 
     def _update(self, group: dict[str, Any], theta: np.ndarray, g: np.ndarray,
                 state: dict[str, Any], scratch: tuple[np.ndarray, np.ndarray]) -> None:
-        """Apply one step of the rule in place to ``theta`` given the gradient ``g``."""
+        """Apply one step of the rule in place to ``theta`` given the gradient ``g``.
+
+        ``g`` is the optimizer's own copy of the gradient (``p.grad`` is never changed), so
+        the rule may overwrite it; ``state`` maps the names of ``_state_buffers`` to arrays
+        shaped like ``theta`` and those of ``_state_scalars`` to numbers, which the rule
+        updates in place (``state["step"] += 1``); ``scratch`` is two arrays like ``theta``
+        for intermediate results.
+        """
         raise NotImplementedError
 
     def _complete_loaded_state(self, entry: dict[str, Any]) -> None:
@@ -145,10 +152,20 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
-        for index, group in enumerate(self.param_groups):
-            for bucket in self._buckets(index):
-                self._step_bucket(group, bucket)
+        work = [(group, bucket) for index, group in enumerate(self.param_groups)
+                for bucket in self._buckets(index)]
+        for _, bucket in work:  # check every gradient before changing any parameter
+            self._check_grads(bucket)
+        for group, bucket in work:
+            self._step_bucket(group, bucket)
         return loss
+
+    def _check_grads(self, bucket: FlatBucket) -> None:
+        for p in bucket.params:
+            if p.grad is not None and p.grad.data.shape != p.data.shape:
+                raise RuntimeError(f"{type(self).__name__}.step: a parameter of shape "
+                                   f"{p.data.shape} has a gradient of shape "
+                                   f"{p.grad.data.shape}")
 
     def _step_bucket(self, group: dict[str, Any], bucket: FlatBucket) -> None:
         buffers = {name: bucket.buffer(name, init)
@@ -160,11 +177,6 @@ class Optimizer:
             self._update(group, theta, g, state, scratch)
 
         grads = [p.grad for p in bucket.params]
-        for p, grad in zip(bucket.params, grads):
-            if grad is not None and grad.data.shape != p.data.shape:
-                raise RuntimeError(f"{type(self).__name__}.step: a parameter of shape "
-                                   f"{p.data.shape} has a gradient of shape {grad.data.shape}")
-
         if bucket.in_lockstep and all(grad is not None for grad in grads):
             # The fast path: one update for all of the bucket's parameters.
             np.concatenate([grad.data.reshape(-1) for grad in grads], out=bucket.grad)
