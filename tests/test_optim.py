@@ -777,3 +777,34 @@ def test_step_does_not_change_the_gradients():
     for _ in range(2):
         opt.step()
         np.testing.assert_array_equal(w.grad.data, [0.5, 0.25])
+
+
+def test_textbook_momentum_forms_from_the_sgd_docstring():
+    lr, beta = 0.05, 0.9
+    grads = np.random.default_rng(5).standard_normal((40, 3))  # gradients independent of θ
+
+    def run(**kwargs):
+        w = mg.tensor(np.zeros(3), requires_grad=True)
+        opt = optim.SGD([w], lr=lr, momentum=beta, **kwargs)
+        path = []
+        for g in grads:
+            w.grad = mg.tensor(g)
+            opt.step()
+            path.append(w.data.copy())
+        return np.array(path)
+
+    # m ← β·m − η·g; θ ← θ + m: the same iterates as SGD(lr=η, momentum=β)
+    theta, m, sutskever = np.zeros(3), np.zeros(3), []
+    for g in grads:
+        m = beta * m - lr * g
+        theta = theta + m
+        sutskever.append(theta)
+    np.testing.assert_allclose(run(), sutskever, rtol=1e-12, atol=1e-14)
+
+    # v ← β·v + (1 − β)·g; θ ← θ − η·v: SGD(dampening=β), whose velocity b = v + βᵗ·g₁
+    theta, v, ema = np.zeros(3), np.zeros(3), []
+    for t, g in enumerate(grads, start=1):
+        v = beta * v + (1 - beta) * g
+        theta = theta - lr * (v + beta**t * grads[0])
+        ema.append(theta)
+    np.testing.assert_allclose(run(dampening=beta), ema, rtol=1e-12, atol=1e-14)

@@ -30,9 +30,9 @@ class SGD(Optimizer):
     * ``m ← β·m − η·g;  θ ← θ + m`` (learning rate inside the velocity, Sutskever et al.) is
       ``SGD(lr=η, momentum=β)``: the same iterates while η is constant (m = −η·b); when a
       scheduler changes η, that form rescales only new gradients, this one the whole velocity.
-    * ``v ← β·v + (1 − β)·g;  θ ← θ − η·v`` (an average of gradients) is
-      ``SGD(lr=η, momentum=β, dampening=β)``, except at the first step, where PyTorch (and
-      minigrad) start with v = g instead of (1 − β)·g.
+    * ``v ← β·v + (1 − β)·g;  θ ← θ − η·v`` (an average of gradients, started at v = 0) is
+      ``SGD(lr=η, momentum=β, dampening=β)``, except that the velocity starts at g instead
+      of (1 − β)·g: b − v = βᵗ·g₁, a head start that fades like a bias correction.
     """
 
     _hidden_state = ("step",)  # only tells whether the velocity has been started
