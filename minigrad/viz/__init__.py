@@ -1,5 +1,11 @@
-"""Seeing what happens: plots of training histories (extra ``plot``: matplotlib)."""
+"""Seeing what happens: computation graphs (Graphviz) and plots of training histories and
+optimizer trajectories (extra ``plot``: matplotlib, imported only when a plot is made).
 
-from minigrad.viz.plots import plot_history
+    from minigrad.viz import draw_graph, plot_trajectories
+"""
 
-__all__ = ["plot_history"]
+from minigrad.viz.graph import DotNotFoundError, draw_graph, save_graph
+from minigrad.viz.plots import plot_curves, plot_history, plot_trajectories
+
+__all__ = ["draw_graph", "save_graph", "DotNotFoundError", "plot_history", "plot_curves",
+           "plot_trajectories"]

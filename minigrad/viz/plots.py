@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import numpy as np
+
 
 def require_matplotlib():
     """``matplotlib.pyplot`` on the non-interactive Agg backend, or a clear ImportError."""
@@ -42,6 +44,91 @@ def plot_history(history: Mapping[str, Sequence[float]], path: str | Path | None
         ax.legend()
     if title:
         fig.suptitle(title)
+    fig.tight_layout()
+    if path is not None:
+        fig.savefig(path, dpi=120)
+    return fig
+
+
+def plot_curves(curves: Mapping[str, Sequence[float]], path: str | Path | None = None,
+                title: str | None = None, xlabel: str = "step", ylabel: str = "loss",
+                log_scale: bool = False, x: Sequence[float] | None = None,
+                reference: float | None = None):
+    """One line per named series (e.g. the loss of each optimizer against the step), in one
+    panel. ``log_scale`` puts y on a log axis (only positive values are drawn there);
+    ``x`` gives shared x values (default 0, 1, 2, ...); ``reference`` draws a dashed
+    horizontal line (a minimum value, a target)."""
+    plt = require_matplotlib()
+    if not curves:
+        raise ValueError("plot_curves: no curves to plot")
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    for name, values in curves.items():
+        values = np.asarray(values, dtype=np.float64)
+        xs = np.arange(len(values)) if x is None else np.asarray(x)[:len(values)]
+        if log_scale:
+            values = np.where(values > 0, values, np.nan)
+        ax.plot(xs, values, label=str(name), linewidth=1.5)
+    if reference is not None:
+        ax.axhline(reference, color="0.4", linestyle="--", linewidth=1)
+    if log_scale:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    if path is not None:
+        fig.savefig(path, dpi=120)
+    return fig
+
+
+def plot_trajectories(objective, paths: Mapping[str, np.ndarray],
+                      path: str | Path | None = None, title: str | None = None,
+                      levels: int = 30, resolution: int = 200):
+    """Optimizer trajectories over the contours of a 2-D test function
+    (a ``minigrad.lab.testfunctions.Objective``): one colour per optimizer, the start
+    marked with a circle, the minima with stars and saddle points with crosses.
+    ``paths[name]`` is an array of shape (steps + 1, 2), the points visited."""
+    plt = require_matplotlib()
+    if objective.box is None:
+        raise ValueError(f"plot_trajectories: {objective.name} has {objective.dim} "
+                         "coordinate(s); trajectories are drawn over 2-D functions only")
+    for name, points in paths.items():
+        if np.ndim(points) != 2 or np.shape(points)[1] != 2:
+            raise ValueError(f"plot_trajectories: the path of {name} must have shape "
+                             f"(steps + 1, 2), got {np.shape(points)}")
+    X, Y, Z = objective.grid(resolution)
+    fig, ax = plt.subplots(figsize=(6.4, 5.2))
+    # Contours of log(f - min f): valleys as flat as Rosenbrock's stay visible.
+    gap = np.log10(np.maximum(Z - objective.min_value, 0) + 1e-3)
+    contour = ax.contourf(X, Y, gap, levels=levels, cmap="viridis", alpha=0.55)
+    ax.contour(X, Y, gap, levels=levels, colors="white", linewidths=0.3, alpha=0.6)
+    fig.colorbar(contour, ax=ax, label="log10(f - min f + 0.001)")
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for i, (name, points) in enumerate(paths.items()):
+        points = np.asarray(points, dtype=np.float64)
+        ax.plot(points[:, 0], points[:, 1], "-", color=colours[i % len(colours)],
+                linewidth=1.6, label=str(name))
+        ax.plot(points[-1, 0], points[-1, 1], "o", color=colours[i % len(colours)],
+                markersize=4)
+    start = next(iter(paths.values()))[0] if paths else objective.start
+    ax.plot(*start, "o", color="black", markersize=7, markerfacecolor="white",
+            label="start", zorder=5)
+    for k, point in enumerate(objective.minima):
+        ax.plot(*point, "*", color="red", markersize=14, markeredgecolor="black",
+                label="minimum" if k == 0 else None, zorder=5)
+    for k, point in enumerate(objective.saddles):
+        ax.plot(*point, "X", color="orange", markersize=10, markeredgecolor="black",
+                label="saddle point" if k == 0 else None, zorder=5)
+    (x0, x1), (y0, y1) = objective.box
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
+    ax.set_title(title or objective.formula)
+    ax.legend(loc="best", fontsize=8)
     fig.tight_layout()
     if path is not None:
         fig.savefig(path, dpi=120)

@@ -1,0 +1,213 @@
+"""Run optimizers side by side: on a test function (``run_objective``) or on the digits MLP
+(``run_digits``), and print what happened as a table (``format_table``). This is what
+``minigrad compare`` runs; the examples use it too.
+
+    from minigrad.lab import compare, testfunctions as tf
+    runs = [compare.run_objective(tf.rosenbrock, name, steps=2000) for name in ("sgd", "adam")]
+    print(compare.format_table(runs, tol=1e-4))
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from minigrad import nn, optim, rng
+from minigrad.data import DataLoader, TensorDataset
+from minigrad.lab.testfunctions import Objective
+from minigrad.tensor import Tensor
+
+# Every optimizer the lab knows, by name: its class and the arguments that make it that
+# variant. Everything else is the class's own (PyTorch's) default unless overridden.
+OPTIMIZERS: dict[str, tuple[type[optim.Optimizer], dict]] = {
+    "sgd": (optim.SGD, {}),
+    "momentum": (optim.SGD, {"momentum": 0.9}),
+    "nesterov": (optim.SGD, {"momentum": 0.9, "nesterov": True}),
+    "adagrad": (optim.Adagrad, {}),
+    "rmsprop": (optim.RMSprop, {}),
+    "adam": (optim.Adam, {}),
+    "adamw": (optim.AdamW, {}),
+    "nadam": (optim.NAdam, {}),
+}
+
+
+def hyperparameter_names(name: str) -> list[str]:
+    """The keyword arguments optimizer ``name`` accepts (``lr``, ``betas``, ...)."""
+    cls, _ = _lookup(name)
+    return [p for p in inspect.signature(cls).parameters if p != "params"]
+
+
+def _lookup(name: str) -> tuple[type[optim.Optimizer], dict]:
+    if name not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {name!r}; choose from {', '.join(OPTIMIZERS)}")
+    return OPTIMIZERS[name]
+
+
+def make_optimizer(name: str, params, **hyperparameters) -> optim.Optimizer:
+    """Optimizer ``name`` over ``params``; ``hyperparameters`` override its defaults."""
+    cls, variant = _lookup(name)
+    allowed = hyperparameter_names(name)
+    unknown = sorted(set(hyperparameters) - set(allowed))
+    if unknown:
+        raise ValueError(f"optimizer {name} has no hyperparameter {', '.join(unknown)}; "
+                         f"it takes {', '.join(allowed)}")
+    return cls(params, **{**variant, **hyperparameters})
+
+
+@dataclass
+class Run:
+    """What one optimizer did: the loss before each step and after the last (``losses``),
+    the points it visited (``path``, test functions only), and how long it took."""
+
+    optimizer: str
+    hyperparameters: dict
+    losses: np.ndarray
+    seconds: float
+    steps_to_tol: int | None = None  # first step count at which the tolerance was met
+    path: np.ndarray | None = None  # (steps + 1, dim): the start, then after each step
+    diverged: bool = False
+    extra: dict = field(default_factory=dict)  # e.g. test accuracy per epoch on digits
+
+    @property
+    def final_loss(self) -> float:
+        return float(self.losses[-1])
+
+
+def _first_within(gaps: np.ndarray, tol: float) -> int | None:
+    hits = np.flatnonzero(gaps <= tol)
+    return int(hits[0]) if hits.size else None
+
+
+def run_objective(objective: Objective, optimizer: str, steps: int, tol: float = 1e-6,
+                  start: Sequence[float] | None = None, **hyperparameters) -> Run:
+    """Minimize ``objective`` from ``start`` (default: its own) with ``steps`` steps of
+    optimizer ``optimizer``, in float64. The learning rate defaults to the objective's
+    suggestion for that optimizer. ``steps_to_tol`` counts the steps until
+    f(θ) - min f ≤ ``tol``. A run whose loss stops being finite ends there, marked diverged."""
+    if steps < 0:
+        raise ValueError(f"run_objective: steps must be >= 0, got {steps}")
+    if "lr" not in hyperparameters:
+        hyperparameters["lr"] = objective.lrs.get(optimizer, objective.lrs.get("*", 1e-3))
+    theta = Tensor(np.array(objective.start if start is None else start, dtype=np.float64),
+                   requires_grad=True)
+    if theta.shape != (objective.dim,):
+        raise ValueError(f"run_objective: start must have {objective.dim} coordinates for "
+                         f"{objective.name}, got {list(theta.data)}")
+    opt = make_optimizer(optimizer, [theta], **hyperparameters)
+    losses = np.empty(steps + 1)
+    path = np.empty((steps + 1, objective.dim))
+    diverged = False
+    begin = time.perf_counter()
+    for k in range(steps + 1):
+        path[k] = theta.data
+        loss = objective(theta)
+        losses[k] = loss.item()
+        if not math.isfinite(losses[k]):
+            losses, path, diverged = losses[:k + 1], path[:k + 1], True
+            break
+        if k == steps:
+            break
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    seconds = time.perf_counter() - begin
+    return Run(optimizer, hyperparameters, losses, seconds,
+               _first_within(losses - objective.min_value, tol), path, diverged)
+
+
+def compare_objective(objective: Objective, optimizers: Iterable[str], steps: int,
+                      tol: float = 1e-6,
+                      hyperparameters: Mapping[str, Mapping] | None = None) -> list[Run]:
+    """``run_objective`` for each optimizer; ``hyperparameters[name]`` overrides its own."""
+    hyperparameters = hyperparameters or {}
+    return [run_objective(objective, name, steps, tol, **dict(hyperparameters.get(name, {})))
+            for name in optimizers]
+
+
+def run_digits(optimizer: str, epochs: int = 10, batch_size: int | None = 32,
+               hidden: Sequence[int] = (64,), seed: int = 0, tol: float = 0.05,
+               **hyperparameters) -> Run:
+    """Train an MLP on the digits data (the split of ``minigrad train``) with ``optimizer``.
+    ``losses`` is the mean training loss of each epoch, ``extra["test_accuracy"]`` the test
+    accuracy after it, ``steps_to_tol`` the epochs until the training loss is ≤ ``tol``. The
+    learning rate defaults to the one ``minigrad train`` uses for that optimizer."""
+    from minigrad import training  # the digits data and MLP of ``minigrad train``
+
+    if "lr" not in hyperparameters:
+        hyperparameters["lr"] = training.OPTIMIZERS.get(optimizer, (None, 1e-3))[1]
+    rng.manual_seed(seed)
+    X_train, X_test, y_train, y_test = training.digits_split(seed)
+    loader = DataLoader(TensorDataset(X_train, y_train), batch_size=batch_size, shuffle=True,
+                        seed=seed)
+    model = training.make_mlp([X_train.shape[1], *hidden, int(y_train.max()) + 1])
+    opt = make_optimizer(optimizer, model.parameters(), **hyperparameters)
+    loss_fn = nn.CrossEntropyLoss()
+    X_test_t, y_test_t = Tensor(X_test), Tensor(y_test)
+    losses, accuracies = [], []
+    begin = time.perf_counter()
+    for _ in range(epochs):
+        model.train()
+        total = 0.0
+        for xb, yb in loader:
+            loss = loss_fn(model(xb), yb)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            total += loss.item() * len(yb)
+        losses.append(total / len(X_train))
+        accuracies.append(training.evaluate(model, X_test_t, y_test_t)[1])
+    seconds = time.perf_counter() - begin
+    losses_array = np.array(losses)
+    reached = _first_within(losses_array, tol)
+    return Run(optimizer, hyperparameters, losses_array, seconds,
+               None if reached is None else reached + 1,
+               diverged=not np.isfinite(losses_array).all(),
+               extra={"test_accuracy": accuracies})
+
+
+def format_table(runs: Sequence[Run], tol: float, steps_label: str = "steps",
+                 min_value: float | None = None) -> str:
+    """The comparison as a fixed-width text table, best final loss first."""
+    has_accuracy = any("test_accuracy" in r.extra for r in runs)
+    has_path = any(r.path is not None for r in runs)
+    header = ["optimizer", "lr", "final loss"]
+    if min_value is not None:
+        header.append("gap to min")
+    if has_accuracy:
+        header.append("test acc")
+    if has_path:
+        header.append("final point")
+    header += [f"{steps_label} to tol {tol:g}", "time"]
+    rows = []
+    order = sorted(runs, key=lambda r: (r.diverged, r.final_loss if math.isfinite(r.final_loss)
+                                        else math.inf))
+    for r in order:
+        row = [r.optimizer, f"{r.hyperparameters.get('lr', float('nan')):g}",
+               "diverged" if r.diverged else f"{r.final_loss:.6g}"]
+        if min_value is not None:
+            row.append("-" if r.diverged else f"{r.final_loss - min_value:.3g}")
+        if has_accuracy:
+            row.append(f"{r.extra.get('test_accuracy', [math.nan])[-1]:.4f}")
+        if has_path:
+            row.append("(" + ", ".join(f"{v:.4g}" for v in r.path[-1]) + ")")
+        row += ["-" if r.steps_to_tol is None else str(r.steps_to_tol), _seconds(r.seconds)]
+        rows.append(row)
+    widths = [max(len(str(x)) for x in column) for column in zip(header, *rows)]
+    lines = ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w)
+                       for i, (cell, w) in enumerate(zip(line, widths)))
+             for line in [header, *rows]]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _seconds(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
+__all__ = ["OPTIMIZERS", "Run", "make_optimizer", "hyperparameter_names", "run_objective",
+           "compare_objective", "run_digits", "format_table"]
