@@ -22,9 +22,11 @@ class Adagrad(Optimizer):
         s ← s + g²
         θ ← θ − clr · g / (√s + ε)
 
-    ε is added outside the square root (as PyTorch and Keras do; some texts write
-    √(s + ε)). ``lr_decay`` is PyTorch's extra 1/t-like decay of the learning rate; with the
-    default 0, clr = lr. With ``maximize=True`` g is replaced by −g.
+    ε is added outside the square root, as in PyTorch (some texts and libraries write
+    √(s + ε)). Keras starts the sum at 0.1 where PyTorch starts it at 0: pass
+    ``initial_accumulator_value=0.1`` to reproduce it. ``lr_decay`` is PyTorch's extra
+    1/t-like decay of the learning rate; with the default 0, clr = lr. With
+    ``maximize=True`` g is replaced by −g.
     """
 
     def __init__(self, params: ParamsT, lr: float = 1e-2, lr_decay: float = 0,
