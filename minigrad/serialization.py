@@ -168,7 +168,8 @@ def load(path: str | os.PathLike) -> Any:
             return _decode(structure["object"], arrays, path)
     except CheckpointError:
         raise
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError, TypeError) as error:
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError, TypeError,
+            RecursionError) as error:
         raise CheckpointError(
             f"load: {path!r} is damaged or not a minigrad checkpoint: "
             f"{type(error).__name__}: {error}"
@@ -180,7 +181,7 @@ def _read_structure(header: np.ndarray, path: str) -> dict:
         raise CheckpointError(f"load: {path!r} has a malformed {_STRUCTURE!r} entry")
     try:
         structure = json.loads(header.tobytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
         raise CheckpointError(f"load: {path!r} has a corrupt structure: {error}") from error
     if not isinstance(structure, dict) or structure.get("format") != FORMAT:
         raise CheckpointError(f"load: {path!r} is not a minigrad checkpoint")

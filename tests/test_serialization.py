@@ -459,3 +459,12 @@ def test_resumed_training_continues_exactly(tmp_path):
     train(model, optimizer, 3)
     for p, expected in zip(model.parameters(), uninterrupted):
         np.testing.assert_array_equal(p.data, expected)
+
+
+def test_absurdly_deep_structure_is_a_checkpoint_error(tmp_path):
+    path = tmp_path / "deep.npz"
+    deep = '{"type": "list", "items": [' * 100_000 + "]}" * 100_000
+    text = '{"format": "minigrad-checkpoint", "version": 1, "object": ' + deep + "}"
+    _write_npz(path, __minigrad__=np.frombuffer(text.encode(), dtype=np.uint8))
+    with pytest.raises(CheckpointError, match="deep.npz"):
+        load(path)
