@@ -808,3 +808,30 @@ def test_textbook_momentum_forms_from_the_sgd_docstring():
         theta = theta - lr * (v + beta**t * grads[0])
         ema.append(theta)
     np.testing.assert_allclose(run(dampening=beta), ema, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("case", [("NAdam", dict(lr=0.01)), ("Adam", dict(lr=0.01)),
+                                  ("SGD", dict(lr=0.05, momentum=0.9)),
+                                  ("Adagrad", dict(lr=0.1, lr_decay=0.1))], ids=case_id)
+def test_parameters_larger_than_a_chunk(case):
+    """The flat arrays are updated chunk by chunk: per-parameter numbers (step, mu_product)
+    must still advance once per step, on the fast path and on the per-parameter path."""
+    from minigrad.optim._flat import CHUNK
+
+    name, kwargs = case
+    rng = np.random.default_rng(4)
+    start = [rng.standard_normal(n) for n in (CHUNK + 5, 2 * CHUNK + 1, 7)]
+    params = [mg.tensor(t.copy(), requires_grad=True) for t in start]
+    opt = getattr(optim, name)(params, **kwargs)
+    updates = [REFERENCES[name](**kwargs) for _ in params]
+    thetas, states = [t.copy() for t in start], [{} for _ in start]
+    for it in range(6):
+        for k, p in enumerate(params):
+            if k == 1 and it in (2, 3):  # two steps on the per-parameter path
+                p.grad = None
+                continue
+            p.grad = mg.tensor(objective_grad(p.data, k))
+            thetas[k] = updates[k](thetas[k], objective_grad(thetas[k], k), states[k])
+        opt.step()
+    for p, t in zip(params, thetas):
+        np.testing.assert_allclose(p.data, t, rtol=1e-12, atol=1e-14)
