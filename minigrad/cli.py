@@ -2,6 +2,10 @@
 
     minigrad train [--optimizer adam] [--lr 1e-3] [--epochs 30] [--batch-size 32|full]
                    [--hidden 256] [--seed 0] [--save model.npz] [--save-plot curves.png]
+    minigrad compare [--problem rosenbrock|digits|...] [--optimizers sgd,adam] [--steps 2000]
+                     [--lr 0.01] [--set adam.betas=0.9,0.99] [--tol 1e-4] [--save-plot a.png]
+    minigrad gradcheck [--second-order] [--only NAME] [--kind op|layer|loss]
+    minigrad graph [--out graph.svg] [--hidden 16] [--show-data] [--show-grad]
 
 Bad arguments get a one-line error and exit status 2, never a traceback.
 """
@@ -9,12 +13,15 @@ Bad arguments get a one-line error and exit status 2, never a traceback.
 from __future__ import annotations
 
 import argparse
+import ast
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from minigrad import training
+from minigrad.lab import compare as lab_compare
+from minigrad.lab.testfunctions import OBJECTIVES, elongated_bowl
 
 
 class UsageError(Exception):
@@ -82,6 +89,57 @@ def fraction(text: str) -> float:
     return value
 
 
+def optimizer_names(text: str) -> list[str]:
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError("expected optimizer names such as sgd,adam")
+    unknown = [n for n in names if n not in lab_compare.OPTIMIZERS]
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown optimizer {unknown[0]!r}; choose from {', '.join(lab_compare.OPTIMIZERS)}")
+    return list(dict.fromkeys(names))  # in the order given, once each
+
+
+def point(text: str) -> tuple[float, ...]:
+    try:
+        values = tuple(float(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated coordinates such as -1.5,2, got {text!r}") from None
+    if not all(abs(v) < float("inf") for v in values):
+        raise argparse.ArgumentTypeError(f"coordinates must be finite numbers, got {text}")
+    return values
+
+
+def condition_number(text: str) -> float:
+    value = positive_float(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
+    return value
+
+
+def hyperparameter(text: str) -> tuple[str | None, str, object]:
+    """``OPTIMIZER.NAME=VALUE`` (one optimizer) or ``NAME=VALUE`` (every optimizer that has
+    it); the value is a Python literal: 0.9, 1e-3, True, or a tuple such as 0.9,0.99."""
+    target, sep, raw = text.partition("=")
+    if not sep or not target.strip() or not raw.strip():
+        raise argparse.ArgumentTypeError(
+            f"expected OPTIMIZER.NAME=VALUE or NAME=VALUE, e.g. adam.betas=0.9,0.99; got "
+            f"{text!r}")
+    optimizer, _, name = target.strip().rpartition(".")
+    if optimizer and optimizer not in lab_compare.OPTIMIZERS:
+        raise argparse.ArgumentTypeError(
+            f"unknown optimizer {optimizer!r} in {text!r}; choose from "
+            f"{', '.join(lab_compare.OPTIMIZERS)}")
+    try:
+        value = ast.literal_eval(raw.strip())
+    except (ValueError, SyntaxError):
+        raise argparse.ArgumentTypeError(
+            f"the value of {target.strip()} must be a number, True/False or numbers separated "
+            f"by commas, got {raw.strip()!r}") from None
+    return optimizer or None, name, value
+
+
 # -- commands ------------------------------------------------------------------------------
 
 
@@ -115,16 +173,88 @@ def build_parser() -> argparse.ArgumentParser:
                        help="save loss and accuracy curves (needs matplotlib)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(run=run_train)
+
+    problems = [*OBJECTIVES, "digits"]
+    cmp = commands.add_parser(
+        "compare", help="run several optimizers on a test function or the digits MLP",
+        description="Run optimizers side by side on a test function (each from the same "
+                    "start, in float64) or on the digits MLP, and print a table: final loss, "
+                    "steps (epochs for digits) to reach the tolerance, wall time.")
+    cmp.add_argument("--problem", choices=problems, default="rosenbrock",
+                     help="default: %(default)s")
+    cmp.add_argument("--optimizers", type=optimizer_names, default=list(lab_compare.OPTIMIZERS),
+                     help="comma-separated, from: " + ", ".join(lab_compare.OPTIMIZERS)
+                          + " (default: all)")
+    cmp.add_argument("--steps", type=positive_int, default=None,
+                     help="optimizer steps on a test function (default: 2000)")
+    cmp.add_argument("--epochs", type=positive_int, default=None,
+                     help="epochs on digits (default: 10)")
+    cmp.add_argument("--lr", type=positive_float, default=None,
+                     help="learning rate for every optimizer (default: one suited to each "
+                          "optimizer and problem)")
+    cmp.add_argument("--set", dest="hyperparameters", type=hyperparameter, action="append",
+                     default=[], metavar="[OPT.]NAME=VALUE",
+                     help="any other hyperparameter, for one optimizer (adam.betas=0.9,0.99) "
+                          "or all that have it (weight_decay=1e-4); repeatable")
+    cmp.add_argument("--tol", type=positive_float, default=None,
+                     help="tolerance on f - min f (default 1e-4), or on the training loss "
+                          "for digits (default 0.05)")
+    cmp.add_argument("--start", type=point, default=None,
+                     help="starting point, e.g. -1.5,2 (default: the function's own)")
+    cmp.add_argument("--condition", type=condition_number, default=None,
+                     help="condition number of --problem bowl (default: 20)")
+    cmp.add_argument("--batch-size", type=batch_size, default=None,
+                     help="digits: samples per step, or 'full' (default: 32)")
+    cmp.add_argument("--hidden", type=layer_sizes, default=None,
+                     help="digits: hidden layer sizes (default: 64)")
+    cmp.add_argument("--seed", type=non_negative_int, default=0,
+                     help="digits: seeds the split, init and shuffling (default: 0)")
+    cmp.add_argument("--save-plot", metavar="PATH",
+                     help="save the trajectories (2-D functions) and the loss curves, "
+                          "as PATH and PATH with '-loss' added (needs matplotlib)")
+    cmp.set_defaults(run=run_compare)
+
+    check = commands.add_parser(
+        "gradcheck", help="gradient-check every differentiable op, layer and loss",
+        description="Compare the gradient of every op, layer and loss in the catalogue with "
+                    "central finite differences in float64; print the largest errors; exit "
+                    "with status 1 if any check fails.")
+    check.add_argument("--second-order", action="store_true",
+                       help="also check second derivatives (gradgradcheck)")
+    check.add_argument("--only", action="append", default=[], metavar="NAME",
+                       help="only the entries whose name contains NAME; repeatable")
+    check.add_argument("--kind", action="append", default=[], choices=["op", "layer", "loss"],
+                       help="only this kind of entry; repeatable")
+    check.set_defaults(run=run_gradcheck)
+
+    graph = commands.add_parser(
+        "graph", help="draw the computation graph of a small MLP's loss",
+        description="Draw the graph of the cross-entropy loss of a small MLP on a batch of "
+                    "the digits: one node per op and per tensor, parameters by name.")
+    graph.add_argument("--out", default="graph.svg", metavar="PATH",
+                       help="output file: .svg, .png or .pdf (rendered with Graphviz's dot), "
+                            "or .dot for the source alone (default: %(default)s)")
+    graph.add_argument("--hidden", type=layer_sizes, default=(16, 16),
+                       help="hidden layer sizes (default: 16,16)")
+    graph.add_argument("--batch-size", type=positive_int, default=4,
+                       help="default: %(default)s")
+    graph.add_argument("--show-data", action="store_true", help="show the values")
+    graph.add_argument("--show-grad", action="store_true",
+                       help="run backward (keeping the graph) and show the gradients")
+    graph.add_argument("--rankdir", choices=["LR", "TB"], default="LR",
+                       help="left to right or top to bottom (default: %(default)s)")
+    graph.add_argument("--seed", type=non_negative_int, default=0, help="default: %(default)s")
+    graph.set_defaults(run=run_graph)
     return parser
 
 
-def check_writable(option: str, path: str) -> None:
-    """Refuse an output path before training rather than after it."""
+def check_writable(option: str, path: str, command: str = "train") -> None:
+    """Refuse an output path before the work rather than after it."""
     folder = Path(path).expanduser().resolve().parent
     if not folder.is_dir():
-        raise UsageError(f"minigrad train: {option}: folder {folder} does not exist")
+        raise UsageError(f"minigrad {command}: {option}: folder {folder} does not exist")
     if not os.access(folder, os.W_OK):
-        raise UsageError(f"minigrad train: {option}: folder {folder} is not writable")
+        raise UsageError(f"minigrad {command}: {option}: folder {folder} is not writable")
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -164,6 +294,176 @@ def run_train(args: argparse.Namespace) -> int:
                      title=f"digits MLP, {config.optimizer}")
         print(f"saved curves to {args.save_plot}")
     print(f"test accuracy: {history.test_accuracy[-1]:.4f}")
+    return 0
+
+
+def _compare_hyperparameters(args: argparse.Namespace) -> dict[str, dict]:
+    """Per-optimizer keyword arguments from --lr and --set, checked against each optimizer's
+    signature (a name no chosen optimizer takes is refused)."""
+    chosen = args.optimizers
+    per_optimizer: dict[str, dict] = {name: {} for name in chosen}
+    if args.lr is not None:
+        for name in chosen:
+            per_optimizer[name]["lr"] = args.lr
+    for optimizer, key, value in args.hyperparameters:
+        targets = [optimizer] if optimizer else chosen
+        if optimizer and optimizer not in chosen:
+            raise UsageError(f"minigrad compare: --set {optimizer}.{key}: {optimizer} is not "
+                             f"among the chosen optimizers ({', '.join(chosen)})")
+        takers = [t for t in targets if key in lab_compare.hyperparameter_names(t)]
+        if not takers:
+            where = optimizer or "any of the chosen optimizers"
+            allowed = ", ".join(lab_compare.hyperparameter_names(targets[0]))
+            raise UsageError(f"minigrad compare: --set: {where} has no hyperparameter "
+                             f"{key!r} ({targets[0]} takes {allowed})")
+        for t in takers:
+            per_optimizer[t][key] = value
+    return per_optimizer
+
+
+def _with_suffix(path: str, tag: str) -> str:
+    p = Path(path)
+    return str(p.with_name(f"{p.stem}-{tag}{p.suffix}"))
+
+
+def run_compare(args: argparse.Namespace) -> int:
+    digits = args.problem == "digits"
+    given = {"--steps": args.steps, "--start": args.start, "--condition": args.condition}
+    if digits:
+        misplaced = [option for option, value in given.items() if value is not None]
+    else:
+        misplaced = [option for option, value in {"--epochs": args.epochs,
+                                                  "--batch-size": args.batch_size,
+                                                  "--hidden": args.hidden}.items()
+                     if value is not None]
+    if args.condition is not None and args.problem != "bowl":
+        misplaced.append("--condition")
+    if misplaced:
+        raise UsageError(f"minigrad compare: {misplaced[0]} does not apply to --problem "
+                         f"{args.problem}")
+    if args.save_plot:
+        from minigrad.viz.plots import require_matplotlib
+
+        check_writable("--save-plot", args.save_plot, "compare")
+        try:
+            require_matplotlib()
+        except ImportError as error:
+            raise UsageError(f"minigrad compare: --save-plot: {error}") from None
+    hyperparameters = _compare_hyperparameters(args)
+    try:  # build every optimizer once on a dummy parameter: bad values fail before any run
+        from minigrad.tensor import Tensor
+
+        for name, kwargs in hyperparameters.items():
+            lab_compare.make_optimizer(name, [Tensor([0.0], requires_grad=True)], **kwargs)
+    except (ValueError, TypeError) as error:
+        raise UsageError(f"minigrad compare: {error}") from None
+
+    if digits:
+        return _compare_digits(args, hyperparameters)
+    objective = OBJECTIVES[args.problem]
+    if args.condition is not None:
+        objective = elongated_bowl(args.condition)
+    if args.start is not None and len(args.start) != objective.dim:
+        raise UsageError(f"minigrad compare: --start: {objective.name} takes {objective.dim} "
+                         f"coordinate(s), got {len(args.start)}")
+    steps = args.steps or 2000
+    tol = args.tol or 1e-4
+    print(f"{objective.name}: {objective.formula}; minimum {_points(objective.minima)} "
+          f"(f = {objective.min_value:g}); start {_points([args.start or objective.start])}; "
+          f"{steps} steps", flush=True)
+    runs = [lab_compare.run_objective(objective, name, steps, tol, start=args.start,
+                                      **hyperparameters[name])
+            for name in args.optimizers]
+    print(lab_compare.format_table(runs, tol, min_value=objective.min_value))
+    if args.save_plot:
+        from minigrad.viz.plots import plot_curves, plot_trajectories
+
+        gaps = {r.optimizer: r.losses - objective.min_value for r in runs}
+        curves_path = args.save_plot
+        if objective.box is not None:
+            plot_trajectories(objective, {r.optimizer: r.path for r in runs}, args.save_plot,
+                              title=f"{objective.formula}, {steps} steps")
+            print(f"saved trajectories to {args.save_plot}")
+            curves_path = _with_suffix(args.save_plot, "loss")
+        plot_curves(gaps, curves_path, title=objective.name, ylabel="f(θ) - min f",
+                    log_scale=True)
+        print(f"saved loss curves to {curves_path}")
+    return 0
+
+
+def _points(points) -> str:
+    return " ".join("(" + ", ".join(f"{v:.4g}" for v in p) + ")" for p in points)
+
+
+def _compare_digits(args: argparse.Namespace, hyperparameters: dict[str, dict]) -> int:
+    epochs = args.epochs or 10
+    batch = 32 if args.batch_size is None else args.batch_size
+    hidden = (64,) if args.hidden is None else args.hidden
+    tol = args.tol or 0.05
+    sizes = "-".join(map(str, (64, *hidden, 10)))
+    print(f"digits MLP {sizes}, batch size {batch}, {epochs} epochs, seed {args.seed}",
+          flush=True)
+    runs = []
+    for name in args.optimizers:
+        run = lab_compare.run_digits(name, epochs, batch, hidden, args.seed, tol,
+                                     **hyperparameters[name])
+        print(f"  {name}: train loss {run.final_loss:.4f}, test accuracy "
+              f"{run.extra['test_accuracy'][-1]:.4f} ({run.seconds:.1f} s)", flush=True)
+        runs.append(run)
+    print(lab_compare.format_table(runs, tol, steps_label="epochs"))
+    if args.save_plot:
+        from minigrad.viz.plots import plot_curves
+
+        plot_curves({r.optimizer: r.losses for r in runs}, args.save_plot,
+                    title=f"digits MLP {sizes}", xlabel="epoch", ylabel="training loss",
+                    log_scale=True, x=range(1, epochs + 1))
+        print(f"saved loss curves to {args.save_plot}")
+    return 0
+
+
+def run_gradcheck(args: argparse.Namespace) -> int:
+    from minigrad.lab import checks
+
+    try:
+        cases = checks.select(args.only, args.kind)
+    except ValueError as error:
+        raise UsageError(f"minigrad gradcheck: {error}") from None
+    order = "first and second derivatives" if args.second_order else "first derivatives"
+    print(f"gradient check of {len(cases)} ops, layers and losses in float64 ({order}; "
+          "central differences, eps 1e-6, atol 1e-5, rtol 1e-3)", flush=True)
+    results = checks.check_all(cases, second_order=args.second_order)
+    print(checks.format_results(results))
+    return 0 if all(r.ok for r in results) else 1
+
+
+def run_graph(args: argparse.Namespace) -> int:
+    from minigrad import nn
+    from minigrad.rng import manual_seed
+    from minigrad.tensor import Tensor
+    from minigrad.viz.graph import DotNotFoundError, draw_graph, save_graph
+
+    if Path(args.out).suffix.lower() not in (".svg", ".png", ".pdf", ".dot", ".gv"):
+        raise UsageError(f"minigrad graph: --out: use a .svg, .png, .pdf or .dot file, got "
+                         f"{args.out!r}")
+    check_writable("--out", args.out, "graph")
+    manual_seed(args.seed)
+    X_train, _, y_train, _ = training.digits_split(args.seed)
+    model = training.make_mlp([X_train.shape[1], *args.hidden, 10])
+    x, y = Tensor(X_train[:args.batch_size]), Tensor(y_train[:args.batch_size])
+    loss = nn.CrossEntropyLoss()(model(x), y)
+    if args.show_grad:
+        loss.backward(retain_graph=True)
+    graph = draw_graph(loss, params=dict(model.named_parameters()), show_data=args.show_data,
+                       show_grad=args.show_grad, rankdir=args.rankdir)
+    try:
+        save_graph(graph, args.out)
+    except DotNotFoundError as error:
+        print(f"minigrad graph: {error} Or save the source alone: --out graph.dot",
+              file=sys.stderr)
+        return 1
+    sizes = "-".join(map(str, (64, *args.hidden, 10)))
+    print(f"drew the loss of an MLP {sizes} on a batch of {args.batch_size} digits "
+          f"({graph.op_count} ops, {graph.tensor_count} tensors) to {args.out}")
     return 0
 
 

@@ -48,7 +48,11 @@ class DotNotFoundError(RuntimeError):
 
 class ComputationGraph(graphviz.Digraph):
     """A ``graphviz.Digraph`` whose rendering, when ``dot`` is missing, fails with an error
-    that says how to install it (Jupyter's inline display goes through ``pipe`` too)."""
+    that says how to install it (Jupyter's inline display goes through ``pipe`` too).
+    ``op_count`` and ``tensor_count`` say how many nodes of each kind were drawn."""
+
+    op_count = 0
+    tensor_count = 0
 
     def pipe(self, *args, **kwargs):
         try:
@@ -106,6 +110,7 @@ def draw_graph(tensor: Tensor, params: Mapping[str, Tensor] | None = None,
         return key
 
     root_key = add_tensor(tensor, "output")
+    graph.tensor_count = 1
     if tensor.grad_fn is None:
         return graph
 
@@ -137,6 +142,7 @@ def draw_graph(tensor: Tensor, params: Mapping[str, Tensor] | None = None,
             graph.edge(input_key, op_key)
             if t.grad_fn is not None:
                 stack.append((t.grad_fn, input_key))
+    graph.op_count, graph.tensor_count = len(seen), len(drawn_tensors)
     return graph
 
 
