@@ -585,7 +585,8 @@ class Tensor:
     def flatten(self, start_dim: int = 0, end_dim: int = -1):
         if self.ndim == 0:
             return self.reshape(1)
-        start, end = _normalize_dims((start_dim, end_dim), self.ndim, "flatten")
+        (start,) = _normalize_dims(start_dim, self.ndim, "flatten")
+        (end,) = _normalize_dims(end_dim, self.ndim, "flatten")
         if start > end:
             raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
         shape = self.shape[:start] + (-1,) + self.shape[end + 1 :]

@@ -177,6 +177,8 @@ def test_shape_ops():
     assert mg.tensor([1.0]).broadcast_to(2, 3).shape == (2, 3)
     assert mg.cat([t, t], dim=-1).shape == (2, 3, 8) and mg.stack([t, t]).shape == (2, 2, 3, 4)
     assert mg.tensor(3.0).flatten().shape == (1,)
+    assert mg.zeros(3).flatten().shape == (3,) and mg.zeros(2, 3).flatten(1).shape == (2, 3)
+    assert mg.zeros(2, 3, 4).flatten(-2).shape == (2, 12)
 
 
 @pytest.mark.parametrize(
