@@ -12,7 +12,7 @@ from __future__ import annotations
 import inspect
 import math
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -68,7 +68,7 @@ class Run:
     hyperparameters: dict
     losses: np.ndarray
     seconds: float
-    steps_to_tol: int | None = None  # first step count at which the tolerance was met
+    steps_to_tol: int | None = None  # steps after which the loss stayed within tolerance
     path: np.ndarray | None = None  # (steps + 1, dim): the start, then after each step
     diverged: bool = False
     extra: dict = field(default_factory=dict)  # e.g. test accuracy per epoch on digits
@@ -78,17 +78,22 @@ class Run:
         return float(self.losses[-1])
 
 
-def _first_within(gaps: np.ndarray, tol: float) -> int | None:
-    hits = np.flatnonzero(gaps <= tol)
-    return int(hits[0]) if hits.size else None
+def _settled(gaps: np.ndarray, tol: float) -> int | None:
+    """The first index from which every gap is ≤ tol (None if the last one is not): an
+    oscillating optimizer that merely passes through the tolerance has not reached it."""
+    outside = np.flatnonzero(~(gaps <= tol))
+    if outside.size == 0:
+        return 0
+    return None if outside[-1] == gaps.size - 1 else int(outside[-1]) + 1
 
 
 def run_objective(objective: Objective, optimizer: str, steps: int, tol: float = 1e-6,
                   start: Sequence[float] | None = None, **hyperparameters) -> Run:
     """Minimize ``objective`` from ``start`` (default: its own) with ``steps`` steps of
     optimizer ``optimizer``, in float64. The learning rate defaults to the objective's
-    suggestion for that optimizer. ``steps_to_tol`` counts the steps until
-    f(θ) - min f ≤ ``tol``. A run whose loss stops being finite ends there, marked diverged."""
+    suggestion for that optimizer. ``steps_to_tol`` counts the steps after which
+    f(θ) - min f stays ≤ ``tol``. A run whose loss stops being finite ends there, marked
+    diverged."""
     if steps < 0:
         raise ValueError(f"run_objective: steps must be >= 0, got {steps}")
     if "lr" not in hyperparameters:
@@ -117,7 +122,7 @@ def run_objective(objective: Objective, optimizer: str, steps: int, tol: float =
         opt.step()
     seconds = time.perf_counter() - begin
     return Run(optimizer, hyperparameters, losses, seconds,
-               _first_within(losses - objective.min_value, tol), path, diverged)
+               _settled(losses - objective.min_value, tol), path, diverged)
 
 
 def compare_objective(objective: Objective, optimizers: Iterable[str], steps: int,
@@ -131,11 +136,13 @@ def compare_objective(objective: Objective, optimizers: Iterable[str], steps: in
 
 def run_digits(optimizer: str, epochs: int = 10, batch_size: int | None = 32,
                hidden: Sequence[int] = (64,), seed: int = 0, tol: float = 0.05,
+               on_epoch: Callable[[nn.Module, optim.Optimizer], None] | None = None,
                **hyperparameters) -> Run:
     """Train an MLP on the digits data (the split of ``minigrad train``) with ``optimizer``.
     ``losses`` is the mean training loss of each epoch, ``extra["test_accuracy"]`` the test
-    accuracy after it, ``steps_to_tol`` the epochs until the training loss is ≤ ``tol``. The
-    learning rate defaults to the one ``minigrad train`` uses for that optimizer."""
+    accuracy after it, ``steps_to_tol`` the epochs after which the training loss stays
+    ≤ ``tol``. The learning rate defaults to the one ``minigrad train`` uses for that
+    optimizer. ``on_epoch(model, optimizer)`` is called after each epoch (to record more)."""
     from minigrad import training  # the digits data and MLP of ``minigrad train``
 
     if "lr" not in hyperparameters:
@@ -161,9 +168,11 @@ def run_digits(optimizer: str, epochs: int = 10, batch_size: int | None = 32,
             total += loss.item() * len(yb)
         losses.append(total / len(X_train))
         accuracies.append(training.evaluate(model, X_test_t, y_test_t)[1])
+        if on_epoch is not None:
+            on_epoch(model, opt)
     seconds = time.perf_counter() - begin
     losses_array = np.array(losses)
-    reached = _first_within(losses_array, tol)
+    reached = _settled(losses_array, tol)  # index of an epoch: epochs run = index + 1
     return Run(optimizer, hyperparameters, losses_array, seconds,
                None if reached is None else reached + 1,
                diverged=not np.isfinite(losses_array).all(),
