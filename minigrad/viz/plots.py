@@ -109,8 +109,9 @@ def plot_trajectories(objective, paths: Mapping[str, np.ndarray],
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for i, (name, points) in enumerate(paths.items()):
         points = np.asarray(points, dtype=np.float64)
-        ax.plot(points[:, 0], points[:, 1], "-", color=colours[i % len(colours)],
-                linewidth=1.6, label=str(name))
+        # Dashes tell apart paths that run on top of each other.
+        ax.plot(points[:, 0], points[:, 1], linestyle=("-", "--", "-.", ":")[i % 4],
+                color=colours[i % len(colours)], linewidth=1.6, label=str(name))
         ax.plot(points[-1, 0], points[-1, 1], "o", color=colours[i % len(colours)],
                 markersize=4)
     start = next(iter(paths.values()))[0] if paths else objective.start
