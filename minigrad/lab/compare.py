@@ -108,18 +108,19 @@ def run_objective(objective: Objective, optimizer: str, steps: int, tol: float =
     path = np.empty((steps + 1, objective.dim))
     diverged = False
     begin = time.perf_counter()
-    for k in range(steps + 1):
-        path[k] = theta.data
-        loss = objective(theta)
-        losses[k] = loss.item()
-        if not math.isfinite(losses[k]):
-            losses, path, diverged = losses[:k + 1], path[:k + 1], True
-            break
-        if k == steps:
-            break
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+    with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported, not warned
+        for k in range(steps + 1):
+            path[k] = theta.data
+            loss = objective(theta)
+            losses[k] = loss.item()
+            if not math.isfinite(losses[k]):
+                losses, path, diverged = losses[:k + 1], path[:k + 1], True
+                break
+            if k == steps:
+                break
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
     seconds = time.perf_counter() - begin
     return Run(optimizer, hyperparameters, losses, seconds,
                _settled(losses - objective.min_value, tol), path, diverged)

@@ -157,7 +157,8 @@ def _tensor_label(t: Tensor, name: str | None, kind: str, show_data: bool,
         lines.append("data " + _summary(t.data))
     if show_grad and t.grad is not None:
         lines.append("grad " + _summary(t.grad.data))
-    return "\n".join(lines)
+    # DOT's own line break: the label stays on one line of the source.
+    return r"\n".join(line.replace("\n", r"\n") for line in lines)
 
 
 def _summary(array: np.ndarray) -> str:

@@ -1,0 +1,174 @@
+"""draw_graph: one node per op and per tensor, names from params, styles, values and grads,
+the freed-graph error, rendering with dot, and the install hint without it."""
+
+import re
+import shutil
+
+import graphviz
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad import nn
+from minigrad.training import make_mlp
+from minigrad.viz import DotNotFoundError, draw_graph, save_graph
+
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
+                               reason="Graphviz's dot is not installed (.ci/run installs it)")
+
+
+def node_labels(graph) -> dict[str, str]:
+    """node id -> label, parsed from the DOT source."""
+    labels = {}
+    for match in re.finditer(r'^\t(\w+) \[label=("(?:[^"\\]|\\.)*"|\w+)', graph.source, re.M):
+        labels[match.group(1)] = match.group(2).strip('"')
+    return labels
+
+
+def edges(graph) -> list[tuple[str, str]]:
+    return re.findall(r"^\t(\w+) -> (\w+)", graph.source, re.M)
+
+
+def mlp_loss(batch=5):
+    mg.manual_seed(0)
+    model = make_mlp([4, 8, 8, 3])
+    x = mg.randn(batch, 4)
+    y = mg.tensor(np.arange(batch) % 3)
+    return model, nn.CrossEntropyLoss()(model(x), y)
+
+
+def test_three_layer_mlp_has_one_node_per_op_and_named_parameters():
+    model, loss = mlp_loss()
+    graph = draw_graph(loss, params=dict(model.named_parameters()))
+    assert isinstance(graph, graphviz.Digraph)
+    labels = node_labels(graph)
+    ops = sorted(label for key, label in labels.items() if key.startswith("op"))
+    assert ops == sorted(["Linear"] * 3 + ["ReLU"] * 2 + ["SoftmaxCrossEntropy"])
+    assert graph.op_count == 6
+    # 6 parameters, the input batch, the target weights of the loss, 5 intermediates, the loss
+    assert graph.tensor_count == len(labels) - 6 == 14
+    for name, p in model.named_parameters():
+        shape = "(" + ", ".join(map(str, p.shape)) + ("," if p.ndim == 1 else "") + ")"
+        assert any(label.startswith(f"{name}\\n{shape} float32") for label in labels.values()), name
+    # Every op has exactly one outgoing edge (to its output tensor).
+    outgoing = [a for a, _ in edges(graph) if a.startswith("op")]
+    assert sorted(outgoing) == sorted(k for k in labels if k.startswith("op"))
+
+
+def test_styles_tell_parameters_constants_intermediates_and_the_output_apart():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    out = (x * 2.0).sum()
+    source = draw_graph(out, params={"x": x}).source
+    lines = {line.split(" [")[0].strip(): line for line in source.splitlines() if "label=" in line}
+    x_line = next(line for line in lines.values() if 'label="x\\n' in line)
+    const_line = next(line for line in lines.values() if "= 2" in line)
+    out_line = next(line for line in lines.values() if "= 6" in line)  # the output's value
+    assert "filled" in x_line and "dashed" not in x_line
+    assert "dashed" in const_line
+    assert "bold" in out_line
+    mul_line = next(line for line in lines.values() if "label=Mul" in line)
+    assert "ellipse" in mul_line
+
+
+def test_show_data_and_show_grad():
+    w = mg.tensor([[0.5, -1.25]], requires_grad=True)
+    x = mg.tensor([[2.0], [4.0]])
+    loss = (x @ w).sum()
+    loss.backward(retain_graph=True)  # keep the graph so it can still be drawn
+    source = draw_graph(loss, params={"w": w}, show_data=True, show_grad=True).source
+    assert "\\ndata [[ 0.5 , -1.25]]" in source
+    assert "\\ngrad [[6., 6.]]" in source  # d/dw sum(x @ w) = column sums of x
+    plain = draw_graph(loss, params={"w": w}).source
+    assert "\\ndata " not in plain and "\\ngrad " not in plain
+
+
+def test_freed_graph_is_refused_with_a_clear_error():
+    _, loss = mlp_loss()
+    loss.backward()
+    with pytest.raises(RuntimeError, match="freed by backward.*retain_graph=True"):
+        draw_graph(loss)
+
+
+def test_a_tensor_used_twice_gives_one_node_and_two_edges():
+    x = mg.tensor([3.0], requires_grad=True)
+    y = x * x
+    graph = draw_graph(y.sum())
+    labels = node_labels(graph)
+    assert sorted(labels[k] for k in labels if k.startswith("op")) == ["Mul", "Sum"]
+    mul = next(k for k in labels if labels[k] == "Mul")
+    x_key = f"t{id(x)}"
+    assert edges(graph).count((x_key, mul)) == 2
+
+
+def test_diamond_graph_draws_each_op_once():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    h = x.exp()
+    out = (h.sin() + h.cos()).sum()
+    graph = draw_graph(out)
+    ops = [label for key, label in node_labels(graph).items() if key.startswith("op")]
+    assert sorted(ops) == ["Add", "Cos", "Exp", "Sin", "Sum"]
+    assert len(edges(graph)) == len(set(edges(graph)))
+
+
+def test_long_chain_needs_no_recursion():
+    x = mg.tensor([1.0], requires_grad=True)
+    y = x
+    for _ in range(5000):
+        y = y * 1.0
+    graph = draw_graph(y)
+    assert graph.op_count == 5000
+
+
+def test_a_leaf_alone_and_argument_errors():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    graph = draw_graph(x, params={"x": x})
+    assert graph.op_count == 0 and "x\\n(2,) float32" in graph.source
+    with pytest.raises(TypeError, match="expected a Tensor"):
+        draw_graph(np.ones(3))
+    with pytest.raises(ValueError, match="rankdir"):
+        draw_graph(x, rankdir="diagonal")
+    with pytest.raises(TypeError, match=r"params\['w'\]"):
+        draw_graph(x, params={"w": np.ones(2)})
+    assert "rankdir=TB" in draw_graph(x * 2, rankdir="TB").source
+
+
+@needs_dot
+def test_renders_svg_and_png(tmp_path):
+    model, loss = mlp_loss()
+    graph = draw_graph(loss, params=dict(model.named_parameters()))
+    svg = save_graph(graph, tmp_path / "graph.svg").read_text()
+    assert svg.lstrip().startswith("<?xml") and "<svg" in svg
+    assert svg.count("SoftmaxCrossEntropy") == 1 and "0.weight" in svg
+    png = save_graph(graph, tmp_path / "graph.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    # Jupyter's inline display.
+    bundle = graph._repr_mimebundle_()
+    assert "<svg" in bundle["image/svg+xml"]
+
+
+def test_without_dot_the_source_is_kept_and_rendering_says_how_to_install(tmp_path,
+                                                                           monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no dot on this PATH
+    _, loss = mlp_loss()
+    graph = draw_graph(loss)
+    assert graph.source.startswith("digraph")
+    for render in (lambda: graph.pipe(format="svg"),
+                   lambda: graph.render(tmp_path / "g", format="svg"),
+                   lambda: graph._repr_mimebundle_(),
+                   lambda: save_graph(graph, tmp_path / "g.svg")):
+        with pytest.raises(DotNotFoundError, match="apt-get install graphviz.*brew install"):
+            render()
+    assert not (tmp_path / "g.svg").exists()
+    # A plain Digraph (not drawn by minigrad) gets the same hint from save_graph.
+    with pytest.raises(DotNotFoundError, match="apt-get install graphviz"):
+        save_graph(graphviz.Digraph(), tmp_path / "plain.png")
+    # The source alone needs no dot.
+    assert save_graph(graph, tmp_path / "g.dot").read_text() == graph.source
+
+
+def test_save_graph_refuses_unknown_formats(tmp_path):
+    graph = draw_graph(mg.tensor([1.0], requires_grad=True) * 2)
+    with pytest.raises(ValueError, match="no suffix"):
+        save_graph(graph, tmp_path / "graph")
+    with pytest.raises(ValueError, match="unknown format 'docx'"):
+        save_graph(graph, tmp_path / "graph.docx")
