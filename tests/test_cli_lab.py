@@ -1,0 +1,233 @@
+"""``minigrad compare``, ``minigrad gradcheck`` and ``minigrad graph``: output, files, exit
+codes, and one-line errors for bad arguments."""
+
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad import cli
+from minigrad.lab import checks
+from minigrad.lab.catalogue import OpCase
+
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
+                               reason="Graphviz's dot is not installed (.ci/run installs it)")
+
+
+def run(argv, capsys):
+    code = cli.main(argv)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def table_rows(out: str) -> dict[str, list[str]]:
+    lines = out.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("optimizer")) + 2
+    rows = {}
+    for line in lines[start:]:
+        if not line.strip() or line.startswith("saved"):
+            break
+        rows[line.split()[0]] = line.split()
+    return rows
+
+
+# -- compare -------------------------------------------------------------------------------
+
+
+def test_compare_runs_every_optimizer_by_default(capsys):
+    code, out, err = run(["compare", "--problem", "himmelblau", "--steps", "200"], capsys)
+    assert code == 0, err
+    assert out.startswith("himmelblau: f(x, y) = (x² + y - 11)² + (x + y² - 7)²")
+    rows = table_rows(out)
+    assert set(rows) == set(cli.lab_compare.OPTIMIZERS)
+    # From (0, 0) every optimizer finds the minimum (3, 2) within 200 steps.
+    assert all("(3, 2)" in " ".join(row) for name, row in rows.items() if name != "adamw")
+
+
+def test_compare_hyperparameters_reach_the_optimizers(capsys):
+    code, out, err = run(["compare", "--problem", "quadratic", "--steps", "30",
+                          "--optimizers", "sgd,adam", "--lr", "0.1",
+                          "--set", "adam.betas=0.5,0.9", "--tol", "1e-3"], capsys)
+    assert code == 0, err
+    rows = table_rows(out)
+    assert set(rows) == {"sgd", "adam"}
+    # sgd with lr 0.1 on θ²: θ₃₀ = 3·0.8³⁰, the closed form
+    assert float(rows["sgd"][2]) == pytest.approx((3 * 0.8**30) ** 2, rel=1e-5)
+    assert rows["sgd"][1] == rows["adam"][1] == "0.1"
+    assert "steps to tol 0.001" in out
+
+
+def test_compare_set_for_all_optimizers_that_take_it(capsys):
+    code, out, err = run(["compare", "--problem", "bowl", "--condition", "5", "--steps", "50",
+                          "--optimizers", "momentum,nesterov", "--set", "momentum=0.5"],
+                         capsys)
+    assert code == 0, err
+    assert "elongated_bowl(condition=5)" in out
+
+
+def test_compare_saves_trajectories_and_curves(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    plot = tmp_path / "rosen.png"
+    code, out, err = run(["compare", "--steps", "100", "--optimizers", "adam,rmsprop",
+                          "--save-plot", str(plot)], capsys)
+    assert code == 0, err
+    for path in (plot, tmp_path / "rosen-loss.png"):
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert f"to {path}" in out
+
+
+def test_compare_one_dimensional_function_saves_curves_only(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    plot = tmp_path / "q.png"
+    code, out, _ = run(["compare", "--problem", "quadratic", "--steps", "20", "--optimizers",
+                        "sgd", "--save-plot", str(plot)], capsys)
+    assert code == 0 and plot.exists() and not (tmp_path / "q-loss.png").exists()
+    assert "saved loss curves" in out
+
+
+def test_compare_on_digits(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    plot = tmp_path / "digits.png"
+    code, out, err = run(["compare", "--problem", "digits", "--epochs", "2", "--optimizers",
+                          "sgd,adam", "--hidden", "32", "--save-plot", str(plot)], capsys)
+    assert code == 0, err
+    assert "digits MLP 64-32-10, batch size 32, 2 epochs" in out
+    rows = table_rows(out)
+    assert set(rows) == {"sgd", "adam"}
+    for row in rows.values():
+        assert 0.5 < float(row[3]) <= 1.0  # test accuracy after 2 epochs
+    assert "epochs to tol 0.05" in out
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--optimizers", "sgd,lbfgs"], "unknown optimizer 'lbfgs'"),
+    (["--steps", "0"], "--steps: must be at least 1"),
+    (["--lr", "-1"], "--lr: must be a positive number"),
+    (["--tol", "nan"], "--tol: must be a positive number"),
+    (["--problem", "ackley"], "invalid choice: 'ackley'"),
+    (["--set", "adam.lr"], "expected OPTIMIZER.NAME=VALUE"),
+    (["--set", "adam.lr=fast"], "the value of adam.lr must be a number"),
+    (["--set", "lion.lr=1"], "unknown optimizer 'lion'"),
+    (["--set", "adam.momentum=0.9"], "adam has no hyperparameter 'momentum'"),
+    (["--optimizers", "sgd", "--set", "adam.lr=0.1"], "adam is not among the chosen"),
+    (["--set", "adam.betas=1.5,0.9"], "minigrad compare: "),
+    (["--epochs", "3"], "--epochs does not apply to --problem rosenbrock"),
+    (["--condition", "10"], "--condition does not apply to --problem rosenbrock"),
+    (["--problem", "digits", "--steps", "10"], "--steps does not apply to --problem digits"),
+    (["--start", "1,2,3"], "--start: rosenbrock takes 2 coordinate(s), got 3"),
+    (["--start", "1,x"], "expected comma-separated coordinates"),
+    (["--problem", "bowl", "--condition", "0.5"], "--condition: must be at least 1"),
+    (["--save-plot", "/no/such/folder/p.png"], "folder /no/such/folder does not exist"),
+])
+def test_compare_bad_arguments_get_one_line_and_exit_2(argv, message, capsys):
+    code, out, err = run(["compare", *argv], capsys)
+    assert code == 2
+    assert message in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert out == ""
+
+
+# -- gradcheck ------------------------------------------------------------------------------
+
+
+def test_gradcheck_prints_a_table_and_passes(capsys):
+    code, out, err = run(["gradcheck", "--kind", "loss", "--second-order"], capsys)
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[1].split()[:2] == ["op", "kind"] and "gradgradcheck" in lines[1]
+    body = [line for line in lines[3:] if line.strip() and " loss " in line]
+    assert len(body) == len(checks.select(groups=["loss"]))
+    for line in body:
+        fields = line.split()
+        assert float(fields[-4]) < 1e-5 and fields[-2:] == ["ok", "ok"]
+    assert lines[-1] == f"{len(body)} of {len(body)} passed"
+
+
+class WrongSquare(mg.Function):
+    """x² with a wrong gradient (3x instead of 2x)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x * x
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.inputs
+        return grad * 3 * x
+
+
+def test_gradcheck_exits_1_when_a_gradient_is_wrong(monkeypatch, capsys):
+    catalogue = [OpCase("square", lambda a: a * a, np.square, [(3,)]),
+                 OpCase("wrong_square", WrongSquare.apply, np.square, [(3,)])]
+    monkeypatch.setattr(checks, "CATALOGUE", catalogue)
+    code, out, _ = run(["gradcheck"], capsys)
+    assert code == 1
+    assert "1 of 2 passed; FAILED: wrong_square" in out
+    assert "wrong_square: gradcheck: the gradient of output 0" in out
+
+
+def test_gradcheck_only_and_unknown_names(capsys):
+    code, out, _ = run(["gradcheck", "--only", "softmax"], capsys)
+    assert code == 0 and "log_softmax" in out and "relu" not in out
+    code, out, err = run(["gradcheck", "--only", "no_such_op"], capsys)
+    assert code == 2 and "no op in the catalogue matches no_such_op" in err
+    code, _, err = run(["gradcheck", "--kind", "optimizer"], capsys)
+    assert code == 2 and "invalid choice" in err
+
+
+# -- graph ----------------------------------------------------------------------------------
+
+
+def test_graph_writes_dot_source_without_needing_dot(tmp_path, capsys):
+    out_path = tmp_path / "graph.dot"
+    code, out, err = run(["graph", "--out", str(out_path), "--hidden", "8,8"], capsys)
+    assert code == 0, err
+    source = out_path.read_text()
+    assert source.startswith("digraph")
+    for name in ("0.weight", "0.bias", "2.weight", "4.bias"):
+        assert name in source
+    assert "(6 ops, 14 tensors)" in out
+
+
+@needs_dot
+def test_graph_renders_svg(tmp_path, capsys):
+    out_path = tmp_path / "graph.svg"
+    code, out, err = run(["graph", "--out", str(out_path), "--show-grad"], capsys)
+    assert code == 0, err
+    svg = out_path.read_text()
+    assert "<svg" in svg and "SoftmaxCrossEntropy" in svg and "grad" in svg
+    assert svg.count(">Linear<") == 3 and svg.count(">ReLU<") == 2
+
+
+def test_graph_without_dot_explains_how_to_install_it(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    code, _, err = run(["graph", "--out", str(tmp_path / "g.svg")], capsys)
+    assert code == 1
+    assert "apt-get install graphviz" in err and "--out graph.dot" in err
+    assert not (tmp_path / "g.svg").exists()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--out", "graph.txt"], "use a .svg, .png, .pdf or .dot file"),
+    (["--out", "/no/such/folder/g.svg"], "folder /no/such/folder does not exist"),
+    (["--hidden", "8,x"], "expected comma-separated layer sizes"),
+    (["--batch-size", "0"], "must be at least 1"),
+    (["--rankdir", "XY"], "invalid choice"),
+])
+def test_graph_bad_arguments(argv, message, capsys):
+    code, _, err = run(["graph", *argv], capsys)
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_commands_run_as_a_module():
+    result = subprocess.run([sys.executable, "-m", "minigrad", "gradcheck", "--only",
+                             "nll_loss"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "1 of 1 passed" in result.stdout
+    result = subprocess.run([sys.executable, "-m", "minigrad", "compare", "--steps", "-5"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
