@@ -1,0 +1,99 @@
+"""Each classic experiment in examples/ runs as a script (Agg backend), exits 0 with every
+check of its claim passing, saves its figures, and prints numbers that agree with
+closed forms and loops written here."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def run_example(name: str, tmp_path) -> str:
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    result = subprocess.run([sys.executable, str(EXAMPLES / name), "--out", str(tmp_path)],
+                            capture_output=True, text=True, timeout=120, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert "Claim: " in out and out.rstrip().endswith("claim holds: every check passed")
+    assert "[FAIL]" not in out and out.count("[ok  ]") >= 3
+    saved = re.findall(r"^saved (.+\.png)$", out, re.M)
+    assert saved
+    for path in saved:
+        assert Path(path).parent == tmp_path
+        assert Path(path).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    return out
+
+
+def number_after(pattern: str, text: str) -> float:
+    match = re.search(pattern + r"\s*(-?[\d.]+(?:e[-+]?\d+)?)", text)
+    assert match, pattern
+    return float(match.group(1))
+
+
+def test_parabola(tmp_path):
+    out = run_example("parabola_optimizers.py", tmp_path)
+    # PyTorch's momentum on J = θ², written out: v ← βv + 2θ, θ ← θ - lr·v.
+    theta, v, lowest = 3.0, 0.0, 3.0
+    for _ in range(1000):
+        v = 0.9 * v + 2 * theta
+        theta -= 0.01 * v
+        lowest = min(lowest, theta)
+    assert number_after(r"momentum overshoots.*lowest θ", out) == pytest.approx(lowest,
+                                                                                abs=1e-3)
+    # AdaGrad: G ← G + g², θ ← θ - lr·g/(√G + ε)
+    theta, total = 3.0, 0.0
+    for _ in range(1000):
+        g = 2 * theta
+        total += g * g
+        theta -= 0.01 * g / (np.sqrt(total) + 1e-10)
+    assert number_after(r"AdaGrad crawls.*θ =", out) == pytest.approx(theta, abs=1e-3)
+
+
+def test_ewma(tmp_path):
+    out = run_example("ewma_prices.py", tmp_path)
+    prices = [12.30, 11.00, 10.20, 10.50, 11.10]
+    for beta in (0.2, 0.5):
+        v = 0.0
+        for x in prices:
+            v = beta * v + (1 - beta) * x
+        assert number_after(rf"β = {beta}: v₅ .*v₅ =", out) == pytest.approx(v, abs=1e-4)
+    last_row = next(line for line in out.splitlines() if line.startswith("5  11.10"))
+    corrected = 10.5219 / (1 - 0.5**5)  # the β = 0.5 average over 1 - β⁵
+    assert float(last_row.split()[-1]) == pytest.approx(corrected, abs=1e-4)
+
+
+def test_elongated_bowl(tmp_path):
+    out = run_example("elongated_bowl.py", tmp_path)
+    # Gradient descent at lr = 1.9/κ multiplies y by (1 - 1.9) = -0.9 per step: it changes
+    # sign on every step while |y| = 0.9ᵏ stays above 1e-3.
+    big_steps = int(np.floor(np.log(1e-3) / np.log(0.9)))
+    row = next(line for line in out.splitlines() if line.startswith("gradient descent "))
+    assert int(row.split()[3]) == big_steps
+    assert float(row.split()[5]) == pytest.approx(50 / 8)
+
+
+def test_momentum_terminal_velocity(tmp_path):
+    out = run_example("momentum_terminal_velocity.py", tmp_path)
+    assert number_after(r"after 100 steps.*\(", out) == pytest.approx(
+        10 * (1 - 0.9**100), abs=1e-5)
+
+
+def test_adam_bias_correction(tmp_path):
+    out = run_example("adam_bias_correction.py", tmp_path)
+    assert number_after(r"without correction the first step.*\(", out) == pytest.approx(
+        0.1 / np.sqrt(0.001), abs=1e-4)
+    t = np.arange(1, 5001)
+    ratio = (1 - 0.9**t) / np.sqrt(1 - 0.999**t)
+    assert number_after(r"largest at t =", out) == np.argmax(ratio) + 1
+
+
+def test_adagrad_stalls(tmp_path):
+    out = run_example("adagrad_stalls.py", tmp_path)
+    assert "AdaGrad is ahead at epoch 10, RMSProp is ahead at epoch 40" in out
+    assert "adagrad (lr 0.05)" in out and "rmsprop (lr 0.001)" in out
