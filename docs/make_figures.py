@@ -129,12 +129,12 @@ def learning_rate(out: Path, quick: bool) -> list[Path]:
 
 
 def gradient_descent(out: Path, quick: bool) -> list[Path]:
-    steps = 30 if quick else 120
+    steps = 20 if quick else 40
     target = out / "gd.png"
     trajectories(BOWL, {
         "η = 0.02": ("sgd", {"lr": 0.02}),
         "η = 0.09 (< 2/κ = 0.1)": ("sgd", {"lr": 0.09}),
-        "η = 0.102 (> 2/κ)": ("sgd", {"lr": 0.102}),
+        "η = 0.101 (> 2/κ)": ("sgd", {"lr": 0.101}),
     }, steps, target, f"gradient descent, {BOWL.formula}")
     return [target]
 
