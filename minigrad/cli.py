@@ -357,6 +357,10 @@ def run_compare(args: argparse.Namespace) -> int:
             lab_compare.make_optimizer(name, [Tensor([0.0], requires_grad=True)], **kwargs)
     except (ValueError, TypeError) as error:
         raise UsageError(f"minigrad compare: {error}") from None
+    for name, kwargs in hyperparameters.items():
+        settings = {k: v for k, v in kwargs.items() if k != "lr"}
+        if settings:
+            print(f"{name}: " + ", ".join(f"{k}={v!r}" for k, v in settings.items()))
 
     if digits:
         return _compare_digits(args, hyperparameters)
@@ -410,7 +414,8 @@ def _compare_digits(args: argparse.Namespace, hyperparameters: dict[str, dict]) 
         print(f"  {name}: train loss {run.final_loss:.4f}, test accuracy "
               f"{run.extra['test_accuracy'][-1]:.4f} ({run.seconds:.1f} s)", flush=True)
         runs.append(run)
-    print(lab_compare.format_table(runs, tol, steps_label="epochs"))
+    print(lab_compare.format_table(runs, tol, steps_label="epochs",
+                                   loss_label="final train loss"))
     if args.save_plot:
         from minigrad.viz.plots import plot_curves
 

@@ -4,6 +4,7 @@ codes, and one-line errors for bad arguments."""
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -224,10 +225,12 @@ def test_graph_bad_arguments(argv, message, capsys):
 
 
 def test_commands_run_as_a_module():
+    root = Path(__file__).resolve().parent.parent  # this checkout's minigrad
     result = subprocess.run([sys.executable, "-m", "minigrad", "gradcheck", "--only",
-                             "nll_loss"], capture_output=True, text=True, timeout=60)
+                             "nll_loss"], capture_output=True, text=True, timeout=60,
+                            cwd=root)
     assert result.returncode == 0, result.stderr
     assert "1 of 1 passed" in result.stdout
     result = subprocess.run([sys.executable, "-m", "minigrad", "compare", "--steps", "-5"],
-                            capture_output=True, text=True, timeout=60)
+                            capture_output=True, text=True, timeout=60, cwd=root)
     assert result.returncode == 2 and "Traceback" not in result.stderr

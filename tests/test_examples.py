@@ -11,11 +11,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
 
 
 def run_example(name: str, tmp_path) -> str:
-    env = {**os.environ, "MPLBACKEND": "Agg"}
+    # This checkout's minigrad, whatever else is installed; figures without a display.
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONPATH": path}
     result = subprocess.run([sys.executable, str(EXAMPLES / name), "--out", str(tmp_path)],
                             capture_output=True, text=True, timeout=120, env=env)
     assert result.returncode == 0, result.stdout + result.stderr

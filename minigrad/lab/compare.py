@@ -181,11 +181,11 @@ def run_digits(optimizer: str, epochs: int = 10, batch_size: int | None = 32,
 
 
 def format_table(runs: Sequence[Run], tol: float, steps_label: str = "steps",
-                 min_value: float | None = None) -> str:
+                 min_value: float | None = None, loss_label: str = "final loss") -> str:
     """The comparison as a fixed-width text table, best final loss first."""
     has_accuracy = any("test_accuracy" in r.extra for r in runs)
     has_path = any(r.path is not None for r in runs)
-    header = ["optimizer", "lr", "final loss"]
+    header = ["optimizer", "lr", loss_label]
     if min_value is not None:
         header.append("gap to min")
     if has_accuracy:
