@@ -119,7 +119,7 @@ def learning_rate(out: Path, quick: bool) -> list[Path]:
     curves = {}
     for lr in (0.05, 0.4, 0.9, 1.05):
         run = compare.run_objective(tf.quadratic, "sgd", steps, lr=lr)
-        curves[f"η = {lr}  (factor {1 - 2 * lr:+.1f})"] = run.losses
+        curves[f"η = {lr}:  θ × ({1 - 2 * lr:+.1f}) per step"] = run.losses
     plt = require_matplotlib()
     target = out / "learning_rate.png"
     fig = plot_curves(curves, path=target, title="gradient descent on J(θ) = θ², θ₀ = 3",
