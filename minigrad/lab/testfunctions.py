@@ -142,7 +142,8 @@ rosenbrock = Objective(
     min_value=0.0,
     start=(-1.5, 2.0),
     box=((-2.0, 2.0), (-1.0, 3.0)),
-    lrs={"sgd": 1e-3, "momentum": 2e-4, "nesterov": 2e-4, "adagrad": 0.5, "*": 0.02},
+    lrs={"sgd": 1.5e-3, "momentum": 1e-3, "nesterov": 1e-3, "adagrad": 1.0, "rmsprop": 5e-3,
+         "*": 0.02},
 )
 """Rosenbrock's banana: a curved, flat-bottomed valley; the minimum (1, 1) is easy to
 reach the valley and slow to follow it to."""
@@ -162,7 +163,8 @@ beale = Objective(
     min_value=0.0,
     start=(1.0, 1.4),
     box=((-1.0, 4.5), (-1.5, 2.0)),
-    lrs={"sgd": 1e-3, "momentum": 1e-4, "nesterov": 1e-4, "adagrad": 0.5, "*": 0.02},
+    lrs={"sgd": 1e-2, "momentum": 1e-3, "nesterov": 1e-3, "adagrad": 0.5, "rmsprop": 5e-3,
+         "*": 0.02},
 )
 """Beale's function: flat plateaus and steep ridges, minimum (3, 0.5)."""
 
