@@ -46,7 +46,7 @@ from minigrad.tensor import (
 globals().update({name: getattr(_functions, name) for name in _METHODS})
 
 # The packages built on the core (imported last: they use the names above).
-from minigrad import data, nn, optim  # noqa: E402
+from minigrad import data, nn, optim, viz  # noqa: E402
 from minigrad.serialization import load, save  # noqa: E402
 
 __version__ = "0.1.0"
@@ -58,6 +58,6 @@ __all__ = [
     "manual_seed", "cat", "concat", "stack", "where",
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "detect_anomaly",
     "gradcheck", "gradgradcheck", "gradcheck_report", "GradcheckError",
-    "nn", "optim", "data", "save", "load",
+    "nn", "optim", "data", "viz", "save", "load",
     *_METHODS,
 ]
