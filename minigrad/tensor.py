@@ -316,6 +316,7 @@ class Tensor:
             raise RuntimeError("retain_grad() on a tensor that does not require grad")
         if self.grad_fn is not None:
             self._retains_grad = True
+            self.grad_fn._retains_output = True
 
     @property
     def retains_grad(self) -> bool:
@@ -370,17 +371,19 @@ class Tensor:
 
     def _operand(self, other: Any) -> Tensor:
         """``other`` as a Tensor for a binary op with ``self``, with PyTorch's promotion:
-        Python numbers and integer/bool arrays take the dtype of a float tensor."""
+        Python numbers and integer arrays take the dtype of a float tensor."""
+        dtype = self.data.dtype
         if isinstance(other, Tensor):
-            if other.dtype.kind == self.dtype.kind or other.dtype.kind == "f" == self.dtype.kind:
+            other_kind = other.data.dtype.kind
+            if other_kind == dtype.kind or other_kind == "f" or dtype.kind != "f":
                 return other
-            if self.dtype.kind == "f":
-                return Tensor._make(other.data.astype(self.dtype))
-            return other
+            return Tensor._make(other.data.astype(dtype))  # int/bool tensor with a float one
         array = np.asarray(other)
-        if self.dtype.kind == "f":
-            if array.dtype.kind != "f" or not isinstance(other, np.ndarray):
-                array = array.astype(self.dtype)
+        if dtype.kind == "f":
+            # Integer arrays would promote float32 to float64 in NumPy, and Python numbers
+            # take the tensor's dtype; float and boolean arrays combine as they are.
+            if array.dtype.kind in "iu" or not isinstance(other, np.ndarray):
+                array = array.astype(dtype)
         elif array.dtype == float64 and not isinstance(other, np.ndarray):
             array = array.astype(float32)
         elif array.dtype.kind not in "fiub":
@@ -752,6 +755,7 @@ class Function:
     """
 
     inputs: tuple | None = None  # set when the call is recorded; None again once freed
+    _retains_output = False  # set by ``retain_grad()`` on the output: keep its ``.grad``
 
     @staticmethod
     def forward(ctx, *args, **kwargs) -> np.ndarray:
@@ -797,7 +801,7 @@ class Function:
 
     @property
     def needs_input_grad(self) -> tuple[bool, ...]:
-        return tuple(isinstance(a, Tensor) and a.requires_grad for a in self.inputs or ())
+        return tuple([isinstance(a, Tensor) and a.requires_grad for a in self.inputs or ()])
 
     def save_for_backward(self, *tensors) -> None:
         self.saved_tensors = tensors
@@ -882,20 +886,32 @@ def run_backward(
             if grad is not None:
                 if wanted is not None and node in wanted:
                     wanted[node] = grad
-                elif wanted is None and (out := node.output) is not None and out._retains_grad:
+                elif node._retains_output and wanted is None:
+                    out = node.output
                     out.grad = grad if out.grad is None else out.grad + grad
                 input_grads = _call_backward(node, grad)
             else:
                 input_grads = ()  # nothing flowed into this node; it sends nothing on
+            n_grads = len(input_grads)
             for i, t in enumerate(node.inputs):
                 if not (isinstance(t, Tensor) and t.requires_grad):
                     continue
-                g = input_grads[i] if i < len(input_grads) else None
+                child = t.grad_fn
+                g = input_grads[i] if i < n_grads else None
                 if g is not None:
-                    _deliver(t, _fit_gradient(g, t, node), grads, wanted, create_graph)
-                if (child := t.grad_fn) is not None:
-                    pending[child] -= 1
-                    if pending[child] == 0:
+                    # Most gradients already fit; the check is cheaper than the call.
+                    if (g.__class__ is not Tensor or g.data.shape != t.data.shape
+                            or g.data.dtype != t.data.dtype):
+                        g = _fit_gradient(g, t, node)
+                    if child is not None:  # a non-leaf: sum until its node is walked
+                        previous = grads.get(child)
+                        grads[child] = g if previous is None else previous + g
+                    else:
+                        _deliver(t, g, grads, wanted, create_graph)
+                if child is not None:
+                    count = pending[child] - 1
+                    pending[child] = count
+                    if count == 0:
                         ready.append(child)
             done.append(node)
     finally:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 API = DOCS / "api.md"
 
+sys.path.insert(0, str(DOCS))
+from source_links import definition_range, source_links  # noqa: E402
 
 # ---------------------------------------------------------------------------------------
 # Every public name is in docs/api.md, in the section of its module or class
@@ -110,58 +113,6 @@ def test_the_inventory_sees_a_missing_name():
 # ---------------------------------------------------------------------------------------
 # Links into the source point at what they name
 # ---------------------------------------------------------------------------------------
-
-LINK = re.compile(r"\[(?P<text>[^\]]*)\]"
-                  r"\((?P<path>[^)#\s]+\.py)#L(?P<start>\d+)(?:-L(?P<end>\d+))?\)")
-
-
-def source_links() -> list[tuple[Path, str, Path, int, int]]:
-    links = []
-    for doc in sorted(DOCS.glob("**/*.md")):
-        for m in LINK.finditer(doc.read_text()):
-            start = int(m.group("start"))
-            end = int(m.group("end") or start)
-            links.append((doc, m.group("text"), (doc.parent / m.group("path")).resolve(),
-                          start, end))
-    return links
-
-
-def definition_range(lines: list[str], name: str) -> tuple[int, int] | None:
-    """1-based (first, last) line of ``def name``/``class name`` (a method when ``name`` is
-    ``Class.method``), decorators excluded, trailing blank lines excluded."""
-    *outer, leaf = name.split(".")
-    begin = 0
-    for part in outer:  # narrow down to the class body first
-        found = definition_range(lines[begin:], part)
-        if found is None:
-            return None
-        begin += found[0]
-    definition = rf"(?:async\s+)?(?:def|class)\s+{re.escape(leaf)}\b"
-    pattern = re.compile(rf"^(\s*){definition}")
-    if not outer:  # a module-level name: prefer the top-level definition to a method
-        top = re.compile(rf"^(){definition}")
-        if any(top.match(line) for line in lines):
-            pattern = top
-    for i in range(begin, len(lines)):
-        match = pattern.match(lines[i])
-        if match:
-            indent = len(match.group(1))
-            first = i
-            while first > 0 and lines[first - 1].strip().startswith("@"):
-                first -= 1  # decorators belong to the definition
-            header_end = i  # a signature may span several lines, up to its colon
-            while not lines[header_end].split("#")[0].rstrip().endswith(":"):
-                header_end += 1
-            last = header_end
-            for j in range(header_end + 1, len(lines)):
-                if not lines[j].strip():
-                    continue
-                if len(lines[j]) - len(lines[j].lstrip()) <= indent:
-                    break
-                last = j
-            return first + 1, last + 1
-    return None
-
 
 LINKS = source_links()
 

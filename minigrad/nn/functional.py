@@ -373,8 +373,10 @@ class SoftmaxCrossEntropy(Function):
         shifted = logits - logits.max(axis=1, keepdims=True)
         log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
         ctx.log_probs = log_probs  # for the fast backward
-        losses = -(q * log_probs).sum(axis=1)
-        out = losses.sum() * scale if reduce else losses
+        if reduce:  # one dot product sums q·log p over rows and classes at once
+            out = -np.vdot(q, log_probs) * scale
+        else:
+            out = -(q * log_probs).sum(axis=1)
         return np.asarray(out, dtype=logits.dtype)
 
     @staticmethod
@@ -439,6 +441,8 @@ def _index_targets(input: Tensor, target: np.ndarray, ignore_index: int, op: str
     flat = target.reshape(-1).astype(np.int64, copy=False)
     valid = flat != ignore_index
     classes = input.shape[1]
+    if flat.size == 0 or (flat.min() >= 0 and flat.max() < classes):
+        return flat, valid  # every target is a class (two reductions instead of five ops)
     bad = valid & ((flat < 0) | (flat >= classes))
     if bad.any():
         raise IndexError(f"{op}: target value {flat[bad][0]} is out of range for {classes} "
@@ -494,6 +498,12 @@ def cross_entropy(
     else:
         flat, valid = _index_targets(input, _class_indices(target, op), ignore_index, op)
         rows = np.arange(flat.size)
+        if w is None and not smoothing and valid.all():
+            # The common case, made cheap: q is the one-hot rows of the classes.
+            q_data = np.zeros(logits.shape, dtype=input.dtype)
+            q_data[rows, flat] = 1
+            return _cross_entropy_of(logits, Tensor._make(q_data), flat.size, reduction,
+                                     input.shape, unbatched)
         safe = np.where(valid, flat, 0)
         class_weight = np.ones(classes, dtype=input.dtype) if w is None else w
         target_weight = class_weight[safe] * valid  # 0 for ignored targets
@@ -504,13 +514,20 @@ def cross_entropy(
         q_data[rows, safe] += (1.0 - smoothing) * target_weight
         q = Tensor._make(q_data)
         count = float(target_weight.sum())
+    return _cross_entropy_of(logits, q, count, reduction, input.shape, unbatched)
+
+
+def _cross_entropy_of(logits: Tensor, q: Tensor, count: float, reduction: str,
+                      input_shape: tuple, unbatched: bool) -> Tensor:
+    """The fused op on (rows, classes) logits and target weights ``q``, reduced as asked
+    (a mean divides by ``count``, the total weight of the counted targets)."""
     reduce = reduction != "none"
     scale = 1.0
     if reduction == "mean":
         scale = 1.0 / count if count else math.nan  # all targets ignored: 0/0, as PyTorch
     out = SoftmaxCrossEntropy.apply(logits, q, scale, reduce)
     if not reduce:
-        out = out.reshape(input.shape[:1] + input.shape[2:])
+        out = out.reshape(input_shape[:1] + input_shape[2:])
         if unbatched:
             out = out.reshape(())
     return out
