@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.optim._flat import FlatBucket, apply_update
+from minigrad.optim._flat import CHUNK, FlatBucket, apply_update
 from minigrad.tensor import Tensor, enable_grad
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
@@ -179,9 +179,13 @@ class Optimizer:
         grads = [p.grad for p in bucket.params]
         if bucket.in_lockstep and all(grad is not None for grad in grads):
             # The fast path: one update for all of the bucket's parameters.
-            np.concatenate([grad.data.reshape(-1) for grad in grads], out=bucket.grad)
+            sources = [grad.data.reshape(-1) for grad in grads]
+            if bucket.theta.size <= CHUNK:  # one chunk: one call gathers every gradient
+                np.concatenate(sources, out=bucket.grad)
+                sources = None
             scalars = {name: float(array[0]) for name, array in scalar_arrays.items()}
-            new = apply_update(update, bucket, 0, bucket.theta.size, buffers, scalars)
+            new = apply_update(update, bucket, 0, bucket.theta.size, buffers, scalars,
+                               grad_sources=sources)
             for name, array in scalar_arrays.items():
                 array.fill(new[name])
             if not all(bucket.exposed):
