@@ -876,6 +876,7 @@ def run_backward(
     grads: dict[Function, Tensor] = {}  # node -> gradient of its output, summed so far
     previous_mode = _set_grad_enabled(create_graph)
     done = []
+    kept: set[int] = set()  # ids of the arrays that leaves kept as their .grad
     try:
         for out, grad in zip(outputs, output_grads, strict=True):
             _deliver(out, grad, grads, wanted, create_graph)
@@ -907,7 +908,13 @@ def run_backward(
                         previous = grads.get(child)
                         grads[child] = g if previous is None else previous + g
                     else:
-                        _deliver(t, g, grads, wanted, create_graph)
+                        # A leaf may keep a new array that the backward made for it (saving
+                        # a copy per parameter), but not the incoming gradient passed on
+                        # (Add gives it to both inputs), a view, or an array given twice.
+                        shared = g is grad or g.data.base is not None or id(g.data) in kept
+                        if not shared:
+                            kept.add(id(g.data))
+                        _deliver(t, g, grads, wanted, create_graph, shared)
                 if child is not None:
                     count = pending[child] - 1
                     pending[child] = count
@@ -931,9 +938,11 @@ def _grad_key(t: Tensor):
     return t.grad_fn if t.grad_fn is not None else t
 
 
-def _deliver(t: Tensor, grad: Tensor, grads: dict, wanted: dict | None, create_graph: bool):
+def _deliver(t: Tensor, grad: Tensor, grads: dict, wanted: dict | None, create_graph: bool,
+             shared: bool = True):
     """Add ``grad`` to what ``t`` has received: the pending sum of a non-leaf, the ``.grad``
-    of a leaf, or the result of ``minigrad.grad``."""
+    of a leaf, or the result of ``minigrad.grad``. ``shared=False`` promises that nothing
+    else refers to ``grad``'s array, so a leaf may keep it instead of a copy."""
     node = t.grad_fn
     if node is not None:
         previous = grads.get(node)
@@ -944,9 +953,11 @@ def _deliver(t: Tensor, grad: Tensor, grads: dict, wanted: dict | None, create_g
             wanted[t] = grad if previous is None else previous + grad
     elif create_graph:
         t.grad = grad if t.grad is None else t.grad + grad
-    elif t.grad is None or t.grad.grad_fn is not None:
-        # A copy the leaf owns: ``grad`` may be shared (Add passes one array to both inputs).
-        t.grad = Tensor._make(np.array(grad.data if t.grad is None else t.grad.data + grad.data))
+    elif t.grad is None:
+        # The leaf must own its .grad, which later backwards add to in place.
+        t.grad = grad if not shared else Tensor._make(np.array(grad.data))
+    elif t.grad.grad_fn is not None:  # a gradient recorded by an earlier create_graph
+        t.grad = Tensor._make(t.grad.data + grad.data)
     else:
         t.grad.data += grad.data  # accumulate in place, no new array
 

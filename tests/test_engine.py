@@ -312,3 +312,36 @@ def test_grad_fn_names_and_next_functions():
     y = (x * 2).exp()
     assert y.grad_fn.name == "Exp"
     assert [n.name for n in y.grad_fn.next_functions] == ["Mul"]
+
+
+def test_leaf_gradients_never_alias_each_other_or_the_seed():
+    # A leaf may keep an array its op's backward made, but never one that someone else sees.
+    class Twice(mg.Function):
+        @staticmethod
+        def forward(ctx, a, b):
+            return a + b
+
+        @staticmethod
+        def backward(ctx, grad):
+            g = grad * 1.0  # a new array, given to both inputs
+            return g, g
+
+    a, b = f64([1.0, 2.0]), f64([3.0, 4.0])
+    Twice.apply(a, b).sum().backward()
+    assert not np.shares_memory(a.grad.data, b.grad.data)
+    seed = np.array([1.0, 1.0])
+    c = f64([1.0, 2.0])
+    c.reshape(2).expand(2).backward(gradient=seed)  # passed through unchanged
+    c.grad.data += 5
+    np.testing.assert_array_equal(seed, [1.0, 1.0])
+    w = f64([[1.0, 2.0]])
+    (w * 3).sum(0).backward(gradient=mg.tensor([1.0, 1.0], dtype=mg.float64))
+    w.grad.data *= 2  # gradient clipping scales .grad in place: nothing else may change
+    np.testing.assert_allclose(w.grad.data, [[6.0, 6.0]])
+
+
+def test_kept_gradients_accumulate_correctly():
+    x = f64([1.0, 2.0])
+    for _ in range(3):
+        (x * x).sum().backward()
+    np.testing.assert_allclose(x.grad.data, 3 * 2 * x.data)
