@@ -6,6 +6,7 @@ command line, the examples and the tests share one training loop.
 
 from __future__ import annotations
 
+import inspect
 import sys
 import time
 from collections.abc import Callable
@@ -18,25 +19,58 @@ from minigrad.data import DataLoader, TensorDataset, standardize, train_test_spl
 from minigrad.data.datasets import load_digits
 from minigrad.tensor import Tensor, no_grad
 
-# The optimizers ``--optimizer`` offers, each with the learning rate that suits it on this
-# problem (used when ``--lr`` is not given).
-OPTIMIZERS: dict[str, tuple[Callable[..., optim.Optimizer], float]] = {
-    "sgd": (lambda params, lr: optim.SGD(params, lr=lr), 0.1),
-    "momentum": (lambda params, lr: optim.SGD(params, lr=lr, momentum=0.9), 0.02),
-    "nesterov": (lambda params, lr: optim.SGD(params, lr=lr, momentum=0.9, nesterov=True),
-                 0.02),
-    "adagrad": (lambda params, lr: optim.Adagrad(params, lr=lr), 0.05),
-    "rmsprop": (lambda params, lr: optim.RMSprop(params, lr=lr), 1e-3),
-    "adam": (lambda params, lr: optim.Adam(params, lr=lr), 1e-3),
-    "adamw": (lambda params, lr: optim.AdamW(params, lr=lr), 1e-3),
-    "nadam": (lambda params, lr: optim.NAdam(params, lr=lr), 2e-3),
+
+@dataclass(frozen=True)
+class OptimizerChoice:
+    """An optimizer by name: its class, the arguments that make this variant of it, and
+    the learning rate that suits the digits MLP (used when none is given)."""
+
+    cls: type[optim.Optimizer]
+    variant: dict
+    lr: float
+
+
+# The optimizers ``minigrad train --optimizer`` and ``minigrad compare`` offer. Every
+# argument not named here is the class's own (PyTorch's) default unless overridden.
+OPTIMIZERS: dict[str, OptimizerChoice] = {
+    "sgd": OptimizerChoice(optim.SGD, {}, 0.1),
+    "momentum": OptimizerChoice(optim.SGD, {"momentum": 0.9}, 0.02),
+    "nesterov": OptimizerChoice(optim.SGD, {"momentum": 0.9, "nesterov": True}, 0.02),
+    "adagrad": OptimizerChoice(optim.Adagrad, {}, 0.05),
+    "rmsprop": OptimizerChoice(optim.RMSprop, {}, 1e-3),
+    "adam": OptimizerChoice(optim.Adam, {}, 1e-3),
+    "adamw": OptimizerChoice(optim.AdamW, {}, 1e-3),
+    "nadam": OptimizerChoice(optim.NAdam, {}, 2e-3),
 }
+
+
+def _lookup(name: str) -> OptimizerChoice:
+    if name not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {name!r}; choose from {', '.join(OPTIMIZERS)}")
+    return OPTIMIZERS[name]
+
+
+def hyperparameter_names(name: str) -> list[str]:
+    """The keyword arguments optimizer ``name`` accepts (``lr``, ``betas``, ...)."""
+    return [p for p in inspect.signature(_lookup(name).cls).parameters if p != "params"]
+
+
+def make_optimizer(name: str, params, **hyperparameters) -> optim.Optimizer:
+    """Optimizer ``name`` over ``params``; ``hyperparameters`` override its defaults."""
+    choice = _lookup(name)
+    allowed = hyperparameter_names(name)
+    unknown = sorted(set(hyperparameters) - set(allowed))
+    if unknown:
+        raise ValueError(f"optimizer {name} has no hyperparameter {', '.join(unknown)}; "
+                         f"it takes {', '.join(allowed)}")
+    return choice.cls(params, **{**choice.variant, **hyperparameters})
 
 
 @dataclass
 class TrainConfig:
     optimizer: str = "adam"
     lr: float | None = None  # None: the optimizer's default from OPTIMIZERS
+    optimizer_args: dict = field(default_factory=dict)  # more arguments for the optimizer
     epochs: int = 30
     batch_size: int | None = 32  # None: full batch
     hidden: tuple[int, ...] = (256,)
@@ -88,13 +122,13 @@ def evaluate(model: nn.Module, X: Tensor, y: Tensor) -> tuple[float, float]:
 
 
 def train_digits(config: TrainConfig, progress: Callable | None = None,
-                 log: Callable[[str], None] | None = None):
+                 log: Callable[[str], None] | None = None,
+                 on_epoch: Callable[[nn.Module, optim.Optimizer], None] | None = None):
     """Train an MLP on the digits data as ``config`` says; returns ``(model, optimizer,
     history)``. ``progress(iterable, total, desc)`` wraps each epoch's batches (a progress
-    bar); ``log`` receives one line per epoch."""
-    if config.optimizer not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, "
-                         f"got {config.optimizer!r}")
+    bar); ``log`` receives one line per epoch; ``on_epoch(model, optimizer)`` is called
+    after each epoch (to record more)."""
+    lr = _lookup(config.optimizer).lr if config.lr is None else config.lr
     rng.manual_seed(config.seed)
     X_train, X_test, y_train, y_test = digits_split(config.seed, config.test_size)
     X_test_t, y_test_t = Tensor(X_test), Tensor(y_test)
@@ -102,9 +136,8 @@ def train_digits(config: TrainConfig, progress: Callable | None = None,
                         shuffle=True, seed=config.seed)
     n_classes = int(y_train.max()) + 1
     model = make_mlp([X_train.shape[1], *config.hidden, n_classes])
-    make_optimizer, default_lr = OPTIMIZERS[config.optimizer]
-    lr = default_lr if config.lr is None else config.lr
-    optimizer = make_optimizer(model.parameters(), lr)
+    optimizer = make_optimizer(config.optimizer, model.parameters(),
+                               **{**config.optimizer_args, "lr": lr})
     loss_fn = nn.CrossEntropyLoss()
     history = History(config={**asdict(config), "lr": lr})
 
@@ -130,6 +163,8 @@ def train_digits(config: TrainConfig, progress: Callable | None = None,
         if log is not None:
             log(f"epoch {epoch:3d}/{config.epochs}  train loss {history.train_loss[-1]:.4f}  "
                 f"test loss {test_loss:.4f}  test accuracy {accuracy:.4f}")
+        if on_epoch is not None:
+            on_epoch(model, optimizer)
     history.seconds = time.perf_counter() - start
     return model, optimizer, history
 

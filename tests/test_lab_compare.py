@@ -83,7 +83,7 @@ def test_digits_run_is_the_train_command_loop():
     run = compare.run_digits("adam", epochs=2, hidden=(32,), seed=0)
     np.testing.assert_allclose(run.losses, history.train_loss, rtol=1e-12)
     assert run.extra["test_accuracy"] == history.test_accuracy
-    assert run.hyperparameters["lr"] == training.OPTIMIZERS["adam"][1]
+    assert run.hyperparameters["lr"] == training.OPTIMIZERS["adam"].lr
 
 
 def test_digits_on_epoch_hook_and_epochs_to_tolerance():

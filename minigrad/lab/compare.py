@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import inspect
 import math
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -17,46 +16,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from minigrad import nn, optim, rng
-from minigrad.data import DataLoader, TensorDataset
+from minigrad import nn, optim, training
 from minigrad.lab.testfunctions import Objective
 from minigrad.tensor import Tensor
 
-# Every optimizer the lab knows, by name: its class and the arguments that make it that
-# variant. Everything else is the class's own (PyTorch's) default unless overridden.
-OPTIMIZERS: dict[str, tuple[type[optim.Optimizer], dict]] = {
-    "sgd": (optim.SGD, {}),
-    "momentum": (optim.SGD, {"momentum": 0.9}),
-    "nesterov": (optim.SGD, {"momentum": 0.9, "nesterov": True}),
-    "adagrad": (optim.Adagrad, {}),
-    "rmsprop": (optim.RMSprop, {}),
-    "adam": (optim.Adam, {}),
-    "adamw": (optim.AdamW, {}),
-    "nadam": (optim.NAdam, {}),
-}
-
-
-def hyperparameter_names(name: str) -> list[str]:
-    """The keyword arguments optimizer ``name`` accepts (``lr``, ``betas``, ...)."""
-    cls, _ = _lookup(name)
-    return [p for p in inspect.signature(cls).parameters if p != "params"]
-
-
-def _lookup(name: str) -> tuple[type[optim.Optimizer], dict]:
-    if name not in OPTIMIZERS:
-        raise ValueError(f"unknown optimizer {name!r}; choose from {', '.join(OPTIMIZERS)}")
-    return OPTIMIZERS[name]
-
-
-def make_optimizer(name: str, params, **hyperparameters) -> optim.Optimizer:
-    """Optimizer ``name`` over ``params``; ``hyperparameters`` override its defaults."""
-    cls, variant = _lookup(name)
-    allowed = hyperparameter_names(name)
-    unknown = sorted(set(hyperparameters) - set(allowed))
-    if unknown:
-        raise ValueError(f"optimizer {name} has no hyperparameter {', '.join(unknown)}; "
-                         f"it takes {', '.join(allowed)}")
-    return cls(params, **{**variant, **hyperparameters})
+# The optimizers by name are those of ``minigrad train`` (one registry for both commands).
+from minigrad.training import OPTIMIZERS, _lookup, hyperparameter_names, make_optimizer
 
 
 @dataclass
@@ -144,40 +109,19 @@ def run_digits(optimizer: str, epochs: int = 10, batch_size: int | None = 32,
     accuracy after it, ``steps_to_tol`` the epochs after which the training loss stays
     ≤ ``tol``. The learning rate defaults to the one ``minigrad train`` uses for that
     optimizer. ``on_epoch(model, optimizer)`` is called after each epoch (to record more)."""
-    from minigrad import training  # the digits data and MLP of ``minigrad train``
-
     if "lr" not in hyperparameters:
-        hyperparameters["lr"] = training.OPTIMIZERS.get(optimizer, (None, 1e-3))[1]
-    rng.manual_seed(seed)
-    X_train, X_test, y_train, y_test = training.digits_split(seed)
-    loader = DataLoader(TensorDataset(X_train, y_train), batch_size=batch_size, shuffle=True,
-                        seed=seed)
-    model = training.make_mlp([X_train.shape[1], *hidden, int(y_train.max()) + 1])
-    opt = make_optimizer(optimizer, model.parameters(), **hyperparameters)
-    loss_fn = nn.CrossEntropyLoss()
-    X_test_t, y_test_t = Tensor(X_test), Tensor(y_test)
-    losses, accuracies = [], []
-    begin = time.perf_counter()
-    for _ in range(epochs):
-        model.train()
-        total = 0.0
-        for xb, yb in loader:
-            loss = loss_fn(model(xb), yb)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            total += loss.item() * len(yb)
-        losses.append(total / len(X_train))
-        accuracies.append(training.evaluate(model, X_test_t, y_test_t)[1])
-        if on_epoch is not None:
-            on_epoch(model, opt)
-    seconds = time.perf_counter() - begin
-    losses_array = np.array(losses)
-    reached = _settled(losses_array, tol)  # index of an epoch: epochs run = index + 1
-    return Run(optimizer, hyperparameters, losses_array, seconds,
+        hyperparameters["lr"] = _lookup(optimizer).lr
+    optimizer_args = {k: v for k, v in hyperparameters.items() if k != "lr"}
+    config = training.TrainConfig(optimizer=optimizer, lr=hyperparameters["lr"],
+                                  optimizer_args=optimizer_args, epochs=epochs,
+                                  batch_size=batch_size, hidden=tuple(hidden), seed=seed)
+    _, _, history = training.train_digits(config, on_epoch=on_epoch)
+    losses = np.array(history.train_loss)
+    reached = _settled(losses, tol)  # index of an epoch: epochs run = index + 1
+    return Run(optimizer, hyperparameters, losses, history.seconds,
                None if reached is None else reached + 1,
-               diverged=not np.isfinite(losses_array).all(),
-               extra={"test_accuracy": accuracies})
+               diverged=not np.isfinite(losses).all(),
+               extra={"test_accuracy": history.test_accuracy})
 
 
 def format_table(runs: Sequence[Run], tol: float, steps_label: str = "steps",
