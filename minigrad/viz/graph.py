@@ -100,9 +100,13 @@ def draw_graph(tensor: Tensor, params: Mapping[str, Tensor] | None = None,
                              node_attr={"fontname": "Helvetica", "fontsize": "11"},
                              edge_attr={"arrowsize": "0.7"})
     drawn_tensors: set[int] = set()
+    keys: dict[int, str] = {}  # node names numbered in drawing order: the same graph, the same DOT
+
+    def key_of(obj, prefix: str) -> str:
+        return keys.setdefault(id(obj), f"{prefix}{len(keys)}")
 
     def add_tensor(t: Tensor, kind: str) -> str:
-        key = f"t{id(t)}"
+        key = key_of(t, "t")
         if id(t) not in drawn_tensors:
             drawn_tensors.add(id(t))
             label = _tensor_label(t, names.get(id(t)), kind, show_data, show_grad)
@@ -122,7 +126,7 @@ def draw_graph(tensor: Tensor, params: Mapping[str, Tensor] | None = None,
         if id(node) in seen:  # reached again through another use of its output
             continue
         seen.add(id(node))
-        op_key = f"op{id(node)}"
+        op_key = key_of(node, "op")
         graph.edge(op_key, output_key)
         if node.inputs is None:
             raise RuntimeError(
