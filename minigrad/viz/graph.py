@@ -11,8 +11,6 @@ The drawing is a ``graphviz.Digraph``: its DOT source is always available
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -191,13 +189,5 @@ def save_graph(graph: graphviz.Digraph, path: str | Path) -> Path:
             content = graph.pipe(format=fmt)
         except graphviz.ExecutableNotFound as error:  # a plain Digraph, not one of ours
             raise DotNotFoundError(INSTALL_DOT) from error
-    folder = path.resolve().parent
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(content)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    path.write_bytes(content)
     return path
