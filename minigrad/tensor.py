@@ -245,6 +245,12 @@ class Tensor:
     def numpy(self) -> np.ndarray:
         return self.data
 
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        """``np.asarray(t)`` (and plotting, testing helpers) see the data, not an object."""
+        if copy:
+            return np.array(self.data, dtype=dtype)
+        return self.data if dtype is None else self.data.astype(dtype, copy=False)
+
     def item(self) -> float | int | bool:
         if self.data.size != 1:
             raise ValueError(

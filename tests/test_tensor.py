@@ -211,3 +211,11 @@ def test_bad_input_errors_name_the_op_and_shapes(call, pattern):
 def test_retain_grad_on_non_grad_tensor_raises():
     with pytest.raises(RuntimeError, match="does not require grad"):
         mg.ones(2).retain_grad()
+
+
+def test_numpy_sees_the_data():
+    t = mg.tensor([[1.0, 2.0]], requires_grad=True)
+    assert np.asarray(t) is t.data
+    assert np.asarray(t, dtype=np.float64).dtype == np.float64
+    np.testing.assert_allclose(t, [[1.0, 2.0]])
+    assert isinstance(np.ones(2) + t, mg.Tensor)  # operators still give Tensors
