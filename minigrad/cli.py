@@ -248,24 +248,39 @@ def build_parser() -> argparse.ArgumentParser:
 
 def check_writable(option: str, path: str, command: str = "train") -> None:
     """Refuse an output path before the work rather than after it."""
-    folder = Path(path).expanduser().resolve().parent
+    target = Path(path).expanduser().resolve()
+    folder = target.parent
+    if target.is_dir():
+        raise UsageError(f"minigrad {command}: {option}: {path} is a folder; give a file name")
     if not folder.is_dir():
         raise UsageError(f"minigrad {command}: {option}: folder {folder} does not exist")
     if not os.access(folder, os.W_OK):
         raise UsageError(f"minigrad {command}: {option}: folder {folder} is not writable")
 
 
+def check_plot_path(option: str, path: str, command: str) -> None:
+    """A plot path must be writable and end in a format matplotlib can save."""
+    check_writable(option, path, command)
+    from minigrad.viz.plots import require_matplotlib
+
+    try:
+        plt = require_matplotlib()
+    except ImportError as error:
+        raise UsageError(f"minigrad {command}: {option}: {error}") from None
+    formats = plt.figure().canvas.get_supported_filetypes()
+    plt.close("all")
+    suffix = Path(path).suffix.lstrip(".").lower()
+    if suffix not in formats:
+        raise UsageError(f"minigrad {command}: {option}: cannot save a plot as "
+                         f"{suffix or 'a file without an extension'!r}; use one of "
+                         f"{', '.join(sorted(formats))}")
+
+
 def run_train(args: argparse.Namespace) -> int:
     if args.save:
         check_writable("--save", args.save)
     if args.save_plot:
-        from minigrad.viz.plots import require_matplotlib
-
-        check_writable("--save-plot", args.save_plot)
-        try:
-            require_matplotlib()
-        except ImportError as error:
-            raise UsageError(f"minigrad train: --save-plot: {error}") from None
+        check_plot_path("--save-plot", args.save_plot, "train")
     config = training.TrainConfig(optimizer=args.optimizer, lr=args.lr, epochs=args.epochs,
                                   batch_size=args.batch_size, hidden=args.hidden,
                                   seed=args.seed, test_size=args.test_size)
@@ -340,13 +355,7 @@ def run_compare(args: argparse.Namespace) -> int:
         raise UsageError(f"minigrad compare: {misplaced[0]} does not apply to --problem "
                          f"{args.problem}")
     if args.save_plot:
-        from minigrad.viz.plots import require_matplotlib
-
-        check_writable("--save-plot", args.save_plot, "compare")
-        try:
-            require_matplotlib()
-        except ImportError as error:
-            raise UsageError(f"minigrad compare: --save-plot: {error}") from None
+        check_plot_path("--save-plot", args.save_plot, "compare")
     hyperparameters = _compare_hyperparameters(args)
     try:  # build every optimizer once on a dummy parameter: bad values fail before any run
         from minigrad.tensor import Tensor

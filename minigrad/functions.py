@@ -85,6 +85,9 @@ def randn(*shape, dtype: Any = None, requires_grad: bool = False) -> Tensor:
 
 
 def _as_tensors(tensors, op: str) -> list[Tensor]:
+    if isinstance(tensors, Tensor | np.ndarray):
+        raise TypeError(f"{op}: expected a sequence of tensors, got one {type(tensors).__name__}"
+                        f"; write {op}([a, b, ...])")
     tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
     if not tensors:
         raise ValueError(f"{op}: expected a non-empty sequence of tensors")

@@ -20,7 +20,7 @@ import math
 
 import numpy as np
 
-from minigrad.tensor import Function, where
+from minigrad.tensor import Function, Tensor, where
 
 # ---------------------------------------------------------------------------------------
 # Arithmetic (broadcasting; the engine reduces each gradient to its input's shape)
@@ -67,7 +67,8 @@ class Div(Function):
     def backward(ctx, grad):
         a, b = ctx.inputs
         grad_a = grad / b
-        return grad_a, -grad_a * a / b  # ∂(a/b)/∂b = -a/b²
+        grad_b = -grad_a * a / b if ctx.needs_input_grad[1] else None  # ∂(a/b)/∂b = -a/b²
+        return grad_a, grad_b
 
 
 class Neg(Function):
@@ -92,7 +93,9 @@ class Pow(Function):
         a, b = ctx.inputs
         need_a, need_b = ctx.needs_input_grad
         grad_a = None
-        if need_a and not (b.ndim == 0 and b.data == 0):  # x⁰ = 1 is constant in x
+        if need_a and b.ndim == 0 and b.data == 0:  # x⁰ = 1 is constant in x (even at x = 0)
+            grad_a = Tensor._make(np.zeros(a.shape, a.dtype))
+        elif need_a:
             grad_a = grad * b * a ** (b - 1)
         grad_b = None
         if need_b:
@@ -394,6 +397,32 @@ class Min(Max):
     """out = min xᵢ     the gradient goes to the minimal elements (shared evenly on ties)"""
 
     _select = staticmethod(np.min)
+
+
+class Std(Function):
+    """out = √(Σᵢ(xᵢ - x̄)² / (N - c))     ∂/∂xᵢ = (xᵢ - x̄) / ((N - c)·out)
+
+    Where all the elements are equal (out = 0) the gradient is 0, as in PyTorch: there
+    (xᵢ - x̄) = 0, and dividing by a safe 1 instead of 0 keeps 0/0 from making NaN.
+    """
+
+    @staticmethod
+    def forward(ctx, x, dims, keepdim, correction):
+        count = x.size if dims is None else math.prod(x.shape[d] for d in dims)
+        ctx.divisor = count - correction
+        if ctx.divisor <= 0:  # too few elements for the correction, as PyTorch: NaN
+            shape = np.sum(x, axis=dims, keepdims=keepdim).shape
+            return np.full(shape, np.nan, dtype=x.dtype)
+        return np.std(x, axis=dims, ddof=correction, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, dims, _, _ = ctx.inputs
+        kept = _kept_shape(x.shape, dims)
+        out = ctx.output.reshape(kept)
+        centered = x - x.mean(dims, keepdim=True)
+        safe_out = where(out.data > 0, out, 1.0)
+        return grad.reshape(kept) * centered / (safe_out * ctx.divisor)
 
 
 class LogSumExp(Function):

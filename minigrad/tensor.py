@@ -101,12 +101,18 @@ class enable_grad(_GradModeSwitch):
 
 
 class set_grad_enabled(_GradModeSwitch):
-    """``with set_grad_enabled(flag):`` records the graph inside exactly when ``flag``."""
+    """Record the graph exactly when ``mode``: at once when called, as in PyTorch
+    (``mg.set_grad_enabled(False)`` switches recording off until switched on again), and
+    within ``with set_grad_enabled(mode):``, which restores the previous mode on exit."""
 
     def __new__(cls, mode: bool):
         self = object.__new__(cls)
         self._mode = bool(mode)
+        self._previous = _set_grad_enabled(self._mode)
         return self
+
+    def __enter__(self):
+        return self  # the mode was set when the object was made
 
 
 class detect_anomaly:
@@ -141,7 +147,11 @@ def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
     if isinstance(data, Tensor):
         data = data.data
     if dtype is not None:
-        return np.array(data, dtype=np.dtype(dtype))
+        dtype = np.dtype(dtype)
+        if dtype.kind not in "fiub" or (dtype.kind == "f" and dtype not in _FLOAT_DTYPES):
+            raise TypeError(f"Tensor: unsupported dtype {dtype}; minigrad computes in "
+                            "float32 or float64 (and keeps integer and boolean data)")
+        return np.array(data, dtype=dtype)
     if isinstance(data, np.ndarray | np.generic):
         array = np.array(data)
     else:
@@ -177,7 +187,7 @@ class Tensor:
     their float dtype; integer data stays integer and cannot require grad.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_retains_grad", "__weakref__")
+    __slots__ = ("data", "_grad", "_requires_grad", "grad_fn", "_retains_grad", "__weakref__")
 
     # NumPy defers to Tensor: ``ndarray + Tensor`` calls ``Tensor.__radd__`` and gives a Tensor.
     __array_priority__ = 1000
@@ -185,10 +195,10 @@ class Tensor:
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None):
         self.data = _to_array(data, dtype)
-        self.grad: Tensor | None = None
+        self._grad: Tensor | None = None
         self.grad_fn: Function | None = None
         self._retains_grad = False
-        self.requires_grad = False
+        self._requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
 
@@ -197,8 +207,8 @@ class Tensor:
         """Wrap an array without copying or checking it (the fast path the ops use)."""
         t = object.__new__(Tensor)
         t.data = data
-        t.grad = None
-        t.requires_grad = requires_grad
+        t._grad = None
+        t._requires_grad = requires_grad
         t.grad_fn = None
         t._retains_grad = False
         return t
@@ -302,6 +312,31 @@ class Tensor:
 
     # -- autograd -------------------------------------------------------------------------
 
+    @property
+    def grad(self) -> Tensor | None:
+        """The gradient accumulated by backward (leaves, and non-leaves that retain it)."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, grad: Tensor | None) -> None:
+        if grad is not None:
+            if not isinstance(grad, Tensor):
+                raise TypeError(f"grad must be a Tensor or None, got {type(grad).__name__}; "
+                                "wrap an array as mg.tensor(array)")
+            if grad.shape != self.shape:
+                raise ValueError(f"grad of shape {grad.shape} assigned to a tensor of shape "
+                                 f"{self.shape}")
+        self._grad = grad
+
+    @property
+    def requires_grad(self) -> bool:
+        """Whether ops on this tensor record the graph (and a leaf gets ``.grad``)."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, requires_grad: bool) -> None:
+        self.requires_grad_(requires_grad)  # checked: only float tensors can require grad
+
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         if requires_grad and self.data.dtype.kind != "f":
             raise TypeError(
@@ -313,7 +348,7 @@ class Tensor:
                 "requires_grad_(False) on a non-leaf tensor; use .detach() to get a tensor "
                 "outside the graph"
             )
-        self.requires_grad = bool(requires_grad)
+        self._requires_grad = bool(requires_grad)
         return self
 
     def retain_grad(self) -> None:
@@ -375,67 +410,124 @@ class Tensor:
 
     # -- operands -------------------------------------------------------------------------
 
-    def _operand(self, other: Any) -> Tensor:
-        """``other`` as a Tensor for a binary op with ``self``, with PyTorch's promotion:
-        Python numbers and integer arrays take the dtype of a float tensor."""
-        dtype = self.data.dtype
+    def _operands(self, other: Any) -> tuple[Tensor, Tensor]:
+        """``(self, other)`` as Tensors for a binary op, promoted as PyTorch does rather than
+        as NumPy would: an integer or boolean operand takes the float dtype of the other one
+        (NumPy makes int64 with float32 a float64), Python numbers take the tensor's dtype,
+        and a Python float with an integer tensor gives float32."""
+        a = self
+        python_number = False
         if isinstance(other, Tensor):
-            other_kind = other.data.dtype.kind
-            if other_kind == dtype.kind or other_kind == "f" or dtype.kind != "f":
-                return other
-            return Tensor._make(other.data.astype(dtype))  # int/bool tensor with a float one
-        array = np.asarray(other)
-        if dtype.kind == "f":
-            # Integer arrays would promote float32 to float64 in NumPy, and Python numbers
-            # take the tensor's dtype; float and boolean arrays combine as they are.
-            if array.dtype.kind in "iu" or not isinstance(other, np.ndarray):
-                array = array.astype(dtype)
-        elif array.dtype == float64 and not isinstance(other, np.ndarray):
-            array = array.astype(float32)
-        elif array.dtype.kind not in "fiub":
-            raise TypeError(f"unsupported operand of type {type(other).__name__}")
-        return Tensor._make(array)
+            b = other
+        else:
+            array = np.asarray(other)
+            if array.dtype.kind not in "fiub":
+                raise TypeError(f"unsupported operand of type {type(other).__name__} "
+                                f"(dtype {array.dtype}) for a tensor of dtype {self.dtype}")
+            python_number = not isinstance(other, np.ndarray)
+            b = Tensor._make(array)
+        kind_a, kind_b = a.data.dtype.kind, b.data.dtype.kind
+        if kind_a == "f":
+            if kind_b != "f" or python_number:
+                b = Tensor._make(b.data.astype(a.data.dtype))
+        elif kind_b == "f":
+            dtype = float32 if python_number else b.data.dtype
+            a = Tensor._make(a.data.astype(dtype))  # integer tensors never require grad
+            b = Tensor._make(b.data.astype(dtype)) if python_number else b
+        return a, b
+
+    def _float(self) -> Tensor:
+        """Integer and boolean tensors as float32, for the floating-point functions (exp, log,
+        ...): PyTorch computes those in the default float dtype, not in float64."""
+        return self if self.data.dtype.kind == "f" else Tensor._make(self.data.astype(float32))
+
+    def _operand(self, other: Any) -> Tensor:
+        """``other`` as a Tensor for a binary op with (float) ``self``."""
+        return self._operands(other)[1]
 
     # -- arithmetic -----------------------------------------------------------------------
 
     def __add__(self, other):
-        return ops.Add.apply(self, self._operand(other))
+        return ops.Add.apply(*self._operands(other))
 
     def __radd__(self, other):
-        return ops.Add.apply(self._operand(other), self)
+        a, b = self._operands(other)
+        return ops.Add.apply(b, a)
 
     def __sub__(self, other):
-        return ops.Sub.apply(self, self._operand(other))
+        return ops.Sub.apply(*self._operands(other))
 
     def __rsub__(self, other):
-        return ops.Sub.apply(self._operand(other), self)
+        a, b = self._operands(other)
+        return ops.Sub.apply(b, a)
 
     def __mul__(self, other):
-        return ops.Mul.apply(self, self._operand(other))
+        return ops.Mul.apply(*self._operands(other))
 
     def __rmul__(self, other):
-        return ops.Mul.apply(self._operand(other), self)
+        a, b = self._operands(other)
+        return ops.Mul.apply(b, a)
 
     def __truediv__(self, other):
-        return ops.Div.apply(self, self._operand(other))
+        return ops.Div.apply(*_true_division(*self._operands(other)))
 
     def __rtruediv__(self, other):
-        return ops.Div.apply(self._operand(other), self)
+        a, b = self._operands(other)
+        return ops.Div.apply(*_true_division(b, a))
 
     def __pow__(self, exponent):
-        return ops.Pow.apply(self, self._operand(exponent))
+        return ops.Pow.apply(*self._operands(exponent))
 
     def __rpow__(self, base):
-        return ops.Pow.apply(self._operand(base), self)
+        a, b = self._operands(base)
+        return ops.Pow.apply(b, a)
 
     def __matmul__(self, other):
-        return ops.MatMul.apply(self, self._operand(other))
+        return ops.MatMul.apply(*self._operands(other))
 
     def __rmatmul__(self, other):
-        return ops.MatMul.apply(self._operand(other), self)
+        a, b = self._operands(other)
+        return ops.MatMul.apply(b, a)
 
     def __neg__(self):
         return ops.Neg.apply(self)
+
+    # In place: ``p -= lr * p.grad`` under ``no_grad`` changes ``p`` itself, as in PyTorch,
+    # so the update of a parameter in a loop reaches the model (without these, Python would
+    # rebind ``p`` to a new tensor and leave the model as it was). While the graph is being
+    # recorded, a leaf that requires grad cannot change (its gradient would be wrong), and a
+    # tensor inside the graph is replaced by a new node: ``h += x`` means ``h = h + x``.
+
+    def _in_place(self, other, ufunc, op) -> Tensor:
+        if _grad_enabled and (self._requires_grad
+                              or (isinstance(other, Tensor) and other._requires_grad)):
+            if self.grad_fn is None and self._requires_grad:
+                raise RuntimeError(
+                    f"a leaf tensor that requires grad cannot be changed in place "
+                    f"({ufunc.__name__}) while the graph is recorded; update parameters "
+                    "under `with mg.no_grad():`"
+                )
+            return op(self, other)
+        other = other.data if isinstance(other, Tensor) else other
+        try:
+            ufunc(self.data, other, out=self.data, casting="same_kind")
+        except (TypeError, ValueError) as error:  # a wider dtype, or a larger shape
+            kind = TypeError if isinstance(error, TypeError) else ValueError
+            raise kind(f"in-place {ufunc.__name__}: cannot update a tensor of shape "
+                       f"{self.shape} and dtype {self.dtype}: {error}") from None
+        return self
+
+    def __iadd__(self, other):
+        return self._in_place(other, np.add, Tensor.__add__)
+
+    def __isub__(self, other):
+        return self._in_place(other, np.subtract, Tensor.__sub__)
+
+    def __imul__(self, other):
+        return self._in_place(other, np.multiply, Tensor.__mul__)
+
+    def __itruediv__(self, other):
+        return self._in_place(other, np.true_divide, Tensor.__truediv__)
 
     def __pos__(self):
         return self
@@ -473,28 +565,28 @@ class Tensor:
     # -- elementwise ----------------------------------------------------------------------
 
     def exp(self):
-        return ops.Exp.apply(self)
+        return ops.Exp.apply(self._float())
 
     def log(self):
-        return ops.Log.apply(self)
+        return ops.Log.apply(self._float())
 
     def sqrt(self):
-        return ops.Sqrt.apply(self)
+        return ops.Sqrt.apply(self._float())
 
     def abs(self):
         return ops.Abs.apply(self)
 
     def sin(self):
-        return ops.Sin.apply(self)
+        return ops.Sin.apply(self._float())
 
     def cos(self):
-        return ops.Cos.apply(self)
+        return ops.Cos.apply(self._float())
 
     def tanh(self):
-        return ops.Tanh.apply(self)
+        return ops.Tanh.apply(self._float())
 
     def sigmoid(self):
-        return ops.Sigmoid.apply(self)
+        return ops.Sigmoid.apply(self._float())
 
     def relu(self):
         return ops.ReLU.apply(self)
@@ -503,7 +595,7 @@ class Tensor:
         return ops.LeakyReLU.apply(self, negative_slope)
 
     def erf(self):
-        return ops.Erf.apply(self)
+        return ops.Erf.apply(self._float())
 
     def gelu(self, approximate: str = "none"):
         """x·Φ(x), with Φ the standard normal CDF; ``approximate="tanh"`` uses
@@ -523,10 +615,10 @@ class Tensor:
     clip = clamp
 
     def maximum(self, other):
-        return ops.Maximum.apply(self, self._operand(other))
+        return ops.Maximum.apply(*self._operands(other))
 
     def minimum(self, other):
-        return ops.Minimum.apply(self, self._operand(other))
+        return ops.Minimum.apply(*self._operands(other))
 
     def where(self, condition, other):
         """``where(condition, self, other)``, as ``torch.Tensor.where``."""
@@ -540,7 +632,8 @@ class Tensor:
     def mean(self, dim=None, keepdim: bool = False):
         dims = _normalize_dims(dim, self.ndim, "mean")
         count = _count(self.shape, dims)
-        return ops.Sum.apply(self, dims, keepdim) * (1.0 / count)
+        # Divide (not multiply by 1/N): the gradient grad/N is then exact, as PyTorch's.
+        return ops.Sum.apply(self, dims, keepdim) / (count if count else float("nan"))
 
     def var(self, dim=None, keepdim: bool = False, correction: int = 1, unbiased=None):
         """Variance, with Bessel's correction by default (divide by N - correction)."""
@@ -548,13 +641,18 @@ class Tensor:
             correction = 1 if unbiased else 0
         dims = _normalize_dims(dim, self.ndim, "var")
         count = _count(self.shape, dims)
-        centered = self - ops.Sum.apply(self, dims, True) * (1.0 / count)
+        centered = self - ops.Sum.apply(self, dims, True) / (count if count else float("nan"))
         squares = ops.Sum.apply(centered * centered, dims, keepdim)
         divisor = count - correction
         return squares * (1.0 / divisor if divisor > 0 else float("nan"))
 
     def std(self, dim=None, keepdim: bool = False, correction: int = 1, unbiased=None):
-        return self.var(dim, keepdim, correction, unbiased).sqrt()
+        """Standard deviation, √var (its own op: where all elements are equal, the gradient
+        is 0 as in PyTorch, not the NaN of √'s infinite slope times zero)."""
+        if unbiased is not None:
+            correction = 1 if unbiased else 0
+        dims = _normalize_dims(dim, self.ndim, "std")
+        return ops.Std.apply(self._float(), dims, keepdim, correction)
 
     def max(self, dim=None, keepdim: bool = False):
         if isinstance(dim, Tensor):  # torch.max(a, b) is the elementwise maximum
@@ -649,6 +747,13 @@ class Tensor:
 
     def __getitem__(self, key):
         return ops.GetItem.apply(self, _normalize_key(key))
+
+
+def _true_division(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
+    """``/`` of two integer tensors is a float32 division, as in PyTorch."""
+    if a.data.dtype.kind != "f" and b.data.dtype.kind != "f":
+        return Tensor._make(a.data.astype(float32)), Tensor._make(b.data.astype(float32))
+    return a, b
 
 
 def _seed_gradient(output: Tensor, gradient: Any, caller: str) -> Tensor:
@@ -786,9 +891,9 @@ class Function:
         out = Tensor._make(data)
         if _grad_enabled:
             for a in args:
-                if isinstance(a, Tensor) and a.requires_grad:
+                if isinstance(a, Tensor) and a._requires_grad:
                     # Record the call: the output points at this node, the node at its inputs.
-                    out.requires_grad = True
+                    out._requires_grad = True
                     out.grad_fn = ctx
                     ctx.inputs = args
                     ctx._output_ref = weakref.ref(out)
@@ -807,7 +912,7 @@ class Function:
 
     @property
     def needs_input_grad(self) -> tuple[bool, ...]:
-        return tuple([isinstance(a, Tensor) and a.requires_grad for a in self.inputs or ()])
+        return tuple([isinstance(a, Tensor) and a._requires_grad for a in self.inputs or ()])
 
     def save_for_backward(self, *tensors) -> None:
         self.saved_tensors = tensors
@@ -871,7 +976,7 @@ def run_backward(
                 "backward() if you need to go back through the same graph again."
             )
         for t in node.inputs:
-            if isinstance(t, Tensor) and t.requires_grad and (child := t.grad_fn) is not None:
+            if isinstance(t, Tensor) and t._requires_grad and (child := t.grad_fn) is not None:
                 if child in pending:
                     pending[child] += 1
                 else:
@@ -895,13 +1000,13 @@ def run_backward(
                     wanted[node] = grad
                 elif node._retains_output and wanted is None:
                     out = node.output
-                    out.grad = grad if out.grad is None else out.grad + grad
+                    out._grad = grad if out._grad is None else out._grad + grad
                 input_grads = _call_backward(node, grad)
             else:
                 input_grads = ()  # nothing flowed into this node; it sends nothing on
             n_grads = len(input_grads)
             for i, t in enumerate(node.inputs):
-                if not (isinstance(t, Tensor) and t.requires_grad):
+                if not (isinstance(t, Tensor) and t._requires_grad):
                     continue
                 child = t.grad_fn
                 g = input_grads[i] if i < n_grads else None
@@ -958,14 +1063,14 @@ def _deliver(t: Tensor, grad: Tensor, grads: dict, wanted: dict | None, create_g
             previous = wanted[t]
             wanted[t] = grad if previous is None else previous + grad
     elif create_graph:
-        t.grad = grad if t.grad is None else t.grad + grad
-    elif t.grad is None:
+        t._grad = grad if t._grad is None else t._grad + grad
+    elif t._grad is None:
         # The leaf must own its .grad, which later backwards add to in place.
-        t.grad = grad if not shared else Tensor._make(np.array(grad.data))
-    elif t.grad.grad_fn is not None:  # a gradient recorded by an earlier create_graph
-        t.grad = Tensor._make(t.grad.data + grad.data)
+        t._grad = grad if not shared else Tensor._make(np.array(grad.data))
+    elif t._grad.grad_fn is not None:  # a gradient recorded by an earlier create_graph
+        t._grad = Tensor._make(t._grad.data + grad.data)
     else:
-        t.grad.data += grad.data  # accumulate in place, no new array
+        t._grad.data += grad.data  # accumulate in place, no new array
 
 
 def _call_backward(node: Function, grad: Tensor) -> tuple:
@@ -1030,12 +1135,13 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:
     cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != bool_:
         cond = cond.astype(bool)
-    if not isinstance(input, Tensor):
-        if not isinstance(other, Tensor):
-            input = Tensor(input)
-        else:
-            input = other._operand(input)
-    return ops.Where.apply(cond, input, input._operand(other))
+    if isinstance(input, Tensor):
+        input, other = input._operands(other)
+    elif isinstance(other, Tensor):
+        other, input = other._operands(input)
+    else:
+        input, other = Tensor(input)._operands(other)
+    return ops.Where.apply(cond, input, other)
 
 
 from minigrad import ops  # noqa: E402  (ops need Function and Tensor defined above)

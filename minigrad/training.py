@@ -134,7 +134,7 @@ def train_digits(config: TrainConfig, progress: Callable | None = None,
     X_test_t, y_test_t = Tensor(X_test), Tensor(y_test)
     loader = DataLoader(TensorDataset(X_train, y_train), batch_size=config.batch_size,
                         shuffle=True, seed=config.seed)
-    n_classes = int(y_train.max()) + 1
+    n_classes = int(max(y_train.max(), y_test.max())) + 1  # a tiny train split may miss one
     model = make_mlp([X_train.shape[1], *config.hidden, n_classes])
     optimizer = make_optimizer(config.optimizer, model.parameters(),
                                **{**config.optimizer_args, "lr": lr})

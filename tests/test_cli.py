@@ -77,6 +77,8 @@ def test_same_seed_same_result():
         (["train", "--seed", "-3"], "--seed: must be 0 or more"),
         (["train", "--test-size", "1.5"], "--test-size: must be between 0 and 1"),
         (["train", "--save", "/no/such/folder/model.npz"], "folder /no/such/folder does not"),
+        (["train", "--save", "/"], "--save: / is a folder"),
+        (["train", "--save-plot", "curves.xyz"], "cannot save a plot as 'xyz'"),
         (["train", "--bogus"], "unrecognized arguments: --bogus"),
         ([], "the following arguments are required"),
         (["fly"], "invalid choice: 'fly'"),
@@ -110,3 +112,10 @@ def test_plot_history_returns_a_figure_and_validates(tmp_path):
     with pytest.raises(ValueError, match="no '...loss'"):
         plot_history({"x": [1.0]})
     assert np.isfinite(fig.axes[0].lines[0].get_ydata()).all()
+
+
+def test_a_tiny_training_split_still_knows_all_ten_classes(capsys):
+    code, out, err = run(["train", "--test-size", "0.995", "--epochs", "1", "--quiet",
+                          "--hidden", "8"], capsys)
+    assert code == 0, err
+    assert out.splitlines()[-1].startswith("test accuracy: ")

@@ -361,3 +361,17 @@ def test_cross_entropy_recorded_gradient_equals_fast_gradient(probabilities):
     for a, b in zip(fast, recorded):
         assert b.requires_grad
         np.testing.assert_allclose(a.data, b.data, rtol=1e-12)
+
+
+def test_cross_entropy_with_a_masked_class():
+    # A logit of -inf (a class masked out) has probability 0; the loss stays finite.
+    logits = mg.tensor([[-np.inf, 1.0, 0.0], [2.0, -np.inf, 0.5]], requires_grad=True)
+    target = mg.tensor([1, 0])
+    expected = np.mean([np.log(np.exp(1) + 1) - 1, np.log(np.exp(2) + np.exp(0.5)) - 2])
+    for reduction, value in (("mean", expected), ("none", None)):
+        loss = F.cross_entropy(logits, target, reduction=reduction)
+        assert np.isfinite(loss.data).all()
+        if value is not None:
+            assert loss.item() == pytest.approx(value, rel=1e-6)
+    F.cross_entropy(logits, target).backward()
+    assert np.isfinite(logits.grad.data).all() and logits.grad.data[0, 0] == 0

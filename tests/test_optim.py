@@ -705,7 +705,9 @@ def test_bad_params():
 def test_gradient_of_the_wrong_shape_is_an_error_and_changes_nothing():
     w = mg.tensor([1.0, 2.0], requires_grad=True)
     opt = optim.SGD([w], lr=0.1)
-    w.grad = mg.tensor([1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match=r"\(3,\).*\(2,\)"):  # refused when assigned
+        w.grad = mg.tensor([1.0, 2.0, 3.0])
+    w._grad = mg.tensor([1.0, 2.0, 3.0])  # past that check, the optimizer still refuses
     with pytest.raises(RuntimeError, match=r"\(2,\).*\(3,\)"):
         opt.step()
     np.testing.assert_array_equal(w.data, [1.0, 2.0])
@@ -764,7 +766,8 @@ def test_a_bad_gradient_in_a_later_group_changes_no_parameter():
     a = mg.tensor([1.0, 2.0], requires_grad=True)
     b = mg.tensor([3.0], requires_grad=True)
     opt = optim.SGD([{"params": [a]}, {"params": [b]}], lr=0.1)
-    a.grad, b.grad = mg.tensor([1.0, 1.0]), mg.tensor([1.0, 1.0])
+    a.grad = mg.tensor([1.0, 1.0])
+    b._grad = mg.tensor([1.0, 1.0])  # a bad gradient (``b.grad = ...`` would refuse it)
     with pytest.raises(RuntimeError, match="gradient of shape"):
         opt.step()
     np.testing.assert_array_equal(a.data, [1.0, 2.0])

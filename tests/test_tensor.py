@@ -219,3 +219,105 @@ def test_numpy_sees_the_data():
     assert np.asarray(t, dtype=np.float64).dtype == np.float64
     np.testing.assert_allclose(t, [[1.0, 2.0]])
     assert isinstance(np.ones(2) + t, mg.Tensor)  # operators still give Tensors
+
+
+# -- behaviours a PyTorch user relies on --------------------------------------------------
+
+
+def test_in_place_update_of_parameters_under_no_grad():
+    w = mg.tensor([1.0, 2.0], requires_grad=True)
+    (w * w).sum().backward()
+    params = [w]
+    with mg.no_grad():
+        for p in params:
+            p -= 0.1 * p.grad  # changes w itself, not a rebound copy
+    np.testing.assert_allclose(w.data, [0.8, 1.6])
+    assert w.is_leaf and w.requires_grad
+    with pytest.raises(RuntimeError, match="leaf tensor that requires grad.*no_grad"):
+        w += 1
+    h = w * 2  # inside the graph, += makes a new node (h = h + 1)
+    h += 1
+    h.sum().backward()
+    np.testing.assert_allclose(w.grad.data, [2.0 + 2.0, 4.0 + 2.0])
+    t = mg.ones(3)
+    t *= 2
+    t /= 4
+    assert t.tolist() == [0.5, 0.5, 0.5]
+    with pytest.raises(TypeError, match="in-place add.*int64"):
+        i = mg.tensor([1, 2])
+        i += 0.5
+    with pytest.raises(ValueError, match=r"in-place add.*\(3,\)"):
+        t += mg.ones(2, 3)
+
+
+@pytest.mark.parametrize("expression, dtype", [
+    ("i + f", np.float32), ("f + i", np.float32), ("i * 1.5", np.float32),
+    ("i / 2", np.float32), ("i / i", np.float32), ("i ** 0.5", np.float32),
+    ("i + 1", np.int64), ("(i > 0) + f", np.float32), ("i @ m", np.float32),
+    ("i.exp()", np.float32), ("i.sigmoid()", np.float32), ("i.sqrt()", np.float32),
+    ("d + i", np.float64), ("f + d", np.float64),
+])
+def test_type_promotion_is_pytorchs(expression, dtype):
+    names = {"i": mg.tensor([1, 2]), "f": mg.tensor([1.0, 2.0]),
+             "d": mg.tensor([1.0, 2.0], dtype=mg.float64), "m": mg.ones(2, 2)}
+    assert eval(expression, {}, names).dtype == dtype
+
+
+def test_float_functions_of_integer_tensors_compute_in_float():
+    np.testing.assert_allclose(mg.tensor([1, 2]).sigmoid().data, [0.7310586, 0.8807971],
+                               rtol=1e-6)
+
+
+def test_non_numeric_operands_are_refused():
+    with pytest.raises(TypeError, match="NoneType"):
+        mg.ones(2) + None
+    with pytest.raises(TypeError, match="complex"):
+        mg.ones(2) * 1j
+
+
+def test_requires_grad_and_grad_assignments_are_checked():
+    t = mg.tensor([1, 2])
+    with pytest.raises(TypeError, match="floating-point"):
+        t.requires_grad = True
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(ValueError, match=r"\(3,\).*\(2,\)"):
+        x.grad = mg.ones(3)
+    with pytest.raises(TypeError, match="Tensor or None"):
+        x.grad = np.ones(2)
+    x.grad = mg.ones(2)
+    x.grad = None
+
+
+def test_set_grad_enabled_as_a_call_and_as_a_context():
+    mg.set_grad_enabled(False)
+    try:
+        assert not mg.is_grad_enabled()
+    finally:
+        mg.set_grad_enabled(True)
+    assert mg.is_grad_enabled()
+    with mg.set_grad_enabled(False):
+        assert not mg.is_grad_enabled()
+    assert mg.is_grad_enabled()
+
+
+def test_edge_cases_of_construction_and_reduction():
+    assert np.isnan(mg.zeros(0, 3).mean().item())
+    with pytest.raises(TypeError, match="cat: expected a sequence"):
+        mg.cat(mg.ones(2, 2))
+    with pytest.raises(TypeError, match="unsupported dtype float16"):
+        mg.tensor([1.0], dtype=np.float16)
+
+
+def test_gradient_of_x_to_the_zero_is_zero():
+    x = mg.tensor([0.0, 2.0], requires_grad=True)
+    (x**0).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [0.0, 0.0])
+
+
+def test_std_of_a_constant_has_zero_gradient():
+    x = mg.tensor([[1.0, 5.0], [1.0, 7.0], [1.0, 9.0]], dtype=mg.float64, requires_grad=True)
+    z = (x - x.mean(0)) / (x.std(0) + 1e-5)
+    (z**2 + z).sum().backward()
+    assert np.isfinite(x.grad.data).all()
+    np.testing.assert_array_equal(x.grad.data[:, 0], 0.0)
+    assert np.isnan(mg.tensor([1.0]).std().item())  # too few elements for the correction

@@ -375,8 +375,10 @@ class SoftmaxCrossEntropy(Function):
         ctx.log_probs = log_probs  # for the fast backward
         if reduce:  # one dot product sums q·log p over rows and classes at once
             out = -np.vdot(q, log_probs) * scale
+            if not math.isfinite(out):  # 0·(-inf) of a masked class (logit -inf) counts as 0
+                out = -(q * np.where(q != 0, log_probs, 0)).sum() * scale
         else:
-            out = -(q * log_probs).sum(axis=1)
+            out = -(q * np.where(q != 0, log_probs, 0)).sum(axis=1)
         return np.asarray(out, dtype=logits.dtype)
 
     @staticmethod
