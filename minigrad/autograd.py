@@ -47,7 +47,7 @@ def grad(
     for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
         if not out.requires_grad:
             raise RuntimeError(f"grad: output {i} does not require grad and has no grad_fn")
-        seeds.append(_seed_gradient(out, g, f"grad (output {i})"))
+        seeds.append(_seed_gradient(out, g, f"grad (output {i})", "grad_outputs"))
     if retain_graph is None:
         retain_graph = create_graph
     result = run_backward(outputs, seeds, retain_graph, create_graph, inputs=inputs)

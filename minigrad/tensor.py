@@ -756,14 +756,15 @@ def _true_division(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
     return a, b
 
 
-def _seed_gradient(output: Tensor, gradient: Any, caller: str) -> Tensor:
-    """The gradient that starts a backward walk at ``output``."""
+def _seed_gradient(output: Tensor, gradient: Any, caller: str,
+                   argument: str = "gradient") -> Tensor:
+    """The gradient that starts a backward walk at ``output`` (given as ``argument``)."""
     if gradient is None:
         if output.data.size != 1:
             raise RuntimeError(
                 f"{caller}: the output has shape {output.shape}, so its gradient cannot be "
-                "implied; pass gradient= (a tensor of that shape), or reduce the output to "
-                "a scalar first, e.g. .sum()"
+                f"implied; pass {argument}= (a tensor of that shape), or reduce the output "
+                "to a scalar first, e.g. .sum()"
             )
         return Tensor._make(np.ones_like(output.data))
     if not isinstance(gradient, Tensor):

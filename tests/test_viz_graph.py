@@ -154,10 +154,12 @@ def test_without_dot_the_source_is_kept_and_rendering_says_how_to_install(tmp_pa
     assert graph.source.startswith("digraph")
     for render in (lambda: graph.pipe(format="svg"),
                    lambda: graph.render(tmp_path / "g", format="svg"),
-                   lambda: graph._repr_mimebundle_(),
                    lambda: save_graph(graph, tmp_path / "g.svg")):
         with pytest.raises(DotNotFoundError, match="apt-get install graphviz.*brew install"):
             render()
+    # Jupyter shows the DOT source and the hint instead of a traceback.
+    shown = graph._repr_mimebundle_()["text/plain"]
+    assert "apt-get install graphviz" in shown and graph.source in shown
     assert not (tmp_path / "g.svg").exists()
     # A plain Digraph (not drawn by minigrad) gets the same hint from save_graph.
     with pytest.raises(DotNotFoundError, match="apt-get install graphviz"):

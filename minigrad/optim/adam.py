@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from minigrad.optim._moments import add_weight_decay_, bias_correction, ema_, ema_square_
-from minigrad.optim.optimizer import Optimizer, ParamsT, check_betas, check_non_negative
+from minigrad.optim.optimizer import Optimizer, ParamsT, _pair, check_betas, check_non_negative
 
 
 class Adam(Optimizer):
@@ -37,7 +37,7 @@ class Adam(Optimizer):
     def __init__(self, params: ParamsT, lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0, amsgrad: bool = False, maximize: bool = False):
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
+        super().__init__(params, dict(lr=lr, betas=_pair(betas), eps=eps,
                                       weight_decay=weight_decay, amsgrad=amsgrad,
                                       maximize=maximize))
 

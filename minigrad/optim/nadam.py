@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from minigrad.optim._moments import add_weight_decay_, bias_correction, ema_, ema_square_
-from minigrad.optim.optimizer import Optimizer, ParamsT, check_betas, check_non_negative
+from minigrad.optim.optimizer import Optimizer, ParamsT, _pair, check_betas, check_non_negative
 
 
 class NAdam(Optimizer):
@@ -41,7 +41,7 @@ class NAdam(Optimizer):
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0, momentum_decay: float = 4e-3,
                  decoupled_weight_decay: bool = False):
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
+        super().__init__(params, dict(lr=lr, betas=_pair(betas), eps=eps,
                                       weight_decay=weight_decay, momentum_decay=momentum_decay,
                                       decoupled_weight_decay=decoupled_weight_decay))
 

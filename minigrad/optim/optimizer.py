@@ -407,6 +407,11 @@ def check_unit_interval(optimizer: str, name: str, value: Any) -> None:
         raise ValueError(f"{optimizer}: invalid {name}={value!r}; it must be in [0, 1)")
 
 
+def _pair(betas: Any) -> Any:
+    """``betas`` as a tuple when it is a sequence (checked later by ``check_betas``)."""
+    return tuple(betas) if isinstance(betas, tuple | list) else betas
+
+
 def check_betas(optimizer: str, betas: Any) -> None:
     if not isinstance(betas, tuple | list) or len(betas) != 2:
         raise ValueError(f"{optimizer}: invalid betas={betas!r}; expected a pair (beta1, beta2)")

@@ -64,6 +64,13 @@ class ComputationGraph(graphviz.Digraph):
         except graphviz.ExecutableNotFound as error:
             raise DotNotFoundError(INSTALL_DOT) from error
 
+    def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
+        """Jupyter's inline picture; without ``dot``, the DOT source and how to get ``dot``."""
+        try:
+            return super()._repr_mimebundle_(include, exclude, **kwargs)
+        except DotNotFoundError:
+            return {"text/plain": f"{INSTALL_DOT}\n\n{self.source}"}
+
 
 def draw_graph(tensor: Tensor, params: Mapping[str, Tensor] | None = None,
                show_data: bool = False, show_grad: bool = False,
