@@ -329,3 +329,20 @@ def test_deepcopy_gives_an_independent_model():
     assert model[0].weight.data.any()
     clone(mg.randn(4, 2)).sum().backward()
     assert clone[0].weight.grad is not None and model[0].weight.grad is None
+
+
+def test_register_methods_refuse_to_replace_another_kind():
+    class Model(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(2, 2)
+            self.w = nn.Parameter(mg.ones(2))
+
+    model = Model()
+    with pytest.raises(KeyError, match="buffer 'lin'.*module"):
+        model.register_buffer("lin", mg.ones(1))
+    with pytest.raises(KeyError, match="buffer 'w'.*parameter"):
+        model.register_buffer("w", mg.ones(1))
+    assert [name for name, _ in model.named_parameters()] == ["lin.weight", "lin.bias", "w"]
+    model.w = nn.Linear(1, 1)  # assignment may change a name's kind, as in PyTorch
+    assert "w.weight" in dict(model.named_parameters())

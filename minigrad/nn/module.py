@@ -100,8 +100,10 @@ class Module:
     def __setattr__(self, name: str, value: Any) -> None:
         if isinstance(value, Parameter | Module):
             self._check_ready()
-            if not self._is_registered(name):
-                self.__dict__.pop(name, None)  # a plain attribute becomes a registered one
+            # Assignment replaces whatever had the name (a plain attribute, or a registered
+            # value of another kind); register_parameter and add_module alone would refuse.
+            self._forget(name)
+            self.__dict__.pop(name, None)
             if isinstance(value, Parameter):
                 self.register_parameter(name, value)
             else:
@@ -148,6 +150,15 @@ class Module:
     def _is_registered(self, name: str) -> bool:
         return name in self._parameters or name in self._buffers or name in self._modules
 
+    def _refuse_other_kind(self, name: str, kind: str) -> None:
+        """As PyTorch: ``register_buffer("w", ...)`` must not silently drop a parameter ``w``
+        (an optimizer would no longer see it), nor a sub-module."""
+        for other, registry in (("parameter", self._parameters), ("buffer", self._buffers),
+                                ("module", self._modules)):
+            if other != kind and name in registry:
+                raise KeyError(f"cannot register {kind} '{name}': {type(self).__name__} "
+                               f"already has a {other} of that name")
+
     def _check_name(self, name: str, kind: str) -> None:
         if not isinstance(name, str):
             raise TypeError(f"{kind} name must be a str, got {type(name).__name__}")
@@ -160,6 +171,7 @@ class Module:
         """Add a parameter (or a ``None`` placeholder, e.g. ``bias=False``) named ``name``."""
         self._check_ready()
         self._check_name(name, "parameter")
+        self._refuse_other_kind(name, "parameter")
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(
                 f"register_parameter: '{name}' must be a Parameter or None, got "
@@ -174,6 +186,7 @@ class Module:
         buffers are part of ``state_dict()``."""
         self._check_ready()
         self._check_name(name, "buffer")
+        self._refuse_other_kind(name, "buffer")
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(
                 f"register_buffer: '{name}' must be a Tensor or None, got {type(tensor).__name__}"
@@ -188,6 +201,7 @@ class Module:
         """Add a sub-module named ``name`` (``register_module`` is the same)."""
         self._check_ready()
         self._check_name(name, "module")
+        self._refuse_other_kind(name, "module")
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module: '{name}' must be a Module, got {type(module).__name__}")
         self._forget(name)
