@@ -343,6 +343,6 @@ def test_register_methods_refuse_to_replace_another_kind():
         model.register_buffer("lin", mg.ones(1))
     with pytest.raises(KeyError, match="buffer 'w'.*parameter"):
         model.register_buffer("w", mg.ones(1))
-    assert [name for name, _ in model.named_parameters()] == ["lin.weight", "lin.bias", "w"]
+    assert [name for name, _ in model.named_parameters()] == ["w", "lin.weight", "lin.bias"]
     model.w = nn.Linear(1, 1)  # assignment may change a name's kind, as in PyTorch
     assert "w.weight" in dict(model.named_parameters())
