@@ -838,3 +838,12 @@ def test_parameters_larger_than_a_chunk(case):
         opt.step()
     for p, t in zip(params, thetas):
         np.testing.assert_allclose(p.data, t, rtol=1e-12, atol=1e-14)
+
+
+def test_loading_another_optimizers_state_says_so():
+    p = mg.tensor([1.0, 2.0], requires_grad=True)
+    adam_state = optim.Adam([p]).state_dict()
+    sgd = optim.SGD([p], lr=0.1)
+    with pytest.raises(ValueError, match="lacks dampening, momentum, nesterov.*another kind"):
+        sgd.load_state_dict(adam_state)
+    assert sgd.param_groups[0]["lr"] == 0.1

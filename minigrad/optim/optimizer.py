@@ -327,6 +327,11 @@ class Optimizer:
                 raise ValueError(
                     f"{name}.load_state_dict: parameter group {g} has {len(saved['params'])} "
                     f"parameters in the state dict and {len(group['params'])} in the optimizer")
+            missing = sorted(set(self.defaults) - set(saved))
+            if missing:  # e.g. the state dict of another kind of optimizer
+                raise ValueError(
+                    f"{name}.load_state_dict: parameter group {g} of the state dict lacks "
+                    f"{', '.join(missing)}; is it the state of another kind of optimizer?")
             params_of.update({int(i): p for i, p in zip(saved["params"], group["params"])})
             new_group = {key: _restore(value, self.defaults.get(key))
                          for key, value in saved.items() if key != "params"}
