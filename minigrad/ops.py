@@ -374,22 +374,33 @@ class Sum(Function):
 
 
 class Max(Function):
-    """out = max xᵢ     the gradient goes to the maximal elements (shared evenly on ties)"""
+    """out = max xᵢ     the gradient goes to the maximal element
+
+    On ties, as PyTorch: ``max(dim)`` with one dim (``pick_first``) gives it all to the
+    first maximal element (the one ``argmax`` names); over all or several dims it is shared
+    evenly between them.
+    """
 
     _select = staticmethod(np.max)
 
     @classmethod
-    def forward(cls, ctx, x, dims, keepdim):
+    def forward(cls, ctx, x, dims, keepdim, pick_first=False):
         if x.size == 0:
             raise ValueError(f"{cls.__name__.lower()} of an empty tensor")
         return cls._select(x, axis=dims, keepdims=keepdim)
 
     @staticmethod
     def backward(ctx, grad):
-        x, dims, _ = ctx.inputs
+        x, dims, _, pick_first = ctx.inputs
         kept = _kept_shape(x.shape, dims)
         chosen = x.data == ctx.output.data.reshape(kept)
-        share = chosen / chosen.sum(axis=dims, keepdims=True)
+        if pick_first:
+            (dim,) = dims
+            first = np.argmax(chosen, axis=dim, keepdims=True)
+            share = np.zeros(x.shape, dtype=x.dtype)
+            np.put_along_axis(share, first, 1, axis=dim)
+        else:
+            share = chosen / chosen.sum(axis=dims, keepdims=True)
         return grad.reshape(kept) * share
 
 

@@ -657,12 +657,14 @@ class Tensor:
     def max(self, dim=None, keepdim: bool = False):
         if isinstance(dim, Tensor):  # torch.max(a, b) is the elementwise maximum
             return self.maximum(dim)
-        return ops.Max.apply(self, _normalize_dims(dim, self.ndim, "max"), keepdim)
+        one_dim = isinstance(dim, int | np.integer)  # max(dim) as torch.max: to the first
+        return ops.Max.apply(self, _normalize_dims(dim, self.ndim, "max"), keepdim, one_dim)
 
     def min(self, dim=None, keepdim: bool = False):
         if isinstance(dim, Tensor):
             return self.minimum(dim)
-        return ops.Min.apply(self, _normalize_dims(dim, self.ndim, "min"), keepdim)
+        one_dim = isinstance(dim, int | np.integer)
+        return ops.Min.apply(self, _normalize_dims(dim, self.ndim, "min"), keepdim, one_dim)
 
     def logsumexp(self, dim=None, keepdim: bool = False):
         return ops.LogSumExp.apply(self, _normalize_dims(dim, self.ndim, "logsumexp"), keepdim)

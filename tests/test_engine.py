@@ -242,10 +242,19 @@ def test_boolean_mask_gradient():
     np.testing.assert_allclose(x.grad.data, [1.0, 0.0, 1.0])
 
 
-def test_max_gradient_is_shared_between_ties():
+def test_max_gradient_on_ties_follows_pytorch():
     x = f64([1.0, 3.0, 3.0])
-    x.max().backward()
+    x.max().backward()  # over everything: shared evenly
     np.testing.assert_allclose(x.grad.data, [0.0, 0.5, 0.5])
+    y = f64([[3.0, 1.0, 3.0], [2.0, 2.0, 0.0]])
+    y.max(1).sum().backward()  # along one dim: all to the first maximal element (argmax)
+    np.testing.assert_allclose(y.grad.data, [[1.0, 0.0, 0.0], [1.0, 0.0, 0.0]])
+    z = f64([[3.0, 1.0, 3.0], [2.0, 2.0, 0.0]])
+    z.min(0).sum().backward()
+    np.testing.assert_allclose(z.grad.data, [[0.0, 1.0, 0.0], [1.0, 0.0, 1.0]])
+    w = f64([[3.0, 3.0], [1.0, 3.0]])
+    w.max((0, 1)).backward()  # several dims: shared, as torch.amax
+    np.testing.assert_allclose(w.grad.data, [[1 / 3, 1 / 3], [0.0, 1 / 3]])
 
 
 def test_custom_function_with_non_tensor_argument():
