@@ -865,7 +865,9 @@ class Function:
 
     The ``ctx`` passed to both methods is the node of the graph, an instance of the class:
     ``ctx.inputs`` are the arguments of ``apply``, ``ctx.output`` the Tensor it returned,
-    and forward may store anything else on ``ctx`` for backward.
+    and forward may store anything else on ``ctx`` for backward. What forward stores
+    (``ctx.save_for_backward(...)`` included) are arrays: constants to backward. For a
+    backward that is differentiable again, compute with ``ctx.inputs`` and ``ctx.output``.
     """
 
     inputs: tuple | None = None  # set when the call is recorded; None again once freed
