@@ -426,14 +426,17 @@ class Tensor:
                                 f"(dtype {array.dtype}) for a tensor of dtype {self.dtype}")
             python_number = not isinstance(other, np.ndarray)
             b = Tensor._make(array)
+        # Casts only where NumPy's result would differ (a boolean operand keeps the float
+        # dtype of the other already). Integer tensors never require grad: no graph is lost.
         kind_a, kind_b = a.data.dtype.kind, b.data.dtype.kind
         if kind_a == "f":
-            if kind_b != "f" or python_number:
+            if kind_b in "iu" or python_number:
                 b = Tensor._make(b.data.astype(a.data.dtype))
         elif kind_b == "f":
-            dtype = float32 if python_number else b.data.dtype
-            a = Tensor._make(a.data.astype(dtype))  # integer tensors never require grad
-            b = Tensor._make(b.data.astype(dtype)) if python_number else b
+            if python_number:
+                a, b = Tensor._make(a.data.astype(float32)), Tensor._make(b.data.astype(float32))
+            elif kind_a in "iu":
+                a = Tensor._make(a.data.astype(b.data.dtype))
         return a, b
 
     def _float(self) -> Tensor:
