@@ -25,8 +25,10 @@ class Adam(Optimizer):
         m̂ = m / (1 − β1ᵗ),  v̂ = v / (1 − β2ᵗ)     bias correction
         θ ← θ − lr · m̂ / (√v̂ + ε)
 
-    computed, as in PyTorch, as ``step_size = lr / (1 − β1ᵗ)`` and
-    ``denom = √v / √(1 − β2ᵗ) + ε``, then θ ← θ − step_size · m / denom.
+    PyTorch computes the last line as θ ← θ − step_size · m / denom with
+    ``step_size = lr / (1 − β1ᵗ)`` and ``denom = √v / √(1 − β2ᵗ) + ε``. Here both are
+    multiplied by c = √(1 − β2ᵗ) — θ ← θ − (step_size·c) · m / (√v + ε·c) — which is the
+    same number up to rounding and one pass over memory fewer.
 
     ε is added to the *corrected* √v̂. The paper's "efficient version" and TensorFlow/Keras
     add their ε̂ to the uncorrected √v (θ ← θ − lr·√(1 − β2ᵗ)/(1 − β1ᵗ) · m / (√v + ε̂)),
@@ -76,12 +78,12 @@ class Adam(Optimizer):
             np.maximum(v_max, v, out=v_max)
             v = v_max
 
+        c = math.sqrt(bias_correction(beta2, t))  # √v̂ = √v / c
         step_size = lr / bias_correction(beta1, t)  # lr · m̂ = step_size · m
-        denom = np.sqrt(v, out=tmp)  # √v̂ + ε = √v / √(1 − β2ᵗ) + ε
-        denom /= math.sqrt(bias_correction(beta2, t))
-        denom += eps
+        denom = np.sqrt(v, out=tmp)  # c·(√v̂ + ε) = √v + ε·c
+        denom += eps * c
 
-        np.multiply(m, step_size, out=tmp2)  # θ ← θ − step_size · m / denom
+        np.multiply(m, step_size * c, out=tmp2)  # θ ← θ − (step_size·c) · m / (√v + ε·c)
         tmp2 /= denom
         theta -= tmp2
 
