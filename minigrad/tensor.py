@@ -415,6 +415,8 @@ class Tensor:
         as NumPy would: an integer or boolean operand takes the float dtype of the other one
         (NumPy makes int64 with float32 a float64), Python numbers take the tensor's dtype,
         and a Python float with an integer tensor gives float32."""
+        if isinstance(other, Tensor) and other.data.dtype is self.data.dtype:
+            return self, other  # the common case, first
         a = self
         python_number = False
         if isinstance(other, Tensor):
