@@ -375,3 +375,11 @@ def test_cross_entropy_with_a_masked_class():
             assert loss.item() == pytest.approx(value, rel=1e-6)
     F.cross_entropy(logits, target).backward()
     assert np.isfinite(logits.grad.data).all() and logits.grad.data[0, 0] == 0
+
+
+def test_losses_keep_the_input_dtype_with_a_float64_target():
+    x = mg.tensor([0.2, 0.7], requires_grad=True)  # float32
+    y = np.array([0.0, 1.0])  # float64
+    for loss in (F.binary_cross_entropy(x, y), F.binary_cross_entropy_with_logits(x, y),
+                 F.mse_loss(x, y), F.l1_loss(x, y)):
+        assert loss.dtype == np.float32

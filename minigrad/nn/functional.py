@@ -63,7 +63,7 @@ def _float_input(x: Any, op: str) -> Tensor:
 def _pointwise_target(input: Tensor, target: Any, op: str) -> Tensor:
     """The target of an elementwise loss as a Tensor of the input's shape (broadcast with a
     warning when it is not, as PyTorch does: (N, 1) against (N,) is usually a bug)."""
-    target = input._operand(target)
+    target = input._operand(target).to(input.dtype)  # a float64 target: the input's dtype
     if target.dtype.kind != "f":
         target = Tensor._make(target.data.astype(input.dtype))
     if target.shape != input.shape:
@@ -485,7 +485,7 @@ def cross_entropy(
     logits = _classes_last(input)
 
     if is_probabilities:
-        probs = input._operand(target)
+        probs = input._operand(target).to(input.dtype)
         if probs.shape != input.shape:
             raise ValueError(
                 f"{op}: target probabilities of shape {probs.shape} do not match input of "
@@ -603,7 +603,7 @@ def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None,
     op = "binary_cross_entropy"
     _check_reduction(reduction, op)
     input = _float_input(input, op)
-    target = input._operand(target)
+    target = input._operand(target).to(input.dtype)  # a float64 target: the input's dtype
     if target.shape != input.shape:
         raise ValueError(f"{op}: target of shape {target.shape} must have the same shape as "
                          f"input of shape {input.shape}")
@@ -632,7 +632,7 @@ def binary_cross_entropy_with_logits(
     op = "binary_cross_entropy_with_logits"
     _check_reduction(reduction, op)
     z = _float_input(input, op)
-    y = z._operand(target)
+    y = z._operand(target).to(z.dtype)
     if y.shape != z.shape:
         raise ValueError(f"{op}: target of shape {y.shape} must have the same shape as input "
                          f"of shape {z.shape}")
