@@ -365,11 +365,12 @@ class SoftmaxCrossEntropy(Function):
 
     q is the one-hot class (times its class weight; mixed with the uniform distribution
     for label smoothing) or a given probability row. The output is the vector of lossᵢ, or
-    ``scale · Σᵢ lossᵢ`` when ``reduce`` (scale = 1/count for a mean).
+    ``scale · Σᵢ lossᵢ`` when ``reduce`` (scale = 1/count for a mean). ``one_hot`` says the
+    rows of q sum to 1, so the fast backward can skip Σ_c' q_ic'.
     """
 
     @staticmethod
-    def forward(ctx, logits, q, scale, reduce):
+    def forward(ctx, logits, q, scale, reduce, one_hot=False):
         shifted = logits - logits.max(axis=1, keepdims=True)
         log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
         ctx.log_probs = log_probs  # for the fast backward
@@ -383,7 +384,7 @@ class SoftmaxCrossEntropy(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        logits, q, scale, reduce = ctx.inputs
+        logits, q, scale, reduce, one_hot = ctx.inputs
         need_logits, need_q = ctx.needs_input_grad[:2]
         if not is_grad_enabled():
             g = grad.data * scale if reduce else grad.data[:, None]
@@ -391,8 +392,11 @@ class SoftmaxCrossEntropy(Function):
             grad_logits = grad_q = None
             if need_logits:
                 probs = np.exp(ctx.log_probs)
-                grad_logits = Tensor._make(
-                    g * (probs * q_data.sum(axis=1, keepdims=True) - q_data))
+                if not one_hot:
+                    probs *= q_data.sum(axis=1, keepdims=True)
+                probs -= q_data
+                probs *= g
+                grad_logits = Tensor._make(probs)
             if need_q:
                 grad_q = Tensor._make(-g * ctx.log_probs)
             return grad_logits, grad_q
@@ -428,7 +432,7 @@ def _check_class_weight(weight: Any, classes: int, dtype, op: str) -> np.ndarray
 
 def _index_targets(input: Tensor, target: np.ndarray, ignore_index: int, op: str):
     """Check class-index targets against (N, C, ...) scores; return them flat (int64) with
-    the mask of the ones that count (not ``ignore_index``)."""
+    the mask of the ones that count (not ``ignore_index``), or None when all of them do."""
     expected = input.shape[:1] + input.shape[2:]
     if target.dtype.kind not in "iu":
         raise TypeError(
@@ -441,10 +445,13 @@ def _index_targets(input: Tensor, target: np.ndarray, ignore_index: int, op: str
             f"expected class indices of shape {expected}"
         )
     flat = target.reshape(-1).astype(np.int64, copy=False)
-    valid = flat != ignore_index
     classes = input.shape[1]
-    if flat.size == 0 or (flat.min() >= 0 and flat.max() < classes):
-        return flat, valid  # every target is a class (two reductions instead of five ops)
+    if flat.size == 0:
+        return flat, None
+    low, high = flat.min(), flat.max()
+    if 0 <= low and high < classes and not low <= ignore_index <= high:
+        return flat, None  # every target is a class, none ignored: the usual case, cheaply
+    valid = flat != ignore_index
     bad = valid & ((flat < 0) | (flat >= classes))
     if bad.any():
         raise IndexError(f"{op}: target value {flat[bad][0]} is out of range for {classes} "
@@ -500,12 +507,14 @@ def cross_entropy(
     else:
         flat, valid = _index_targets(input, _class_indices(target, op), ignore_index, op)
         rows = np.arange(flat.size)
-        if w is None and not smoothing and valid.all():
+        if w is None and not smoothing and valid is None:
             # The common case, made cheap: q is the one-hot rows of the classes.
             q_data = np.zeros(logits.shape, dtype=input.dtype)
             q_data[rows, flat] = 1
             return _cross_entropy_of(logits, Tensor._make(q_data), flat.size, reduction,
-                                     input.shape, unbatched)
+                                     input.shape, unbatched, one_hot=True)
+        if valid is None:
+            valid = np.ones(flat.size, dtype=bool)
         safe = np.where(valid, flat, 0)
         class_weight = np.ones(classes, dtype=input.dtype) if w is None else w
         target_weight = class_weight[safe] * valid  # 0 for ignored targets
@@ -520,14 +529,14 @@ def cross_entropy(
 
 
 def _cross_entropy_of(logits: Tensor, q: Tensor, count: float, reduction: str,
-                      input_shape: tuple, unbatched: bool) -> Tensor:
+                      input_shape: tuple, unbatched: bool, one_hot: bool = False) -> Tensor:
     """The fused op on (rows, classes) logits and target weights ``q``, reduced as asked
     (a mean divides by ``count``, the total weight of the counted targets)."""
     reduce = reduction != "none"
     scale = 1.0
     if reduction == "mean":
         scale = 1.0 / count if count else math.nan  # all targets ignored: 0/0, as PyTorch
-    out = SoftmaxCrossEntropy.apply(logits, q, scale, reduce)
+    out = SoftmaxCrossEntropy.apply(logits, q, scale, reduce, one_hot)
     if not reduce:
         out = out.reshape(input_shape[:1] + input_shape[2:])
         if unbatched:
@@ -557,6 +566,8 @@ def nll_loss(
     classes = input.shape[1]
     w = _check_class_weight(weight, classes, input.dtype, op)
     flat, valid = _index_targets(input, _class_indices(target, op), ignore_index, op)
+    if valid is None:
+        valid = np.ones(flat.size, dtype=bool)
     safe = np.where(valid, flat, 0)
     target_weight = (np.ones(classes, dtype=input.dtype) if w is None else w)[safe] * valid
     picked = _classes_last(input)[np.arange(flat.size), safe]
