@@ -16,9 +16,9 @@ b = mg.zeros(1, requires_grad=True)
 for step in range(200):
     loss = ((x @ w + b - y) ** 2).mean()
     loss.backward()
-    with mg.no_grad():
+    with mg.no_grad():  # the update itself is not part of the model's graph
         for p in (w, b):
-            p.data -= 0.1 * p.grad.data
+            p -= 0.1 * p.grad
             p.grad = None
     if step % 50 == 0:
         print(f"step {step:3d}  loss {loss.item():.4f}")

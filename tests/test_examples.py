@@ -100,3 +100,14 @@ def test_adagrad_stalls(tmp_path):
     out = run_example("adagrad_stalls.py", tmp_path)
     assert "AdaGrad is ahead at epoch 10, RMSProp is ahead at epoch 40" in out
     assert "adagrad (lr 0.05)" in out and "rmsprop (lr 0.001)" in out
+
+
+def test_quickstart_fits_the_line():
+    # The first example a newcomer reads: hand-written gradient descent on y = 3x - 2.
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    result = subprocess.run([sys.executable, str(EXAMPLES / "quickstart.py")],
+                            capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "PYTHONPATH": path})
+    assert result.returncode == 0, result.stderr
+    assert number_after(r"w =", result.stdout) == pytest.approx(3, abs=0.05)
+    assert number_after(r"b =", result.stdout) == pytest.approx(-2, abs=0.05)
