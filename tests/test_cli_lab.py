@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_lab_checks import WrongSquare  # x² with a wrong gradient
 
-import minigrad as mg
 from minigrad import cli
 from minigrad.lab import checks
 from minigrad.lab.catalogue import OpCase
@@ -146,19 +146,6 @@ def test_gradcheck_prints_a_table_and_passes(capsys):
         fields = line.split()
         assert float(fields[-4]) < 1e-5 and fields[-2:] == ["ok", "ok"]
     assert lines[-1] == f"{len(body)} of {len(body)} passed"
-
-
-class WrongSquare(mg.Function):
-    """x² with a wrong gradient (3x instead of 2x)."""
-
-    @staticmethod
-    def forward(ctx, x):
-        return x * x
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.inputs
-        return grad * 3 * x
 
 
 def test_gradcheck_exits_1_when_a_gradient_is_wrong(monkeypatch, capsys):

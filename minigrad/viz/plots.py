@@ -44,9 +44,7 @@ def plot_history(history: Mapping[str, Sequence[float]], path: str | Path | None
         ax.legend()
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
-    if path is not None:
-        fig.savefig(path, dpi=120)
+    _finish(fig, path)
     return fig
 
 
@@ -78,9 +76,7 @@ def plot_curves(curves: Mapping[str, Sequence[float]], path: str | Path | None =
     ax.legend()
     if title:
         ax.set_title(title)
-    fig.tight_layout()
-    if path is not None:
-        fig.savefig(path, dpi=120)
+    _finish(fig, path)
     return fig
 
 
@@ -130,7 +126,12 @@ def plot_trajectories(objective, paths: Mapping[str, np.ndarray],
     ax.set_ylabel("y")
     ax.set_title(title or objective.formula)
     ax.legend(loc="best", fontsize=8)
+    _finish(fig, path)
+    return fig
+
+
+def _finish(fig, path: str | Path | None) -> None:
+    """Lay the figure out, and save it when given a path."""
     fig.tight_layout()
     if path is not None:
         fig.savefig(path, dpi=120)
-    return fig
