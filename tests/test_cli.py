@@ -29,17 +29,16 @@ def test_every_optimizer_learns_the_digits(optimizer):
 
 
 def test_train_command_prints_epochs_and_final_accuracy(capsys, tmp_path):
-    model_path, plot_path = tmp_path / "model.npz", tmp_path / "curves.png"
+    model_path = tmp_path / "model.npz"
     code, out, err = run(["train", "--epochs", "3", "--hidden", "32,16", "--batch-size", "64",
                           "--optimizer", "nesterov", "--lr", "0.05", "--seed", "3",
-                          "--save", str(model_path), "--save-plot", str(plot_path)], capsys)
+                          "--save", str(model_path)], capsys)
     assert code == 0, err
     lines = out.splitlines()
     assert sum(line.startswith("epoch ") for line in lines) == 3
     assert lines[-1].startswith("test accuracy: 0.")
     accuracy = float(lines[-1].split(": ")[1])
     assert accuracy > 0.8
-    assert plot_path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
     # The checkpoint holds a model that reproduces the reported test accuracy.
     checkpoint = mg.load(model_path)
@@ -50,6 +49,24 @@ def test_train_command_prints_epochs_and_final_accuracy(capsys, tmp_path):
     _, reloaded_accuracy = training.evaluate(model, mg.tensor(X_test), mg.tensor(y_test))
     assert reloaded_accuracy == pytest.approx(accuracy, abs=1e-4)
     assert set(checkpoint["optimizer"]) == {"state", "param_groups"}
+
+
+def test_train_saves_its_curves_as_a_picture(capsys, tmp_path):
+    pytest.importorskip("matplotlib")
+    plot_path = tmp_path / "curves.png"
+    code, out, err = run(["train", "--epochs", "2", "--hidden", "16", "--quiet",
+                          "--save-plot", str(plot_path)], capsys)
+    assert code == 0, err
+    assert plot_path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    code, _, err = run(["train", "--save-plot", "curves.xyz"], capsys)
+    assert code == 2 and "cannot save a plot as 'xyz'" in err
+
+
+def test_save_plot_without_matplotlib_says_how_to_get_it(capsys, monkeypatch):
+    # Before any training starts: a missing extra is a usage error, not a late traceback.
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    code, out, err = run(["train", "--save-plot", "curves.png"], capsys)
+    assert code == 2 and "plotting needs matplotlib" in err and "epoch" not in out
 
 
 def test_full_batch_training(capsys):
@@ -78,7 +95,6 @@ def test_same_seed_same_result():
         (["train", "--test-size", "1.5"], "--test-size: must be between 0 and 1"),
         (["train", "--save", "/no/such/folder/model.npz"], "folder /no/such/folder does not"),
         (["train", "--save", "/"], "--save: / is a folder"),
-        (["train", "--save-plot", "curves.xyz"], "cannot save a plot as 'xyz'"),
         (["train", "--bogus"], "unrecognized arguments: --bogus"),
         ([], "the following arguments are required"),
         (["fly"], "invalid choice: 'fly'"),
