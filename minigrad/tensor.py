@@ -168,6 +168,9 @@ def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
     return array
 
 
+to_array = _to_array  # transitional public name (issue 11 renames _to_array to to_array)
+
+
 def _shape_from_args(args: tuple, op: str) -> tuple[int, ...]:
     """``f(2, 3)`` and ``f((2, 3))`` both mean shape (2, 3)."""
     if len(args) == 1 and isinstance(args[0], Sequence | np.ndarray):
@@ -212,6 +215,8 @@ class Tensor:
         t.grad_fn = None
         t._retains_grad = False
         return t
+
+    wrap = _make  # transitional public name (issue 11 renames _make to wrap)
 
     # -- attributes -----------------------------------------------------------------------
 
