@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from minigrad import rng
-from minigrad.tensor import Tensor, _to_array
+from minigrad.tensor import Tensor, to_array
 
 SeedLike = int | np.random.Generator | None
 
@@ -43,8 +43,8 @@ def as_tensor(data: Any) -> Tensor:
     if isinstance(data, Tensor):
         return data
     if isinstance(data, np.ndarray) and (data.dtype.kind in "iub" or data.dtype in _FLOATS):
-        return Tensor._make(data)
-    return Tensor._make(_to_array(data))
+        return Tensor.wrap(data)
+    return Tensor.wrap(to_array(data))
 
 
 class Dataset:
@@ -93,7 +93,7 @@ class TensorDataset(Dataset):
 
     def __getitem__(self, index: int) -> tuple[Tensor, ...]:
         # np.asarray: a row of a 1-D array is a NumPy scalar; a Tensor holds an ndarray
-        return tuple(t[index] if t.requires_grad else Tensor._make(np.asarray(t.data[index]))
+        return tuple(t[index] if t.requires_grad else Tensor.wrap(np.asarray(t.data[index]))
                      for t in self.tensors)
 
     def __repr__(self) -> str:

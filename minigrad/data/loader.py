@@ -44,11 +44,11 @@ def default_collate(samples: Sequence[Any]) -> Any:
             )
         return as_tensor(np.stack(arrays))
     if isinstance(first, bool):
-        return Tensor._make(np.array(samples, dtype=np.bool_))
+        return Tensor.wrap(np.array(samples, dtype=np.bool_))
     if isinstance(first, numbers.Integral):
-        return Tensor._make(np.array(samples, dtype=np.int64))
+        return Tensor.wrap(np.array(samples, dtype=np.int64))
     if isinstance(first, numbers.Real):
-        return Tensor._make(np.array(samples, dtype=np.float32))
+        return Tensor.wrap(np.array(samples, dtype=np.float32))
     if isinstance(first, Mapping):
         return {key: default_collate([s[key] for s in samples]) for key in first}
     if isinstance(first, Sequence) and not isinstance(first, str | bytes):
@@ -184,5 +184,5 @@ def _take_rows(t: Tensor, index: slice | np.ndarray) -> Tensor:
     if t.requires_grad:
         return t[index]  # recorded, so gradients reach the dataset's tensor
     if isinstance(index, slice):
-        return Tensor._make(t.data[index].copy())
-    return Tensor._make(t.data[index])
+        return Tensor.wrap(t.data[index].copy())
+    return Tensor.wrap(t.data[index])

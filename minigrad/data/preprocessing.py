@@ -27,7 +27,7 @@ def _length(a: Any) -> int:
 def _take(a: Any, index: np.ndarray) -> Any:
     """Rows ``index`` of ``a``, of the same kind: a Tensor for a Tensor, else an ndarray."""
     if isinstance(a, Tensor):
-        return Tensor._make(a.data[index])
+        return Tensor.wrap(a.data[index])
     return np.asarray(a)[index]
 
 
@@ -139,12 +139,12 @@ class Standardizer:
     def transform(self, x: Any) -> Any:
         array = self._checked(x, "transform")
         z = ((array - self.mean) / self.std).astype(array.dtype)
-        return Tensor._make(z) if isinstance(x, Tensor) else z
+        return Tensor.wrap(z) if isinstance(x, Tensor) else z
 
     def inverse_transform(self, z: Any) -> Any:
         array = self._checked(z, "inverse_transform")
         x = (array * self.std + self.mean).astype(array.dtype)
-        return Tensor._make(x) if isinstance(z, Tensor) else x
+        return Tensor.wrap(x) if isinstance(z, Tensor) else x
 
     def fit_transform(self, train: Any) -> Any:
         return self.fit(train).transform(train)
