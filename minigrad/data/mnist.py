@@ -21,49 +21,76 @@ _UNSIGNED_BYTE = 0x08
 _GZIP_MAGIC = b"\x1f\x8b"
 
 
-def _read_bytes(path: Path) -> bytes:
-    with open(path, "rb") as f:
-        raw = f.read()
-    if not raw.startswith(_GZIP_MAGIC):
-        return raw
-    try:
-        return gzip.decompress(raw)
-    except (OSError, EOFError, zlib.error) as error:
-        raise ValueError(
-            f"load_mnist: cannot decompress {path} ({error}); the gzip file is truncated "
-            "or damaged"
-        ) from None
+_CHUNK = 1 << 20  # bytes read (and decompressed) at a time
+
+
+def _read_at_most(stream, size: int) -> bytearray:
+    """Up to ``size`` bytes of ``stream``, fewer at its end. Read a chunk at a time so that
+    memory grows with the data really there, not with a size a header claims."""
+    data = bytearray()
+    while len(data) < size:
+        chunk = stream.read(min(_CHUNK, size - len(data)))
+        if not chunk:
+            break
+        data += chunk
+    return data
 
 
 def read_idx(path: str | os.PathLike, ndim: int) -> np.ndarray:
     """The uint8 array stored in the IDX file at ``path`` (gzipped or not), which must have
     ``ndim`` dimensions. Raises ``ValueError`` naming the file for a bad magic number, a
-    truncated file or bytes left over."""
+    truncated file or bytes left over.
+
+    A gzipped file is decompressed as it is read, and never beyond one byte more than its
+    header declares: a small file that inflates to gigabytes is refused early."""
     path = Path(path)
-    raw = _read_bytes(path)
+    with open(path, "rb") as file:
+        compressed = file.read(len(_GZIP_MAGIC)) == _GZIP_MAGIC
+        file.seek(0)
+        stream = gzip.GzipFile(fileobj=file, mode="rb") if compressed else file
+        try:
+            # The exact size is known without reading only for a plain file.
+            size = None if compressed else os.fstat(file.fileno()).st_size
+            return _parse_idx(stream, path, ndim, size)
+        except (OSError, EOFError, zlib.error) as error:
+            if not compressed:
+                raise
+            raise ValueError(
+                f"load_mnist: cannot decompress {path} ({error}); the gzip file is truncated "
+                "or damaged"
+            ) from None
+
+
+def _parse_idx(stream, path: Path, ndim: int, file_size: int | None) -> np.ndarray:
+    header_size = 4 + 4 * ndim
+    header = _read_at_most(stream, header_size)
     expected_magic = bytes([0, 0, _UNSIGNED_BYTE, ndim])
-    if raw[:4] != expected_magic:
+    if header[:4] != expected_magic:
         raise ValueError(
-            f"load_mnist: bad magic number 0x{raw[:4].hex()} in {path}: expected "
+            f"load_mnist: bad magic number 0x{header[:4].hex()} in {path}: expected "
             f"0x{expected_magic.hex()} (an unsigned-byte IDX file with {ndim} dimension"
             f"{'s' if ndim > 1 else ''})"
         )
-    header_size = 4 + 4 * ndim
-    if len(raw) < header_size:
+    if len(header) < header_size:
         raise ValueError(
-            f"load_mnist: {path} is truncated: {len(raw)} bytes, shorter than its "
+            f"load_mnist: {path} is truncated: {len(header)} bytes, shorter than its "
             f"{header_size}-byte header"
         )
-    shape = struct.unpack(f">{ndim}I", raw[4:header_size])
+    shape = struct.unpack(f">{ndim}I", header[4:])
     expected_size = math.prod(shape)
-    body = raw[header_size:]
+    body = _read_at_most(stream, expected_size + 1)  # one byte more reveals bytes left over
     if len(body) != expected_size:
-        problem = "is truncated" if len(body) < expected_size else "has bytes left over"
+        if len(body) < expected_size:
+            problem, found = "is truncated", f"{len(body)} bytes follow"
+        elif file_size is not None:
+            problem, found = "has bytes left over", f"{file_size - header_size} bytes follow"
+        else:  # we stopped decompressing there: the rest could be gigabytes
+            problem, found = "has bytes left over", f"more than {expected_size} bytes follow"
         raise ValueError(
             f"load_mnist: {path} {problem}: its header gives shape {shape}, "
-            f"{expected_size} values, but {len(body)} bytes follow the header"
+            f"{expected_size} values, but {found} the header"
         )
-    return np.frombuffer(body, dtype=np.uint8).reshape(shape).copy()  # copy: writable
+    return np.frombuffer(body, dtype=np.uint8).reshape(shape)  # writable: a bytearray
 
 
 def _find(folder: Path, stem: str, kind: str) -> Path:
