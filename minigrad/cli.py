@@ -1,11 +1,14 @@
 """The ``minigrad`` command line (also ``python -m minigrad``).
 
-    minigrad train [--optimizer adam] [--lr 1e-3] [--epochs 30] [--batch-size 32|full]
-                   [--hidden 256] [--seed 0] [--save model.npz] [--save-plot curves.png]
-    minigrad compare [--problem rosenbrock|digits|...] [--optimizers sgd,adam] [--steps 2000]
-                     [--lr 0.01] [--set adam.betas=0.9,0.99] [--tol 1e-4] [--save-plot a.png]
+    minigrad train [--optimizer NAME] [--lr LR] [--epochs N] [--batch-size N|full]
+                   [--hidden SIZES] [--seed N] [--save model.npz] [--save-plot curves.png]
+    minigrad compare [--problem rosenbrock|digits|...] [--optimizers sgd,adam] [--steps N]
+                     [--lr LR] [--set adam.betas=0.9,0.99] [--tol TOL] [--save-plot a.png]
     minigrad gradcheck [--second-order] [--only NAME] [--kind op|layer|loss]
-    minigrad graph [--out graph.svg] [--hidden 16] [--show-data] [--show-grad]
+    minigrad graph [--out graph.svg] [--hidden SIZES] [--show-data] [--show-grad]
+
+The defaults of ``train`` and ``compare`` live where the work is done (``TrainConfig`` in
+``minigrad.training``, the constants of ``minigrad.lab.compare``); ``--help`` shows them.
 
 Bad arguments get a one-line error and exit status 2, never a traceback.
 """
@@ -21,7 +24,8 @@ from pathlib import Path
 
 from minigrad import training
 from minigrad.lab import compare as lab_compare
-from minigrad.lab.testfunctions import OBJECTIVES, elongated_bowl
+from minigrad.lab.testfunctions import DEFAULT_CONDITION, OBJECTIVES, elongated_bowl
+from minigrad.optim.registry import OPTIMIZERS, hyperparameter_names, make_optimizer
 
 
 class UsageError(Exception):
@@ -80,6 +84,11 @@ def layer_sizes(text: str) -> tuple[int, ...]:
             f"expected comma-separated layer sizes such as 128,64 ({error})") from None
 
 
+def comma_separated(values: Sequence) -> str:
+    """Layer sizes or a point as the command line takes them: 128,64."""
+    return ",".join(map(str, values))
+
+
 def fraction(text: str) -> float:
     value = positive_float(text)
     if not value < 1:
@@ -91,10 +100,10 @@ def optimizer_names(text: str) -> list[str]:
     names = [part.strip() for part in text.split(",") if part.strip()]
     if not names:
         raise argparse.ArgumentTypeError("expected optimizer names such as sgd,adam")
-    unknown = [n for n in names if n not in lab_compare.OPTIMIZERS]
+    unknown = [n for n in names if n not in OPTIMIZERS]
     if unknown:
         raise argparse.ArgumentTypeError(
-            f"unknown optimizer {unknown[0]!r}; choose from {', '.join(lab_compare.OPTIMIZERS)}")
+            f"unknown optimizer {unknown[0]!r}; choose from {', '.join(OPTIMIZERS)}")
     return list(dict.fromkeys(names))  # in the order given, once each
 
 
@@ -125,10 +134,10 @@ def hyperparameter(text: str) -> tuple[str | None, str, object]:
             f"expected OPTIMIZER.NAME=VALUE or NAME=VALUE, e.g. adam.betas=0.9,0.99; got "
             f"{text!r}")
     optimizer, _, name = target.strip().rpartition(".")
-    if optimizer and optimizer not in lab_compare.OPTIMIZERS:
+    if optimizer and optimizer not in OPTIMIZERS:
         raise argparse.ArgumentTypeError(
             f"unknown optimizer {optimizer!r} in {text!r}; choose from "
-            f"{', '.join(lab_compare.OPTIMIZERS)}")
+            f"{', '.join(OPTIMIZERS)}")
     try:
         value = ast.literal_eval(raw.strip())
     except (ValueError, SyntaxError):
@@ -149,9 +158,9 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser(
         "train", help="train an MLP on the built-in 8x8 digits data",
         description="Train an MLP classifier on the built-in 8x8 handwritten digits "
-                    "(1,797 images; stratified 80/20 split; standardized pixels).")
+                    "(1,797 images; a stratified split; standardized pixels).")
     defaults = training.TrainConfig()
-    train.add_argument("--optimizer", choices=list(training.OPTIMIZERS),
+    train.add_argument("--optimizer", choices=list(OPTIMIZERS),
                        default=defaults.optimizer, help="default: %(default)s")
     train.add_argument("--lr", type=positive_float, default=None,
                        help="learning rate (default: a value suited to the optimizer)")
@@ -161,7 +170,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="samples per step, or 'full' for full-batch gradient descent "
                             "(default: %(default)s)")
     train.add_argument("--hidden", type=layer_sizes, default=defaults.hidden,
-                       help="hidden layer sizes, comma-separated, e.g. 128,64 (default: 256)")
+                       help="hidden layer sizes, comma-separated, e.g. 128,64 (default: "
+                            f"{comma_separated(defaults.hidden)})")
     train.add_argument("--seed", type=non_negative_int, default=defaults.seed,
                        help="seeds the split, the init and the shuffling (default: %(default)s)")
     train.add_argument("--test-size", type=fraction, default=defaults.test_size,
@@ -180,13 +190,13 @@ def build_parser() -> argparse.ArgumentParser:
                     "steps (epochs for digits) to reach the tolerance, wall time.")
     cmp.add_argument("--problem", choices=problems, default="rosenbrock",
                      help="default: %(default)s")
-    cmp.add_argument("--optimizers", type=optimizer_names, default=list(lab_compare.OPTIMIZERS),
-                     help="comma-separated, from: " + ", ".join(lab_compare.OPTIMIZERS)
+    cmp.add_argument("--optimizers", type=optimizer_names, default=list(OPTIMIZERS),
+                     help="comma-separated, from: " + ", ".join(OPTIMIZERS)
                           + " (default: all)")
     cmp.add_argument("--steps", type=positive_int, default=None,
-                     help="optimizer steps on a test function (default: 2000)")
+                     help=f"optimizer steps on a test function (default: {lab_compare.STEPS})")
     cmp.add_argument("--epochs", type=positive_int, default=None,
-                     help="epochs on digits (default: 10)")
+                     help=f"epochs on digits (default: {lab_compare.DIGITS_EPOCHS})")
     cmp.add_argument("--lr", type=positive_float, default=None,
                      help="learning rate for every optimizer (default: one suited to each "
                           "optimizer and problem)")
@@ -195,18 +205,20 @@ def build_parser() -> argparse.ArgumentParser:
                      help="any other hyperparameter, for one optimizer (adam.betas=0.9,0.99) "
                           "or all that have it (weight_decay=1e-4); repeatable")
     cmp.add_argument("--tol", type=positive_float, default=None,
-                     help="tolerance on f - min f (default 1e-4), or on the training loss "
-                          "for digits (default 0.05)")
+                     help=f"tolerance on f - min f (default {lab_compare.TOL:g}), or on the "
+                          f"training loss for digits (default {lab_compare.DIGITS_TOL:g})")
     cmp.add_argument("--start", type=point, default=None,
                      help="starting point, e.g. -1.5,2 (default: the function's own)")
     cmp.add_argument("--condition", type=condition_number, default=None,
-                     help="condition number of --problem bowl (default: 20)")
+                     help=f"condition number of --problem bowl (default: {DEFAULT_CONDITION:g})")
     cmp.add_argument("--batch-size", type=batch_size, default=None,
-                     help="digits: samples per step, or 'full' (default: 32)")
+                     help="digits: samples per step, or 'full' (default: "
+                          f"{lab_compare.DIGITS_BATCH_SIZE or 'full'})")
     cmp.add_argument("--hidden", type=layer_sizes, default=None,
-                     help="digits: hidden layer sizes (default: 64)")
-    cmp.add_argument("--seed", type=non_negative_int, default=0,
-                     help="digits: seeds the split, init and shuffling (default: 0)")
+                     help="digits: hidden layer sizes (default: "
+                          f"{comma_separated(lab_compare.DIGITS_HIDDEN)})")
+    cmp.add_argument("--seed", type=non_negative_int, default=lab_compare.DIGITS_SEED,
+                     help="digits: seeds the split, init and shuffling (default: %(default)s)")
     cmp.add_argument("--save-plot", metavar="PATH",
                      help="save the trajectories (2-D functions) and the loss curves, "
                           "as PATH and PATH with '-loss' added (needs matplotlib)")
@@ -232,8 +244,9 @@ def build_parser() -> argparse.ArgumentParser:
     graph.add_argument("--out", default="graph.svg", metavar="PATH",
                        help="output file: .svg, .png or .pdf (rendered with Graphviz's dot), "
                             "or .dot for the source alone (default: %(default)s)")
-    graph.add_argument("--hidden", type=layer_sizes, default=(16, 16),
-                       help="hidden layer sizes (default: 16,16)")
+    graph_hidden = (16, 16)
+    graph.add_argument("--hidden", type=layer_sizes, default=graph_hidden,
+                       help=f"hidden layer sizes (default: {comma_separated(graph_hidden)})")
     graph.add_argument("--batch-size", type=positive_int, default=4,
                        help="default: %(default)s")
     graph.add_argument("--show-data", action="store_true", help="show the values")
@@ -284,7 +297,7 @@ def run_train(args: argparse.Namespace) -> int:
     config = training.TrainConfig(optimizer=args.optimizer, lr=args.lr, epochs=args.epochs,
                                   batch_size=args.batch_size, hidden=args.hidden,
                                   seed=args.seed, test_size=args.test_size)
-    sizes = "-".join(map(str, (64, *config.hidden, 10)))
+    sizes = "-".join(map(str, training.digits_mlp_sizes(config.hidden)))
     batch = "full" if config.batch_size is None else config.batch_size
     print(f"training an MLP {sizes} on digits: optimizer {config.optimizer}, "
           f"batch size {batch}, {config.epochs} epochs, seed {config.seed}", flush=True)
@@ -323,10 +336,10 @@ def _compare_hyperparameters(args: argparse.Namespace) -> dict[str, dict]:
         if optimizer and optimizer not in chosen:
             raise UsageError(f"minigrad compare: --set {optimizer}.{key}: {optimizer} is not "
                              f"among the chosen optimizers ({', '.join(chosen)})")
-        takers = [t for t in targets if key in lab_compare.hyperparameter_names(t)]
+        takers = [t for t in targets if key in hyperparameter_names(t)]
         if not takers:
             where = optimizer or "any of the chosen optimizers"
-            allowed = ", ".join(lab_compare.hyperparameter_names(targets[0]))
+            allowed = ", ".join(hyperparameter_names(targets[0]))
             raise UsageError(f"minigrad compare: --set: {where} has no hyperparameter "
                              f"{key!r} ({targets[0]} takes {allowed})")
         for t in takers:
@@ -361,7 +374,7 @@ def run_compare(args: argparse.Namespace) -> int:
         from minigrad.tensor import Tensor
 
         for name, kwargs in hyperparameters.items():
-            lab_compare.make_optimizer(name, [Tensor([0.0], requires_grad=True)], **kwargs)
+            make_optimizer(name, [Tensor([0.0], requires_grad=True)], **kwargs)
     except (ValueError, TypeError) as error:
         raise UsageError(f"minigrad compare: {error}") from None
     for name, kwargs in hyperparameters.items():
@@ -377,8 +390,8 @@ def run_compare(args: argparse.Namespace) -> int:
     if args.start is not None and len(args.start) != objective.dim:
         raise UsageError(f"minigrad compare: --start: {objective.name} takes {objective.dim} "
                          f"coordinate(s), got {len(args.start)}")
-    steps = args.steps or 2000
-    tol = args.tol or 1e-4
+    steps = args.steps or lab_compare.STEPS
+    tol = args.tol or lab_compare.TOL
     print(f"{objective.name}: {objective.formula}; minimum {_points(objective.minima)} "
           f"(f = {objective.min_value:g}); start {_points([args.start or objective.start])}; "
           f"{steps} steps", flush=True)
@@ -407,11 +420,11 @@ def _points(points) -> str:
 
 
 def _compare_digits(args: argparse.Namespace, hyperparameters: dict[str, dict]) -> int:
-    epochs = args.epochs or 10
-    batch = 32 if args.batch_size is None else args.batch_size
-    hidden = (64,) if args.hidden is None else args.hidden
-    tol = args.tol or 0.05
-    sizes = "-".join(map(str, (64, *hidden, 10)))
+    epochs = args.epochs or lab_compare.DIGITS_EPOCHS
+    batch = lab_compare.DIGITS_BATCH_SIZE if args.batch_size is None else args.batch_size
+    hidden = lab_compare.DIGITS_HIDDEN if args.hidden is None else args.hidden
+    tol = args.tol or lab_compare.DIGITS_TOL
+    sizes = "-".join(map(str, training.digits_mlp_sizes(hidden)))
     print(f"digits MLP {sizes}, batch size {batch}, {epochs} epochs, seed {args.seed}",
           flush=True)
     runs = []
@@ -460,7 +473,8 @@ def run_graph(args: argparse.Namespace) -> int:
     check_writable("--out", args.out, "graph")
     manual_seed(args.seed)
     X_train, _, y_train, _ = training.digits_split(args.seed)
-    model = training.make_mlp([X_train.shape[1], *args.hidden, 10])
+    mlp_sizes = training.digits_mlp_sizes(args.hidden)
+    model = training.make_mlp(mlp_sizes)
     x, y = Tensor(X_train[:args.batch_size]), Tensor(y_train[:args.batch_size])
     loss = nn.CrossEntropyLoss()(model(x), y)
     if args.show_grad:
@@ -473,7 +487,7 @@ def run_graph(args: argparse.Namespace) -> int:
         print(f"minigrad graph: {error} Or save the source alone: --out graph.dot",
               file=sys.stderr)
         return 1
-    sizes = "-".join(map(str, (64, *args.hidden, 10)))
+    sizes = "-".join(map(str, mlp_sizes))
     print(f"drew the loss of an MLP {sizes} on a batch of {args.batch_size} digits "
           f"({graph.op_count} ops, {graph.tensor_count} tensors) to {args.out}")
     return 0

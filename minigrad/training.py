@@ -6,10 +6,9 @@ command line, the examples and the tests share one training loop.
 
 from __future__ import annotations
 
-import inspect
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -17,59 +16,14 @@ import numpy as np
 from minigrad import nn, optim, rng
 from minigrad.data import DataLoader, TensorDataset, standardize, train_test_split
 from minigrad.data.datasets import load_digits
+from minigrad.optim.registry import lookup_optimizer, make_optimizer
 from minigrad.tensor import Tensor, no_grad
-
-
-@dataclass(frozen=True)
-class OptimizerChoice:
-    """An optimizer by name: its class, the arguments that make this variant of it, and
-    the learning rate that suits the digits MLP (used when none is given)."""
-
-    cls: type[optim.Optimizer]
-    variant: dict
-    lr: float
-
-
-# The optimizers ``minigrad train --optimizer`` and ``minigrad compare`` offer. Every
-# argument not named here is the class's own (PyTorch's) default unless overridden.
-OPTIMIZERS: dict[str, OptimizerChoice] = {
-    "sgd": OptimizerChoice(optim.SGD, {}, 0.1),
-    "momentum": OptimizerChoice(optim.SGD, {"momentum": 0.9}, 0.02),
-    "nesterov": OptimizerChoice(optim.SGD, {"momentum": 0.9, "nesterov": True}, 0.02),
-    "adagrad": OptimizerChoice(optim.Adagrad, {}, 0.05),
-    "rmsprop": OptimizerChoice(optim.RMSprop, {}, 1e-3),
-    "adam": OptimizerChoice(optim.Adam, {}, 1e-3),
-    "adamw": OptimizerChoice(optim.AdamW, {}, 1e-3),
-    "nadam": OptimizerChoice(optim.NAdam, {}, 2e-3),
-}
-
-
-def _lookup(name: str) -> OptimizerChoice:
-    if name not in OPTIMIZERS:
-        raise ValueError(f"unknown optimizer {name!r}; choose from {', '.join(OPTIMIZERS)}")
-    return OPTIMIZERS[name]
-
-
-def hyperparameter_names(name: str) -> list[str]:
-    """The keyword arguments optimizer ``name`` accepts (``lr``, ``betas``, ...)."""
-    return [p for p in inspect.signature(_lookup(name).cls).parameters if p != "params"]
-
-
-def make_optimizer(name: str, params, **hyperparameters) -> optim.Optimizer:
-    """Optimizer ``name`` over ``params``; ``hyperparameters`` override its defaults."""
-    choice = _lookup(name)
-    allowed = hyperparameter_names(name)
-    unknown = sorted(set(hyperparameters) - set(allowed))
-    if unknown:
-        raise ValueError(f"optimizer {name} has no hyperparameter {', '.join(unknown)}; "
-                         f"it takes {', '.join(allowed)}")
-    return choice.cls(params, **{**choice.variant, **hyperparameters})
 
 
 @dataclass
 class TrainConfig:
     optimizer: str = "adam"
-    lr: float | None = None  # None: the optimizer's default from OPTIMIZERS
+    lr: float | None = None  # None: the optimizer's own, from optim.OPTIMIZERS
     optimizer_args: dict = field(default_factory=dict)  # more arguments for the optimizer
     epochs: int = 30
     batch_size: int | None = 32  # None: full batch
@@ -109,6 +63,14 @@ def digits_split(seed: int, test_size: float = 0.2):
     return X_train, X_test, y_train, y_test
 
 
+def digits_mlp_sizes(hidden: Sequence[int]) -> list[int]:
+    """Layer sizes of an MLP classifier for the digits: one input per pixel, the ``hidden``
+    sizes, one output per class. Read from the whole data set, not a split of it, because a
+    small split may miss a class."""
+    X, y = load_digits()
+    return [X.shape[1], *hidden, int(y.max()) + 1]
+
+
 def evaluate(model: nn.Module, X: Tensor, y: Tensor) -> tuple[float, float]:
     """(mean cross-entropy, accuracy) of ``model`` on ``(X, y)``, in eval mode."""
     was_training = model.training
@@ -128,14 +90,13 @@ def train_digits(config: TrainConfig, progress: Callable | None = None,
     history)``. ``progress(iterable, total, desc)`` wraps each epoch's batches (a progress
     bar); ``log`` receives one line per epoch; ``on_epoch(model, optimizer)`` is called
     after each epoch (to record more)."""
-    lr = _lookup(config.optimizer).lr if config.lr is None else config.lr
+    lr = lookup_optimizer(config.optimizer).lr if config.lr is None else config.lr
     rng.manual_seed(config.seed)
     X_train, X_test, y_train, y_test = digits_split(config.seed, config.test_size)
     X_test_t, y_test_t = Tensor(X_test), Tensor(y_test)
     loader = DataLoader(TensorDataset(X_train, y_train), batch_size=config.batch_size,
                         shuffle=True, seed=config.seed)
-    n_classes = int(max(y_train.max(), y_test.max())) + 1  # a tiny train split may miss one
-    model = make_mlp([X_train.shape[1], *config.hidden, n_classes])
+    model = make_mlp(digits_mlp_sizes(config.hidden))
     optimizer = make_optimizer(config.optimizer, model.parameters(),
                                **{**config.optimizer_args, "lr": lr})
     loss_fn = nn.CrossEntropyLoss()

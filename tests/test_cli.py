@@ -8,6 +8,7 @@ import pytest
 
 import minigrad as mg
 from minigrad import cli, training
+from minigrad.optim import OPTIMIZERS
 
 
 def run(argv, capsys):
@@ -22,7 +23,7 @@ def test_default_training_reaches_97_percent():
     assert history.train_loss[-1] < history.train_loss[0] / 10
 
 
-@pytest.mark.parametrize("optimizer", list(training.OPTIMIZERS))
+@pytest.mark.parametrize("optimizer", list(OPTIMIZERS))
 def test_every_optimizer_learns_the_digits(optimizer):
     _, _, history = training.train_digits(training.TrainConfig(optimizer=optimizer, epochs=8))
     assert history.test_accuracy[-1] >= 0.93, (optimizer, history.test_accuracy)

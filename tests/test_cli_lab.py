@@ -13,6 +13,7 @@ from test_lab_checks import WrongSquare  # x² with a wrong gradient
 from minigrad import cli
 from minigrad.lab import checks
 from minigrad.lab.catalogue import OpCase
+from minigrad.optim import OPTIMIZERS
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
                                reason="Graphviz's dot is not installed (.ci/run installs it)")
@@ -43,7 +44,7 @@ def test_compare_runs_every_optimizer_by_default(capsys):
     assert code == 0, err
     assert out.startswith("himmelblau: f(x, y) = (x² + y - 11)² + (x + y² - 7)²")
     rows = table_rows(out)
-    assert set(rows) == set(cli.lab_compare.OPTIMIZERS)
+    assert set(rows) == set(OPTIMIZERS)
     # From (0, 0) every optimizer finds the minimum (3, 2) within 200 steps.
     assert all("(3, 2)" in " ".join(row) for name, row in rows.items() if name != "adamw")
 

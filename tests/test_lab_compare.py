@@ -10,6 +10,7 @@ from minigrad import training
 from minigrad.lab import compare
 from minigrad.lab import testfunctions as tf
 from minigrad.lab.experiment import Experiment
+from minigrad.optim import registry
 
 
 def test_gradient_descent_on_the_parabola_is_the_closed_form():
@@ -51,7 +52,7 @@ def test_learning_rate_defaults_come_from_the_objective():
 def test_every_optimizer_makes_progress_on_every_2d_function():
     for name in ("rosenbrock", "beale", "himmelblau", "saddle", "bowl"):
         objective = tf.OBJECTIVES[name]
-        for run in compare.compare_objective(objective, compare.OPTIMIZERS, steps=300):
+        for run in compare.compare_objective(objective, registry.OPTIMIZERS, steps=300):
             assert run.final_loss < run.losses[0], (name, run.optimizer)
             assert not run.diverged
 
@@ -62,17 +63,27 @@ def test_overrides_reach_the_optimizer_and_bad_ones_are_refused():
     with pytest.raises(ValueError, match="optimizer adam has no hyperparameter momentum"):
         compare.run_objective(tf.quadratic, "adam", 3, momentum=0.9)
     with pytest.raises(ValueError, match="unknown optimizer 'lbfgs'"):
-        compare.make_optimizer("lbfgs", [])
+        registry.make_optimizer("lbfgs", [])
     with pytest.raises(ValueError, match="start must have 2 coordinates"):
         compare.run_objective(tf.rosenbrock, "sgd", 3, start=[1.0])
-    assert "nesterov" in compare.hyperparameter_names("momentum")
+    assert "nesterov" in registry.hyperparameter_names("momentum")
+
+
+def test_the_registry_is_one_table_exported_from_optim():
+    from minigrad import optim
+
+    assert optim.OPTIMIZERS is registry.OPTIMIZERS
+    assert optim.make_optimizer is registry.make_optimizer
+    assert optim.lookup_optimizer("momentum") == registry.OPTIMIZERS["momentum"]
+    with pytest.raises(ValueError, match="unknown optimizer 'lbfgs'; choose from sgd, momentum"):
+        optim.lookup_optimizer("lbfgs")
 
 
 def test_named_variants_are_the_classes_with_their_arguments():
     import minigrad as mg
 
     p = mg.tensor([1.0], requires_grad=True)
-    nesterov = compare.make_optimizer("nesterov", [p], lr=0.1)
+    nesterov = registry.make_optimizer("nesterov", [p], lr=0.1)
     assert isinstance(nesterov, mg.optim.SGD)
     group = nesterov.param_groups[0]
     assert group["momentum"] == 0.9 and group["nesterov"] and group["lr"] == 0.1
@@ -83,7 +94,7 @@ def test_digits_run_is_the_train_command_loop():
     run = compare.run_digits("adam", epochs=2, hidden=(32,), seed=0)
     np.testing.assert_allclose(run.losses, history.train_loss, rtol=1e-12)
     assert run.extra["test_accuracy"] == history.test_accuracy
-    assert run.hyperparameters["lr"] == training.OPTIMIZERS["adam"].lr
+    assert run.hyperparameters["lr"] == registry.OPTIMIZERS["adam"].lr
 
 
 def test_digits_on_epoch_hook_and_epochs_to_tolerance():

@@ -18,10 +18,18 @@ import numpy as np
 
 from minigrad import nn, optim, training
 from minigrad.lab.testfunctions import Objective
+from minigrad.optim.registry import lookup_optimizer, make_optimizer
 from minigrad.tensor import Tensor
 
-# The optimizers by name are those of ``minigrad train`` (one registry for both commands).
-from minigrad.training import OPTIMIZERS, _lookup, hyperparameter_names, make_optimizer
+# What ``minigrad compare`` runs when an option is not given. On a test function:
+STEPS = 2000  # optimizer steps
+TOL = 1e-4  # on f(θ) - min f
+# On the digits MLP (also the defaults of ``run_digits``):
+DIGITS_EPOCHS = 10
+DIGITS_BATCH_SIZE = 32
+DIGITS_HIDDEN = (64,)
+DIGITS_SEED = 0
+DIGITS_TOL = 0.05  # on the mean training loss of an epoch
 
 
 @dataclass
@@ -100,8 +108,10 @@ def compare_objective(objective: Objective, optimizers: Iterable[str], steps: in
             for name in optimizers]
 
 
-def run_digits(optimizer: str, epochs: int = 10, batch_size: int | None = 32,
-               hidden: Sequence[int] = (64,), seed: int = 0, tol: float = 0.05,
+def run_digits(optimizer: str, epochs: int = DIGITS_EPOCHS,
+               batch_size: int | None = DIGITS_BATCH_SIZE,
+               hidden: Sequence[int] = DIGITS_HIDDEN, seed: int = DIGITS_SEED,
+               tol: float = DIGITS_TOL,
                on_epoch: Callable[[nn.Module, optim.Optimizer], None] | None = None,
                **hyperparameters) -> Run:
     """Train an MLP on the digits data (the split of ``minigrad train``) with ``optimizer``.
@@ -110,7 +120,7 @@ def run_digits(optimizer: str, epochs: int = 10, batch_size: int | None = 32,
     ≤ ``tol``. The learning rate defaults to the one ``minigrad train`` uses for that
     optimizer. ``on_epoch(model, optimizer)`` is called after each epoch (to record more)."""
     if "lr" not in hyperparameters:
-        hyperparameters["lr"] = _lookup(optimizer).lr
+        hyperparameters["lr"] = lookup_optimizer(optimizer).lr
     optimizer_args = {k: v for k, v in hyperparameters.items() if k != "lr"}
     config = training.TrainConfig(optimizer=optimizer, lr=hyperparameters["lr"],
                                   optimizer_args=optimizer_args, epochs=epochs,
@@ -163,5 +173,6 @@ def _seconds(seconds: float) -> str:
     return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
 
 
-__all__ = ["OPTIMIZERS", "Run", "make_optimizer", "hyperparameter_names", "run_objective",
-           "compare_objective", "run_digits", "format_table"]
+__all__ = ["STEPS", "TOL", "DIGITS_EPOCHS", "DIGITS_BATCH_SIZE", "DIGITS_HIDDEN", "DIGITS_SEED",
+           "DIGITS_TOL", "Run", "run_objective", "compare_objective", "run_digits",
+           "format_table"]

@@ -102,7 +102,11 @@ quadratic = Objective(
 Its gradient is 2θ, so gradient descent with learning rate η multiplies θ by (1 - 2η) per step."""
 
 
-def elongated_bowl(condition: float = 20.0) -> Objective:
+# κ of the bowl in OBJECTIVES: elongated enough that plain gradient descent visibly zig-zags.
+DEFAULT_CONDITION = 20.0
+
+
+def elongated_bowl(condition: float = DEFAULT_CONDITION) -> Objective:
     """f(x, y) = ½(x² + κ·y²): an ill-conditioned bowl whose curvatures are 1 along x and κ
     along y, so the condition number of its Hessian is κ (``condition``). Gradient descent
     must take η < 2/κ to stay stable along y, and then crawls along x."""
