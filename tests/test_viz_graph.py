@@ -3,6 +3,8 @@ the freed-graph error, rendering with dot, and the install hint without it."""
 
 import re
 import shutil
+import subprocess
+import sys
 
 import graphviz
 import numpy as np
@@ -174,3 +176,25 @@ def test_save_graph_refuses_unknown_formats(tmp_path):
         save_graph(graph, tmp_path / "graph")
     with pytest.raises(ValueError, match="unknown format 'docx'"):
         save_graph(graph, tmp_path / "graph.docx")
+
+
+def test_minigrad_imports_without_the_graphviz_package_and_drawing_says_how_to_install_it():
+    # A fresh interpreter in which `import graphviz` fails, as when the package is missing.
+    script = """
+import sys
+sys.modules["graphviz"] = None
+import minigrad as mg
+from minigrad.viz import DotNotFoundError, draw_graph, save_graph
+assert callable(mg.viz.draw_graph) and callable(save_graph) and DotNotFoundError
+x = mg.tensor([1.0, 2.0], requires_grad=True)
+try:
+    draw_graph((x * 2).sum())
+except ImportError as error:
+    print(error)
+else:
+    raise SystemExit("draw_graph worked without graphviz")
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "`graphviz` Python package" in done.stdout and "pip install graphviz" in done.stdout

@@ -7,17 +7,30 @@
 
 The drawing is a ``graphviz.Digraph``: its DOT source is always available
 (``graph.source``); turning it into an image needs Graphviz's ``dot`` program.
+
+The ``graphviz`` Python package is imported when a graph is first drawn, not when minigrad
+is imported: a missing or broken install then affects drawing only.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import graphviz
 import numpy as np
 
 from minigrad.tensor import Function, Tensor
+
+if TYPE_CHECKING:
+    import graphviz
+
+INSTALL_GRAPHVIZ = (
+    "drawing the graph needs the `graphviz` Python package, which is not installed: "
+    "install it with `pip install graphviz` (minigrad lists it as a dependency, so "
+    "`pip install -e .` in minigrad's folder installs it too)."
+)
 
 INSTALL_DOT = (
     "drawing the graph as an image needs Graphviz's `dot` program, which is not installed "
@@ -44,37 +57,54 @@ class DotNotFoundError(RuntimeError):
     """Rendering a graph needs Graphviz's ``dot`` program, and it is missing."""
 
 
-class ComputationGraph(graphviz.Digraph):
-    """A ``graphviz.Digraph`` whose rendering, when ``dot`` is missing, fails with an error
-    that says how to install it (Jupyter's inline display goes through ``pipe`` too).
-    ``op_count`` and ``tensor_count`` say how many nodes of each kind were drawn."""
+def require_graphviz():
+    """The ``graphviz`` Python package, or an ImportError that says how to install it."""
+    try:
+        import graphviz
+    except ImportError as error:
+        raise ImportError(INSTALL_GRAPHVIZ) from error
+    return graphviz
 
-    op_count = 0
-    tensor_count = 0
 
-    def pipe(self, *args, **kwargs):
-        try:
-            return super().pipe(*args, **kwargs)
-        except graphviz.ExecutableNotFound as error:
-            raise DotNotFoundError(INSTALL_DOT) from error
+@functools.cache
+def computation_graph_class() -> type[graphviz.Digraph]:
+    """The class of the graphs ``draw_graph`` returns. It extends ``graphviz.Digraph``, so it
+    is defined on first use, when graphviz is imported (once: the class is cached)."""
+    graphviz = require_graphviz()
 
-    def render(self, *args, **kwargs):
-        try:
-            return super().render(*args, **kwargs)
-        except graphviz.ExecutableNotFound as error:
-            raise DotNotFoundError(INSTALL_DOT) from error
+    class ComputationGraph(graphviz.Digraph):
+        """A ``graphviz.Digraph`` whose rendering, when ``dot`` is missing, fails with an
+        error that says how to install it (Jupyter's inline display goes through ``pipe``
+        too). ``op_count`` and ``tensor_count`` say how many nodes of each kind were drawn."""
 
-    def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
-        """Jupyter's inline picture; without ``dot``, the DOT source and how to get ``dot``."""
-        try:
-            return super()._repr_mimebundle_(include, exclude, **kwargs)
-        except DotNotFoundError:
-            return {"text/plain": f"{INSTALL_DOT}\n\n{self.source}"}
+        op_count = 0
+        tensor_count = 0
+
+        def pipe(self, *args, **kwargs):
+            try:
+                return super().pipe(*args, **kwargs)
+            except graphviz.ExecutableNotFound as error:
+                raise DotNotFoundError(INSTALL_DOT) from error
+
+        def render(self, *args, **kwargs):
+            try:
+                return super().render(*args, **kwargs)
+            except graphviz.ExecutableNotFound as error:
+                raise DotNotFoundError(INSTALL_DOT) from error
+
+        def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
+            """Jupyter's inline picture; without ``dot``, the DOT source and how to get it."""
+            try:
+                return super()._repr_mimebundle_(include, exclude, **kwargs)
+            except DotNotFoundError:
+                return {"text/plain": f"{INSTALL_DOT}\n\n{self.source}"}
+
+    return ComputationGraph
 
 
 def draw_graph(tensor: Tensor, params: Mapping[str, Tensor] | None = None,
                show_data: bool = False, show_grad: bool = False,
-               rankdir: str = "LR") -> ComputationGraph:
+               rankdir: str = "LR") -> graphviz.Digraph:
     """The computation graph that produced ``tensor``, as a ``graphviz.Digraph``.
 
     One node per op (its name, e.g. ``Linear``, ``ReLU``, ``SoftmaxCrossEntropy``) and one
@@ -101,6 +131,7 @@ def draw_graph(tensor: Tensor, params: Mapping[str, Tensor] | None = None,
                             "not a Tensor")
         names[id(t)] = name
 
+    ComputationGraph = computation_graph_class()
     graph = ComputationGraph(name="minigrad", graph_attr={"rankdir": rankdir},
                              node_attr={"fontname": "Helvetica", "fontsize": "11"},
                              edge_attr={"arrowsize": "0.7"})
@@ -189,6 +220,7 @@ def save_graph(graph: graphviz.Digraph, path: str | Path) -> Path:
     if fmt in ("dot", "gv"):
         content = graph.source.encode()
     else:
+        graphviz = require_graphviz()
         if fmt not in graphviz.FORMATS:
             raise ValueError(f"save_graph: unknown format {fmt!r} (from {path.name}); use "
                              ".svg, .png, .pdf or .dot")
