@@ -11,10 +11,14 @@
         ...
 
 ``batch_size=None`` gives full-batch gradient descent, ``batch_size=1`` stochastic.
+
+Where each part lives: ``dataset_classes.py`` (``Dataset``, ``TensorDataset``, ``Subset``,
+``random_split``), ``loader.py`` (``DataLoader``), ``preprocessing.py`` (splits, scaling),
+``datasets.py`` (the data itself: toy generators, the digits) and ``mnist.py`` (MNIST's files).
 """
 
 from minigrad.data import datasets
-from minigrad.data.dataset import Dataset, Subset, TensorDataset, random_split
+from minigrad.data.dataset_classes import Dataset, Subset, TensorDataset, random_split
 from minigrad.data.datasets import (
     load_digits,
     load_mnist,

@@ -17,7 +17,7 @@ from importlib import resources
 
 import numpy as np
 
-from minigrad.data.dataset import SeedLike, generator_from_seed
+from minigrad.data.dataset_classes import SeedLike, generator_from_seed
 from minigrad.data.mnist import load_mnist
 
 __all__ = ["make_moons", "make_spirals", "make_blobs", "make_regression", "load_digits",

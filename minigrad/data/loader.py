@@ -16,7 +16,13 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.data.dataset import Dataset, SeedLike, as_tensor, generator_from_seed, tensor_source
+from minigrad.data.dataset_classes import (
+    Dataset,
+    SeedLike,
+    as_tensor,
+    generator_from_seed,
+    tensor_source,
+)
 from minigrad.functions import stack
 from minigrad.tensor import Tensor
 

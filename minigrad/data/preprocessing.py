@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.data.dataset import SeedLike, generator_from_seed
+from minigrad.data.dataset_classes import SeedLike, generator_from_seed
 from minigrad.tensor import Tensor
 
 

@@ -1,4 +1,4 @@
-"""Datasets: anything with a length that gives one sample per index.
+"""Dataset classes: a dataset is anything with a length that gives one sample per index.
 
     X, y = load_digits()
     full = TensorDataset(X, y)              # full[i] == (X[i], y[i]) as Tensors
