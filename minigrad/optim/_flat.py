@@ -16,6 +16,10 @@ Per-parameter numbers (``step``, NAdam's ``mu_product``) are arrays with one ent
 parameter. While every parameter of the bucket has taken the same steps (the usual case) one
 update serves them all; a parameter whose gradient is ``None`` is skipped, and then the
 bucket is updated parameter by parameter until the counts agree again.
+
+The optimizer sees only ``FlatGroup``, one per parameter group, and its five methods:
+``step(rule, buffers)``, ``follows_params()``, ``state_views(p)``, ``state_copy(p)`` and
+the state to start from, given when it is built. The update rule sees NumPy arrays only.
 """
 
 from __future__ import annotations
@@ -32,10 +36,60 @@ import numpy as np
 CHUNK = 1 << 17
 
 
-class FlatBucket:
-    """The parameters of one group that share a dtype, packed into one flat array ``theta``."""
+class FlatGroup:
+    """A parameter group packed into flat arrays: one ``FlatBucket`` per dtype.
 
-    def __init__(self, params: list, dtype: np.dtype):
+    ``buffers`` and ``scalars`` declare the state (name → initial value) of arrays shaped like
+    each parameter and of one number per parameter; ``initial_state`` maps parameters to the
+    state they start from (a checkpoint's, or the state kept across a change of dtype).
+    """
+
+    def __init__(self, params: list, buffers: dict[str, float], scalars: dict[str, float],
+                 initial_state: dict | None = None):
+        by_dtype: dict[np.dtype, list] = {}
+        for p in params:
+            by_dtype.setdefault(p.data.dtype, []).append(p)
+        self.buckets = [FlatBucket(same_dtype, dtype, buffers, scalars, initial_state or {})
+                        for dtype, same_dtype in by_dtype.items()]
+        self.place = {id(p): (bucket, i) for bucket in self.buckets
+                      for i, p in enumerate(bucket.params)}
+
+    def step(self, rule: Callable, buffers: dict[str, float]) -> list:
+        """Apply ``rule(theta, g, state, scratch)`` to every parameter that has a gradient and
+        return those parameters. ``buffers`` are the state arrays the rule uses (those not yet
+        kept are created, e.g. after ``group["momentum"]`` was changed)."""
+        stepped = []
+        for bucket in self.buckets:
+            stepped += bucket.step(rule, buffers)
+        return stepped
+
+    def follows_params(self) -> bool:
+        """Take in new ``.data`` given to parameters; False when a dtype changed, in which case
+        the group must be packed anew."""
+        return all(bucket.check_params() for bucket in self.buckets)
+
+    def state_views(self, p, hidden: tuple[str, ...] = ()) -> dict:
+        """Parameter p's state, as views that always show the current values (0-d arrays for
+        the numbers), leaving out the ``hidden`` names."""
+        bucket, i = self.place[id(p)]
+        entry = {name: array[i, ...] for name, array in bucket.scalars.items()
+                 if name not in hidden}
+        entry.update({name: bucket.param_view(flat, i) for name, flat in bucket.buffers.items()})
+        return entry
+
+    def state_copy(self, p) -> dict:
+        """A copy of parameter p's whole state, hidden numbers included."""
+        bucket, i = self.place[id(p)]
+        entry = {name: bucket.param_view(flat, i).copy() for name, flat in bucket.buffers.items()}
+        entry.update({name: float(array[i]) for name, array in bucket.scalars.items()})
+        return entry
+
+
+class FlatBucket:
+    """The parameters of a group that share a dtype, packed into one flat array ``theta``."""
+
+    def __init__(self, params: list, dtype: np.dtype, buffers: dict[str, float],
+                 scalars: dict[str, float], initial_state: dict):
         self.params = params
         self.dtype = dtype
         sizes = [p.data.size for p in params]
@@ -50,9 +104,16 @@ class FlatBucket:
         self.scratch = (np.empty(scratch_size, dtype), np.empty(scratch_size, dtype))
         self.grad_chunk = np.empty(scratch_size, dtype)  # a chunk of gradients, in cache
         self.buffers: dict[str, np.ndarray] = {}  # name -> flat array, laid out like theta
-        self.scalars: dict[str, np.ndarray] = {}  # name -> one float64 per parameter
-        self.exposed = [False] * len(params)  # has state[p] been published?
-        self.in_lockstep = True  # do all parameters have the same scalar state?
+        self.scalars = {name: np.full(len(params), init, np.float64)  # one per parameter
+                        for name, init in scalars.items()}
+        self.add_buffers(buffers)
+        for i, p in enumerate(params):
+            for name, value in initial_state.get(p, {}).items():
+                if name in self.scalars:
+                    self.scalars[name][i] = value
+                else:
+                    np.copyto(self.param_view(self.buffer(name, 0.0), i), value)
+        self.in_lockstep = self.scalars_agree()  # have all parameters the same numbers?
 
     def adopt(self, i: int) -> None:
         """Copy parameter i's values into ``theta`` and make its ``.data`` a view of them."""
@@ -86,16 +147,75 @@ class FlatBucket:
             array = self.buffers[name] = np.full(self.theta.size, init, self.dtype)
         return array
 
-    def scalar(self, name: str, init: float) -> np.ndarray:
-        """The per-parameter numbers ``name``, created filled with ``init`` on first use."""
-        array = self.scalars.get(name)
-        if array is None:
-            array = self.scalars[name] = np.full(len(self.params), init, np.float64)
-        return array
+    def add_buffers(self, buffers: dict[str, float]) -> dict[str, np.ndarray]:
+        return {name: self.buffer(name, init) for name, init in buffers.items()}
 
     def param_view(self, flat: np.ndarray, i: int) -> np.ndarray:
         """Parameter i's part of a flat array, shaped like the parameter."""
         return flat[self.offsets[i]:self.offsets[i + 1]].reshape(self.views[i].shape)
+
+    def scalars_agree(self) -> bool:
+        return all(s.min() == s.max() for s in self.scalars.values() if s.size)
+
+    def step(self, rule: Callable, buffers: dict[str, float]) -> list:
+        """``FlatGroup.step`` for this bucket's parameters."""
+        flat_buffers = self.add_buffers(buffers)
+        grads = [p.grad for p in self.params]
+        if self.in_lockstep and all(grad is not None for grad in grads):
+            # The fast path: one update for all of the bucket's parameters.
+            sources = [grad.data.reshape(-1) for grad in grads]
+            if self.theta.size <= CHUNK:  # one chunk: one call gathers every gradient
+                np.concatenate(sources, out=self.grad)
+                sources = None
+            scalars = {name: float(array[0]) for name, array in self.scalars.items()}
+            new = self.run(rule, 0, self.theta.size, flat_buffers, scalars, grad_sources=sources)
+            for name, array in self.scalars.items():
+                array.fill(new[name])
+            return self.params
+
+        # Some gradients are missing (or the counts differ): parameter by parameter.
+        stepped = []
+        for i, grad in enumerate(grads):
+            if grad is None:
+                continue  # as PyTorch: no gradient, no update, and its state does not advance
+            np.copyto(self.param_view(self.grad, i), grad.data)
+            scalars = {name: float(array[i]) for name, array in self.scalars.items()}
+            start, stop = self.offsets[i], self.offsets[i + 1]
+            new = self.run(rule, start, stop, flat_buffers, scalars)
+            for name, array in self.scalars.items():
+                array[i] = new[name]
+            stepped.append(self.params[i])
+        self.in_lockstep = self.scalars_agree()
+        return stepped
+
+    def run(self, rule: Callable, start: int, stop: int, buffers: dict[str, np.ndarray],
+            scalars: dict[str, float], grad_sources: list[np.ndarray] | None = None
+            ) -> dict[str, float]:
+        """Run ``rule(theta, g, state, scratch)`` over the flat range [start, stop), chunk by
+        chunk.
+
+        ``state`` holds the chunk's slices of the flat state arrays and a fresh copy of the
+        scalars for every chunk, so the rule may update both (``state["step"] += 1``) as if
+        it saw one whole tensor. The scalars it computed are returned.
+
+        The gradients come from ``self.grad``, or, given ``grad_sources`` (each parameter's
+        gradient, flat), are gathered chunk by chunk into a buffer that stays in cache: the
+        gradients are then read from memory once, instead of copied out and read back.
+        """
+        tmp, tmp2 = self.scratch
+        new_scalars = dict(scalars)
+        for a in range(start, max(stop, start + 1), CHUNK):
+            b = min(a + CHUNK, stop)
+            if grad_sources is None:
+                g = self.grad[a:b]
+            else:
+                g = self.grad_chunk[:b - a]
+                self.gather(grad_sources, a, b, g)
+            state = {name: flat[a:b] for name, flat in buffers.items()}
+            state.update(scalars)  # every chunk starts from the scalars before the step
+            rule(self.theta[a:b], g, state, (tmp[:b - a], tmp2[:b - a]))
+            new_scalars = {name: state[name] for name in scalars}
+        return new_scalars
 
     def gather(self, sources: list[np.ndarray], start: int, stop: int,
                out: np.ndarray) -> None:
@@ -109,41 +229,3 @@ class FlatBucket:
             out[position - start:end - start] = sources[i][position - base:end - base]
             position = end
             i += 1
-
-    def sync_lockstep(self) -> None:
-        self.in_lockstep = all(s.min() == s.max() for s in self.scalars.values() if s.size)
-
-
-def apply_update(
-    update: Callable,
-    bucket: FlatBucket,
-    start: int,
-    stop: int,
-    buffers: dict[str, np.ndarray],
-    scalars: dict[str, float],
-    grad_sources: list[np.ndarray] | None = None,
-) -> dict[str, float]:
-    """Run ``update(theta, g, state, scratch)`` over the flat range [start, stop), chunk by chunk.
-
-    ``state`` holds the chunk's slices of the flat state arrays and a fresh copy of the
-    scalars for every chunk, so the rule may update both (``state["step"] += 1``) as if it
-    saw one whole tensor. The scalars it computed are returned.
-
-    The gradients come from ``bucket.grad``, or, given ``grad_sources`` (each parameter's
-    gradient, flat), are gathered chunk by chunk into a buffer that stays in cache: the
-    gradients are then read from memory once, instead of copied out and read back.
-    """
-    tmp, tmp2 = bucket.scratch
-    new_scalars = dict(scalars)
-    for a in range(start, max(stop, start + 1), CHUNK):
-        b = min(a + CHUNK, stop)
-        if grad_sources is None:
-            g = bucket.grad[a:b]
-        else:
-            g = bucket.grad_chunk[:b - a]
-            bucket.gather(grad_sources, a, b, g)
-        state = {name: flat[a:b] for name, flat in buffers.items()}
-        state.update(scalars)  # every chunk starts from the scalars before the step
-        update(bucket.theta[a:b], g, state, (tmp[:b - a], tmp2[:b - a]))
-        new_scalars = {name: state[name] for name in scalars}
-    return new_scalars

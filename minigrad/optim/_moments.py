@@ -1,6 +1,14 @@
-"""The shared vocabulary of the optimizers: running averages and their bias correction.
+"""The shared vocabulary of the optimizers: the start of a step, running averages, and their
+bias correction.
 
-Every adaptive optimizer is built from the same three pieces:
+Every rule starts the same way (``begin_step_``)::
+
+      g ← −g                                   (maximize: climb instead of descend)
+      t ← t + 1
+      g ← g + λ·θ                              (L2 weight decay)
+        or θ ← θ − lr·λ·θ                      (decoupled weight decay, as AdamW)
+
+and every adaptive optimizer is built from the same three pieces:
 
 * an exponential moving average of the gradient (the *first moment*, momentum's average)::
 
@@ -21,6 +29,8 @@ agree with ``torch.optim`` to the last bits.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 
@@ -52,6 +62,37 @@ def ema_square_(avg: np.ndarray, x: np.ndarray, beta: float, tmp: np.ndarray) ->
 def bias_correction(beta: float, step: float) -> float:
     """1 − βᵗ: the total weight an average started at zero has given to the data after t steps."""
     return 1.0 - beta**step
+
+
+def sqrt_v_hat_plus_eps_(v: np.ndarray, bias_correction2: float, eps: float,
+                         out: np.ndarray) -> np.ndarray:
+    """out ← √v̂ + ε with v̂ = v / (1 − β2ᵗ): the denominator of Adam-like steps. Returns out."""
+    np.divide(v, bias_correction2, out=out)  # v̂
+    np.sqrt(out, out=out)
+    out += eps
+    return out
+
+
+def begin_step_(group: dict[str, Any], theta: np.ndarray, g: np.ndarray, state: dict[str, Any],
+                tmp: np.ndarray, *, decoupled_weight_decay: bool = False,
+                count_step: bool = True) -> None:
+    """The lines every update rule starts with, in place (the order is PyTorch's)::
+
+        g ← −g              if maximize
+        t ← t + 1           (``state["step"]``; SGD counts only while it keeps a velocity)
+        g ← g + λ·θ         if λ = weight_decay ≠ 0 …
+        θ ← θ − lr·λ·θ      … or this instead, with decoupled_weight_decay
+    """
+    if group["maximize"]:
+        np.negative(g, out=g)
+    if count_step:
+        state["step"] += 1
+    weight_decay = group["weight_decay"]
+    if weight_decay != 0:
+        if decoupled_weight_decay:
+            theta *= 1 - group["lr"] * weight_decay
+        else:
+            add_weight_decay_(g, theta, weight_decay, tmp)
 
 
 def add_weight_decay_(g: np.ndarray, theta: np.ndarray, weight_decay: float,

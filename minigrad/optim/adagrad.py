@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.optim._moments import add_weight_decay_
+from minigrad.optim._moments import begin_step_
 from minigrad.optim.optimizer import Optimizer, ParamsT, check_non_negative
 
 
@@ -29,13 +29,14 @@ class Adagrad(Optimizer):
     ``maximize=True`` g is replaced by −g.
     """
 
+    _state_at_construction = True  # as PyTorch: state["sum"] exists before the first step
+
     def __init__(self, params: ParamsT, lr: float = 1e-2, lr_decay: float = 0,
                  weight_decay: float = 0, initial_accumulator_value: float = 0,
                  eps: float = 1e-10, maximize: bool = False):
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value,
                                       eps=eps, maximize=maximize))
-        self._create_state_now()  # as PyTorch: state["sum"] exists before the first step
 
     def _validate_group(self, group: dict[str, Any]) -> None:
         check_non_negative("Adagrad", group, "lr", "lr_decay", "weight_decay",
@@ -46,11 +47,7 @@ class Adagrad(Optimizer):
 
     def _update(self, group, theta, g, state, scratch):
         tmp, tmp2 = scratch
-        if group["maximize"]:
-            np.negative(g, out=g)
-        state["step"] += 1
-        if group["weight_decay"] != 0:
-            add_weight_decay_(g, theta, group["weight_decay"], tmp)
+        begin_step_(group, theta, g, state, tmp)  # maximize, t ← t + 1, weight decay
         clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
 
         s = state["sum"]

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.optim._flat import CHUNK, FlatBucket, apply_update
+from minigrad.optim._flat import FlatGroup
 from minigrad.tensor import Tensor, enable_grad
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
@@ -43,6 +43,9 @@ class Optimizer:
     _state_scalars: dict[str, float] = {"step": 0.0}
     # Scalars kept for the optimizer's own use and not shown in ``state`` or checkpoints.
     _hidden_state: tuple[str, ...] = ()
+    # Whether every parameter has its (initial) state from the start, before any step, as
+    # PyTorch's Adagrad does; otherwise a parameter's state appears with its first step.
+    _state_at_construction = False
 
     def __init__(self, params: ParamsT, defaults: dict[str, Any]):
         self.defaults = dict(defaults)
@@ -62,9 +65,14 @@ class Optimizer:
             param_groups = [{"params": param_groups}]
         self.param_groups: list[dict[str, Any]] = []
         self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
-        self._storage: dict[int, list[FlatBucket]] = {}  # group index -> its flat buckets
+        self._storage: dict[int, FlatGroup] = {}  # group index -> its packed parameters
         for group in param_groups:
             self.add_param_group(group)
+        if self._state_at_construction:
+            for index, group in enumerate(self.param_groups):
+                flat = self._flat_group(index)
+                for p in group["params"]:
+                    self._publish_state(flat, p)
 
     # -- what a subclass provides ----------------------------------------------------------
 
@@ -135,7 +143,7 @@ class Optimizer:
                 if set_to_none:
                     p.grad = None
                 elif p.grad.grad_fn is not None:  # a gradient made with create_graph=True
-                    p.grad = Tensor._make(np.zeros_like(p.grad.data))
+                    p.grad = Tensor.wrap(np.zeros_like(p.grad.data))
                 else:
                     p.grad.data.fill(0)
 
@@ -152,130 +160,58 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
-        work = [(group, bucket) for index, group in enumerate(self.param_groups)
-                for bucket in self._buckets(index)]
-        for _, bucket in work:  # check every gradient before changing any parameter
-            self._check_grads(bucket)
-        for group, bucket in work:
-            self._step_bucket(group, bucket)
+        storage = [self._flat_group(index) for index in range(len(self.param_groups))]
+        for group in self.param_groups:  # check every gradient before changing any parameter
+            self._check_grads(group)
+        for group, flat in zip(self.param_groups, storage):
+            def rule(theta, g, state, scratch, group=group):
+                self._update(group, theta, g, state, scratch)
+
+            for p in flat.step(rule, self._state_buffers(group)):
+                if not self.state.get(p):  # its first step: publish its state
+                    self._publish_state(flat, p)
         return loss
 
-    def _check_grads(self, bucket: FlatBucket) -> None:
-        for p in bucket.params:
+    def _check_grads(self, group: dict[str, Any]) -> None:
+        for p in group["params"]:
             if p.grad is not None and p.grad.data.shape != p.data.shape:
                 raise RuntimeError(f"{type(self).__name__}.step: a parameter of shape "
                                    f"{p.data.shape} has a gradient of shape "
                                    f"{p.grad.data.shape}")
 
-    def _step_bucket(self, group: dict[str, Any], bucket: FlatBucket) -> None:
-        buffers = {name: bucket.buffer(name, init)
-                   for name, init in self._state_buffers(group).items()}
-        scalar_arrays = {name: bucket.scalar(name, init)
-                         for name, init in self._state_scalars.items()}
+    # -- flat storage (see ``_flat.py``) ------------------------------------------------------
 
-        def update(theta, g, state, scratch):
-            self._update(group, theta, g, state, scratch)
-
-        grads = [p.grad for p in bucket.params]
-        if bucket.in_lockstep and all(grad is not None for grad in grads):
-            # The fast path: one update for all of the bucket's parameters.
-            sources = [grad.data.reshape(-1) for grad in grads]
-            if bucket.theta.size <= CHUNK:  # one chunk: one call gathers every gradient
-                np.concatenate(sources, out=bucket.grad)
-                sources = None
-            scalars = {name: float(array[0]) for name, array in scalar_arrays.items()}
-            new = apply_update(update, bucket, 0, bucket.theta.size, buffers, scalars,
-                               grad_sources=sources)
-            for name, array in scalar_arrays.items():
-                array.fill(new[name])
-            if not all(bucket.exposed):
-                for i in range(len(bucket.params)):
-                    self._expose(bucket, i)
-            return
-
-        # Some gradients are missing (or the counts differ): parameter by parameter.
-        for i, grad in enumerate(grads):
-            if grad is None:
-                continue  # as PyTorch: no gradient, no update, and its state does not advance
-            np.copyto(bucket.param_view(bucket.grad, i), grad.data)
-            scalars = {name: float(array[i]) for name, array in scalar_arrays.items()}
-            start, stop = bucket.offsets[i], bucket.offsets[i + 1]
-            new = apply_update(update, bucket, start, stop, buffers, scalars)
-            for name, array in scalar_arrays.items():
-                array[i] = new[name]
-            self._expose(bucket, i)
-        bucket.sync_lockstep()
-
-    # -- flat storage -------------------------------------------------------------------------
-
-    def _buckets(self, index: int) -> list[FlatBucket]:
-        buckets = self._storage.get(index)
-        if buckets is None:
-            return self._build_storage(index, {})
-        if not all(bucket.check_params() for bucket in buckets):
+    def _flat_group(self, index: int) -> FlatGroup:
+        flat = self._storage.get(index)
+        if flat is None:
+            return self._pack(index, {})
+        if not flat.follows_params():
             # A parameter changed dtype (``p.data = p.data.astype(...)``): repack the group,
             # carrying its state over in the new dtype.
-            return self._build_storage(index, self._snapshot(index))
-        return buckets
+            group = self.param_groups[index]
+            return self._pack(index, {p: flat.state_copy(p) for p in group["params"]
+                                      if self.state.get(p)})
+        return flat
 
-    def _build_storage(self, index: int, initial: dict[Tensor, dict[str, Any]]) -> list:
-        """Pack group ``index`` into flat buckets (one per dtype), its state from ``initial``."""
+    def _pack(self, index: int, initial_state: dict[Tensor, dict[str, Any]]) -> FlatGroup:
+        """Pack group ``index`` into flat arrays, its state starting from ``initial_state``."""
         group = self.param_groups[index]
-        by_dtype: dict[np.dtype, list[Tensor]] = {}
         for p in group["params"]:
-            by_dtype.setdefault(p.data.dtype, []).append(p)
             self.state.pop(p, None)
-        buckets = []
-        for dtype, params in by_dtype.items():
-            bucket = FlatBucket(params, dtype)
-            for name, init in self._state_buffers(group).items():
-                bucket.buffer(name, init)
-            for name, init in self._state_scalars.items():
-                bucket.scalar(name, init)
-            for i, p in enumerate(params):
-                entry = initial.get(p)
-                if not entry:
-                    continue
-                for name, value in entry.items():
-                    if name in self._state_scalars:
-                        bucket.scalar(name, 0.0)[i] = value
-                    else:
-                        np.copyto(bucket.param_view(bucket.buffer(name, 0.0), i), value)
-                self._expose(bucket, i)
-            bucket.sync_lockstep()
-            buckets.append(bucket)
-        self._storage[index] = buckets
-        return buckets
+        flat = FlatGroup(group["params"], self._state_buffers(group), self._state_scalars,
+                         initial_state)
+        for p in group["params"]:
+            if initial_state.get(p):
+                self._publish_state(flat, p)
+        self._storage[index] = flat
+        return flat
 
-    def _create_state_now(self) -> None:
-        """Give every parameter its initial state at once (Adagrad does, as in PyTorch)."""
-        for index in range(len(self.param_groups)):
-            for bucket in self._buckets(index):
-                for i in range(len(bucket.params)):
-                    self._expose(bucket, i)
-
-    def _snapshot(self, index: int) -> dict[Tensor, dict[str, Any]]:
-        """A copy of the state of group ``index``, hidden scalars included."""
-        snapshot = {}
-        for bucket in self._storage.get(index, []):
-            for i, p in enumerate(bucket.params):
-                if bucket.exposed[i]:
-                    entry = {name: bucket.param_view(flat, i).copy()
-                             for name, flat in bucket.buffers.items()}
-                    entry.update({name: float(array[i])
-                                  for name, array in bucket.scalars.items()})
-                    snapshot[p] = entry
-        return snapshot
-
-    def _expose(self, bucket: FlatBucket, i: int) -> None:
-        """Publish parameter i's state in ``self.state[p]``: views into the flat arrays, so
-        it always shows the current values (modify it in place, do not assign new arrays)."""
-        entry = {name: array[i, ...] for name, array in bucket.scalars.items()
-                 if name not in self._hidden_state}
-        entry.update({name: bucket.param_view(flat, i) for name, flat in bucket.buffers.items()})
+    def _publish_state(self, flat: FlatGroup, p: Tensor) -> None:
+        """Show p's state in ``self.state[p]``: views into the flat arrays, so it always shows
+        the current values (modify it in place, do not assign new arrays)."""
+        entry = flat.state_views(p, hidden=self._hidden_state)
         if entry:
-            self.state[bucket.params[i]] = entry
-        bucket.exposed[i] = True
+            self.state[p] = entry
 
     # -- checkpoints ----------------------------------------------------------------------------
 
@@ -368,7 +304,7 @@ class Optimizer:
         self.state = defaultdict(dict)
         self._storage = {}
         for index in range(len(self.param_groups)):
-            self._build_storage(index, new_state)
+            self._pack(index, new_state)
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
@@ -412,7 +348,7 @@ def check_unit_interval(optimizer: str, name: str, value: Any) -> None:
         raise ValueError(f"{optimizer}: invalid {name}={value!r}; it must be in [0, 1)")
 
 
-def _pair(betas: Any) -> Any:
+def as_pair(betas: Any) -> Any:
     """``betas`` as a tuple when it is a sequence (checked later by ``check_betas``)."""
     return tuple(betas) if isinstance(betas, tuple | list) else betas
 

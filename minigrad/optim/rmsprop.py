@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.optim._moments import add_weight_decay_, ema_, ema_square_
+from minigrad.optim._moments import begin_step_, ema_, ema_square_
 from minigrad.optim.optimizer import Optimizer, ParamsT, check_non_negative
 
 
@@ -52,11 +52,7 @@ class RMSprop(Optimizer):
     def _update(self, group, theta, g, state, scratch):
         alpha, lr = group["alpha"], group["lr"]
         tmp, tmp2 = scratch
-        if group["maximize"]:
-            np.negative(g, out=g)
-        state["step"] += 1
-        if group["weight_decay"] != 0:
-            add_weight_decay_(g, theta, group["weight_decay"], tmp)
+        begin_step_(group, theta, g, state, tmp)  # maximize, t ← t + 1, weight decay
 
         v = state["square_avg"]
         ema_square_(v, g, alpha, tmp)  # v ← α·v + (1 − α)·g²

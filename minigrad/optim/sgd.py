@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.optim._moments import add_weight_decay_
+from minigrad.optim._moments import begin_step_
 from minigrad.optim.optimizer import Optimizer, ParamsT, check_non_negative
 
 
@@ -61,15 +61,12 @@ class SGD(Optimizer):
     def _update(self, group, theta, g, state, scratch):
         lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
         tmp, _ = scratch
-        if group["maximize"]:
-            np.negative(g, out=g)
-        if group["weight_decay"] != 0:
-            add_weight_decay_(g, theta, group["weight_decay"], tmp)
+        # The step count only tells whether the velocity has been started.
+        begin_step_(group, theta, g, state, tmp, count_step=momentum != 0)
 
         direction = g
         if momentum != 0:
             b = state["momentum_buffer"]
-            state["step"] += 1
             if state["step"] == 1:
                 np.copyto(b, g)  # b ← g
             else:
