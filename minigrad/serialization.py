@@ -112,7 +112,7 @@ def save(obj: Any, f: str | os.PathLike, pickle_module: Any = None, pickle_proto
          _disable_byteorder_record: bool = False) -> None:
     """Save ``obj`` (nested dicts with str or int keys, lists and tuples of Tensors, ndarrays,
     int, float, bool, str and None) to the file ``f`` (any name: ``model.pth``,
-    ``ckpt.npz``...), atomically.
+    ``ckpt.npz``...), atomically; or into ``f``, an open binary file or ``io.BytesIO``.
 
     Typically ``save({"model": model.state_dict(), "optimizer": opt.state_dict()}, path)``.
     The whole object is checked before anything is written. PyTorch's other arguments
@@ -123,6 +123,9 @@ def save(obj: Any, f: str | os.PathLike, pickle_module: Any = None, pickle_proto
     structure = {"format": FORMAT, "version": VERSION, "object": _encode(obj, arrays, "obj")}
     header = np.frombuffer(json.dumps(structure).encode("utf-8"), dtype=np.uint8)
 
+    if hasattr(f, "write"):  # an open binary file or an io.BytesIO, as torch.save allows
+        np.savez(f, **{_STRUCTURE: header}, **arrays)  # the caller's stream, as it is
+        return
     path = os.fspath(f)
     try:
         # Through a symbolic link to the file it points at (the link stays a link), as
@@ -319,7 +322,8 @@ def load(f: str | os.PathLike, map_location: Any = None, pickle_module: Any = No
     ``requires_grad``), ndarrays as ndarrays, tuples as tuples, int keys as ints.
 
     Raises ``CheckpointError`` (a ValueError) naming the path for a file that is not a
-    minigrad checkpoint or is damaged; never unpickles anything.
+    minigrad checkpoint or is damaged; never unpickles anything. ``f`` is a path or an open
+    binary file (``io.BytesIO``...) that can seek.
 
     PyTorch's arguments are accepted: ``map_location`` may be None, ``"cpu"``, a CPU device,
     a callable or a dict (everything is loaded on the CPU; a CUDA or MPS destination is an
@@ -330,26 +334,33 @@ def load(f: str | os.PathLike, map_location: Any = None, pickle_module: Any = No
     if unknown:
         raise TypeError(f"load() got an unexpected keyword argument {sorted(unknown)[0]!r}")
     _check_map_location(map_location)
+    if hasattr(f, "read"):  # an open binary file or an io.BytesIO (it must be seekable)
+        name = getattr(f, "name", None)
+        return _load_from(f, name if isinstance(name, str) else f"<{type(f).__name__}>")
     path = os.fspath(f)
     _remove_stale_temp_files(os.path.realpath(path))
     with open(path, "rb") as file:
-        if file.read(len(_ZIP_MAGIC)) != _ZIP_MAGIC:
-            raise CheckpointError(f"load: {path!r} is not a minigrad checkpoint (not an .npz "
-                                  "archive)")
-        file_size = os.fstat(file.fileno()).st_size
-        try:
-            with zipfile.ZipFile(file) as archive:
-                arrays = _Arrays(archive, _members(archive, file_size, path), path)
-                structure = _read_structure(arrays.read(_STRUCTURE), path)
-                return _decode(structure["object"], arrays, path)
-        except CheckpointError:
-            raise
-        except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError, TypeError,
-                RecursionError, NotImplementedError) as error:
-            raise CheckpointError(
-                f"load: {path!r} is damaged or not a minigrad checkpoint: "
-                f"{type(error).__name__}: {error}"
-            ) from error
+        return _load_from(file, path)
+
+
+def _load_from(file, path: str) -> Any:
+    if file.read(len(_ZIP_MAGIC)) != _ZIP_MAGIC:
+        raise CheckpointError(f"load: {path!r} is not a minigrad checkpoint (not an .npz "
+                              "archive)")
+    try:
+        file_size = file.seek(0, os.SEEK_END)
+        with zipfile.ZipFile(file) as archive:
+            arrays = _Arrays(archive, _members(archive, file_size, path), path)
+            structure = _read_structure(arrays.read(_STRUCTURE), path)
+            return _decode(structure["object"], arrays, path)
+    except CheckpointError:
+        raise
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError, TypeError,
+            RecursionError, NotImplementedError) as error:
+        raise CheckpointError(
+            f"load: {path!r} is damaged or not a minigrad checkpoint: "
+            f"{type(error).__name__}: {error}"
+        ) from error
 
 
 def _check_map_location(map_location: Any) -> None:

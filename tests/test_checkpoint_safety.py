@@ -441,6 +441,19 @@ def test_any_file_name_is_kept_as_it_is(tmp_path, name):
     np.testing.assert_array_equal(load(str(tmp_path / name))["w"].data, [1.0, 1.0])
 
 
+def test_save_and_load_with_an_open_file_or_bytesio(tmp_path):
+    buffer = io.BytesIO()
+    save({"w": mg.ones(2), "step": 1}, buffer)
+    buffer.seek(0)
+    assert load(buffer)["step"] == 1
+    with open(tmp_path / "m.pt", "wb") as file:
+        save({"step": 2}, file)
+    with open(tmp_path / "m.pt", "rb") as file:
+        assert load(file) == {"step": 2}
+    with pytest.raises(CheckpointError, match="BytesIO.*not a minigrad checkpoint"):
+        load(io.BytesIO(b"garbage"))
+
+
 def test_save_accepts_torch_save_arguments(tmp_path):
     import pickle
 
