@@ -123,8 +123,9 @@ def save(obj: Any, f: str | os.PathLike, pickle_module: Any = None, pickle_proto
     structure = {"format": FORMAT, "version": VERSION, "object": _encode(obj, arrays, "obj")}
     header = np.frombuffer(json.dumps(structure).encode("utf-8"), dtype=np.uint8)
 
+    members = {_STRUCTURE: header, **arrays}
     if hasattr(f, "write"):  # an open binary file or an io.BytesIO, as torch.save allows
-        np.savez(f, **{_STRUCTURE: header}, **arrays)  # the caller's stream, as it is
+        np.savez(f, **members)  # the caller's stream, written as it is
         return
     path = os.fspath(f)
     try:
@@ -134,8 +135,7 @@ def save(obj: Any, f: str | os.PathLike, pickle_module: Any = None, pickle_proto
         target = os.path.realpath(path)
         _remove_stale_temp_files(target)
         existing = _check_target(target, path)
-        _write_atomically(target, existing, lambda file: np.savez(file, **{_STRUCTURE: header},
-                                                                    **arrays))
+        _write_atomically(target, existing, members)
     except OSError as error:
         raise _naming(error, "save", path) from None
 
@@ -166,8 +166,9 @@ def _check_target(target: str, path: str) -> os.stat_result | None:
     return status
 
 
-def _write_atomically(target: str, existing: os.stat_result | None, write) -> None:
-    """Call ``write(file)`` on a new temporary file next to ``target``, then rename it over
+def _write_atomically(target: str, existing: os.stat_result | None,
+                      members: dict[str, np.ndarray]) -> None:
+    """Write the archive to a new temporary file next to ``target``, then rename it over
     ``target``. On any failure the temporary file is removed and ``target`` is untouched."""
     directory, name = os.path.split(target)
     temp_path = os.path.join(directory, _temp_name(name))
@@ -175,11 +176,13 @@ def _write_atomically(target: str, existing: os.stat_result | None, write) -> No
     fd = os.open(temp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
                  0o666)
     try:
-        _lock(fd)  # held until we exit: tells other processes this file is being written
+        # Tells other processes this file is being written; held until the file is closed,
+        # just before the rename (from then on, our live PID protects it).
+        _lock(fd)
         if existing is not None:
             _copy_owner_and_mode(fd, existing)
         with os.fdopen(fd, "wb") as file:
-            write(file)
+            np.savez(file, **members)
             file.flush()
             os.fsync(file.fileno())  # the bytes are on disk before the name points at them
         os.replace(temp_path, target)  # atomic: readers see the old file or the new one
@@ -201,15 +204,13 @@ def _copy_owner_and_mode(fd: int, existing: os.stat_result) -> None:
             os.fchown(fd, existing.st_uid, existing.st_gid)
         except OSError:
             pass  # only root may give a file away; the permission bits still apply
-    if hasattr(os, "fchmod"):
+    if hasattr(os, "fchmod"):  # not on Windows, where a read-only target was refused
         os.fchmod(fd, stat.S_IMODE(existing.st_mode) & 0o777)
-    else:  # Windows: only the read-only flag exists, and a read-only target was refused
-        pass
 
 
 def _naming(error: OSError, action: str, path: str) -> OSError:
-    """``error`` again, of the same class, but naming the user's ``path`` (an error from the
-    temporary file would otherwise name a file the user has never heard of)."""
+    """``error`` again, of the same kind (same errno), but naming the user's ``path``: an
+    error about the temporary file would name a file the user has never heard of."""
     if error.filename == path:
         return error  # already ours (raised by _check_target)
     reason = error.strerror or str(error)
@@ -237,7 +238,7 @@ def _fsync_directory(directory: str) -> None:
 # ---------------------------------------------------------------------------------------
 #
 # ``save`` writes ``.NAME.PID.RANDOM.tmp`` next to NAME and holds an exclusive lock on it
-# until it has renamed it. A SIGKILL, a power cut or a crash can still leave one behind, so
+# while writing it. A SIGKILL, a power cut or a crash can still leave one behind, so
 # every ``save`` and ``load`` of NAME removes the stale ones: those that no process holds
 # locked and whose writer (the PID in the name) is not running, or that nobody has
 # touched for an hour (a PID can be reused, and it means nothing to another machine or
