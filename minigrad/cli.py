@@ -447,7 +447,7 @@ def _compare_digits(args: argparse.Namespace, hyperparameters: dict[str, dict]) 
 
 
 def run_gradcheck(args: argparse.Namespace) -> int:
-    from minigrad.lab import checks
+    from minigrad.catalogue import checks
 
     try:
         cases = checks.select(args.only, args.kind)

@@ -30,7 +30,7 @@ MODULES = [
     "minigrad.optim", "minigrad.optim.lr_scheduler",
     "minigrad.data", "minigrad.data.datasets",
     "minigrad.viz", "minigrad.lab.testfunctions", "minigrad.lab.compare",
-    "minigrad.lab.checks", "minigrad.lab.catalogue", "minigrad.training",
+    "minigrad.catalogue.checks", "minigrad.catalogue.cases", "minigrad.training",
 ]
 CLASSES = {
     "minigrad.Tensor": mg.Tensor,

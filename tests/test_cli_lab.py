@@ -8,11 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_lab_checks import WrongSquare  # x² with a wrong gradient
+from test_catalogue_checks import WrongSquare  # x² with a wrong gradient
 
 from minigrad import cli
-from minigrad.lab import checks
-from minigrad.lab.catalogue import OpCase
+from minigrad.catalogue import checks
+from minigrad.catalogue.cases import OpCase
 from minigrad.optim import OPTIMIZERS
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None,

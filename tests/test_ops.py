@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import minigrad as mg
-from minigrad.lab.catalogue import CASES, CATALOGUE, make_inputs
+from minigrad.catalogue.cases import CASES, CATALOGUE, make_inputs
 
 IDS = [case.name for case in CATALOGUE]
 

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 import minigrad as mg
-from minigrad.lab import checks
-from minigrad.lab.catalogue import CATALOGUE, OpCase
+from minigrad.catalogue import checks
+from minigrad.catalogue.cases import CATALOGUE, OpCase
 from minigrad.nn import functional as F
 
 

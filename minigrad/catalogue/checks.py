@@ -1,4 +1,4 @@
-"""Gradient-check everything in the catalogue (``minigrad.lab.catalogue``) in float64: the
+"""Gradient-check everything in the catalogue (``minigrad.catalogue.cases``) in float64: the
 runner behind ``minigrad gradcheck``.
 
 For each op, layer and loss: the largest absolute and relative difference between the
@@ -12,8 +12,8 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from minigrad.catalogue.cases import CATALOGUE, OpCase, make_inputs
 from minigrad.gradcheck import GradcheckError, gradcheck, gradcheck_report, gradgradcheck
-from minigrad.lab.catalogue import CATALOGUE, OpCase, make_inputs
 from minigrad.tensor import Tensor, float64
 
 
