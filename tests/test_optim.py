@@ -93,7 +93,7 @@ def ref_adamw(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=
 
 
 def ref_nadam(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, momentum_decay=4e-3,
-              decoupled_weight_decay=False):
+              decoupled_weight_decay=False, maximize=False):
     b1, b2 = betas
 
     def mu(t):
@@ -101,6 +101,8 @@ def ref_nadam(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, momentum_de
 
     def step(theta, g, s):
         s["t"] = t = s.get("t", 0) + 1
+        if maximize:
+            g = -g
         if weight_decay and decoupled_weight_decay:
             theta = theta * (1 - lr * weight_decay)
         elif weight_decay:
@@ -148,6 +150,7 @@ CASES = [
     ("NAdam", dict(lr=0.01, momentum_decay=0.01, betas=(0.8, 0.99))),
     ("NAdam", dict(lr=0.01, weight_decay=0.1)),
     ("NAdam", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True)),
+    ("NAdam", dict(lr=0.005, maximize=True, weight_decay=0.1)),
 ]
 
 SHAPES = [(3, 4), (5,), (2, 1, 3), ()]
@@ -847,3 +850,56 @@ def test_loading_another_optimizers_state_says_so():
     with pytest.raises(ValueError, match="lacks dampening, momentum, nesterov.*another kind"):
         sgd.load_state_dict(adam_state)
     assert sgd.param_groups[0]["lr"] == 0.1
+
+
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-14), (np.float32, 1e-6)])
+def test_adam_step_rearranged_gives_the_numbers_of_the_step_as_written(dtype, rtol):
+    """Adam runs ``adam_step_rearranged_``, an optimisation of ``adam_step_`` (the equation
+    θ ← θ − lr · m̂ / (√v̂ + ε)): both give the same numbers up to rounding."""
+    from minigrad.optim.adam import adam_step_, adam_step_rearranged_
+
+    rng = np.random.default_rng(6)
+    m = rng.standard_normal(1000).astype(dtype)
+    v = (rng.standard_normal(1000) ** 2).astype(dtype)
+    v[:10] = 0  # where ε matters most
+    start = np.zeros(1000, dtype)  # θ after the step is then exactly minus the step
+    for t in (1, 2, 10, 1000):
+        for eps in (1e-8, 1e-3):
+            corrections = (1 - 0.9**t, 1 - 0.999**t)
+            as_written, rearranged = start.copy(), start.copy()
+            scratch = (np.empty_like(m), np.empty_like(m))
+            adam_step_(as_written, m, v, 0.01, *corrections, eps, *scratch)
+            adam_step_rearranged_(rearranged, m, v, 0.01, *corrections, eps, *scratch)
+            assert not np.array_equal(as_written, start)
+            np.testing.assert_allclose(rearranged, as_written, rtol=rtol, atol=0)
+
+
+def test_adam_gives_the_same_run_with_the_step_as_written(monkeypatch):
+    from minigrad.optim import adam
+
+    kwargs = dict(lr=0.01, amsgrad=True, weight_decay=0.1)
+    start = make_start()
+    fast, _ = run_minigrad("Adam", kwargs, start, 100)
+    monkeypatch.setattr(adam, "adam_step_rearranged_", adam.adam_step_)
+    as_written, _ = run_minigrad("Adam", kwargs, start, 100)
+    for a, b in zip(fast, as_written):
+        np.testing.assert_allclose(a.data, b.data, rtol=1e-12, atol=1e-14)
+
+
+def test_state_looked_up_before_the_first_step_is_filled_by_it():
+    w = mg.tensor([1.0, 2.0], requires_grad=True)
+    opt = optim.Adam([w], lr=0.1)
+    assert opt.state[w] == {}  # a defaultdict, as in PyTorch: the lookup adds an empty entry
+    w.grad = mg.tensor([1.0, 1.0])
+    opt.step()
+    assert set(opt.state[w]) == {"step", "exp_avg", "exp_avg_sq"}
+    assert float(opt.state[w]["step"]) == 1
+
+
+def test_nadam_maximize_climbs_what_minimize_descends():
+    start = make_start()
+    down, _ = run_minigrad("NAdam", dict(lr=0.01), start, 30, grad_fn=objective_grad)
+    up, _ = run_minigrad("NAdam", dict(lr=0.01, maximize=True), start, 30,
+                         grad_fn=ascent_grad)
+    for a, b in zip(down, up):
+        np.testing.assert_array_equal(a.data, b.data)

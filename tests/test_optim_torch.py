@@ -32,6 +32,7 @@ CASES = [
     ("NAdam", dict(lr=0.01)),
     ("NAdam", dict(lr=0.01, betas=(0.8, 0.99), momentum_decay=0.01, weight_decay=0.05)),
     ("NAdam", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True)),
+    ("NAdam", dict(lr=0.005, maximize=True, weight_decay=0.05)),
 ]
 
 SHAPES = [(4, 3), (3,), (2, 2, 2), (1,)]
