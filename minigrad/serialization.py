@@ -147,6 +147,11 @@ def _check_target(target: str, path: str) -> os.stat_result | None:
     if not os.path.isdir(directory):
         raise FileNotFoundError(errno.ENOENT, f"save: the folder {directory!r} does not exist",
                                 path)
+    if not os.access(directory, os.W_OK | os.X_OK):
+        # Even where the file itself is writable: the new version is written next to it,
+        # then renamed over it, and both need the folder's permission.
+        raise PermissionError(errno.EACCES, f"save: the folder {directory!r} is not writable",
+                              path)
     try:
         status = os.stat(target)
     except FileNotFoundError:
@@ -161,8 +166,8 @@ def _check_target(target: str, path: str) -> os.stat_result | None:
     # os.access says yes to it; a file without any write bit (chmod a-w, 0o444) is then
     # still refused, because someone made it read-only on purpose.
     if not os.access(target, os.W_OK) or not status.st_mode & 0o222:
-        raise PermissionError(errno.EACCES, "save: the file is read-only; it was left as it is",
-                              path)
+        raise PermissionError(errno.EACCES, "save: the file is not writable (read-only, or another "
+                              "user's); it was left as it is", path)
     return status
 
 
