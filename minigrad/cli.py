@@ -455,7 +455,7 @@ def run_gradcheck(args: argparse.Namespace) -> int:
         raise UsageError(f"minigrad gradcheck: {error}") from None
     order = "first and second derivatives" if args.second_order else "first derivatives"
     print(f"gradient check of {len(cases)} ops, layers and losses in float64 ({order}; "
-          "central differences, eps 1e-6, atol 1e-5, rtol 1e-3)", flush=True)
+          f"central differences, {checks.settings()})", flush=True)
     results = checks.check_all(cases, second_order=args.second_order)
     print(checks.format_results(results))
     return 0 if all(r.ok for r in results) else 1

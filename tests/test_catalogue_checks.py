@@ -86,3 +86,7 @@ def test_whole_catalogue_passes_first_order():
     assert len(results) == len(CATALOGUE)
     assert all(r.ok for r in results), [r.message for r in results if not r.ok]
     assert max(r.max_abs_error for r in results) < 1e-5
+
+
+def test_settings_are_those_of_mg_gradcheck():
+    assert checks.settings() == "eps 1e-06, atol 1e-05, rtol 0.001"

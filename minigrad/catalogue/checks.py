@@ -8,6 +8,7 @@ gradient backward computes and central finite differences, and whether ``mg.grad
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -36,6 +37,13 @@ class CheckResult:
 
 def _inputs(case: OpCase, seed: int) -> list[Tensor]:
     return [Tensor(a, dtype=float64, requires_grad=True) for a in make_inputs(case, seed=seed)]
+
+
+def settings() -> str:
+    """The step and tolerances every check uses, for the heading of ``minigrad gradcheck``:
+    ``mg.gradcheck``'s defaults, read from its signature so the heading cannot disagree."""
+    defaults = inspect.signature(gradcheck).parameters
+    return ", ".join(f"{name} {defaults[name].default:g}" for name in ("eps", "atol", "rtol"))
 
 
 def check_case(case: OpCase, second_order: bool = False, seed: int = 1) -> CheckResult:
