@@ -127,7 +127,7 @@ def save(obj: Any, f: str | os.PathLike, pickle_module: Any = None, pickle_proto
     if hasattr(f, "write"):  # an open binary file or an io.BytesIO, as torch.save allows
         np.savez(f, **members)  # the caller's stream, written as it is
         return
-    path = os.fspath(f)
+    path = os.fsdecode(f)  # a str also for a bytes or PathLike path
     try:
         # Through a symbolic link to the file it points at (the link stays a link), as
         # open(path, "wb") would; the temporary file goes next to that file, so that the
@@ -343,7 +343,7 @@ def load(f: str | os.PathLike, map_location: Any = None, pickle_module: Any = No
     if hasattr(f, "read"):  # an open binary file or an io.BytesIO (it must be seekable)
         name = getattr(f, "name", None)
         return _load_from(f, name if isinstance(name, str) else f"<{type(f).__name__}>")
-    path = os.fspath(f)
+    path = os.fsdecode(f)  # a str also for a bytes or PathLike path
     _remove_stale_temp_files(os.path.realpath(path))
     with open(path, "rb") as file:
         return _load_from(file, path)

@@ -441,6 +441,13 @@ def test_any_file_name_is_kept_as_it_is(tmp_path, name):
     np.testing.assert_array_equal(load(str(tmp_path / name))["w"].data, [1.0, 1.0])
 
 
+def test_str_bytes_and_pathlike_paths(tmp_path):
+    save({"v": 1}, os.fsencode(tmp_path / "b.pt"))
+    assert load(str(tmp_path / "b.pt")) == {"v": 1}
+    assert load(os.fsencode(tmp_path / "b.pt")) == load(tmp_path / "b.pt") == {"v": 1}
+    assert os.listdir(tmp_path) == ["b.pt"]
+
+
 def test_save_and_load_with_an_open_file_or_bytesio(tmp_path):
     buffer = io.BytesIO()
     save({"w": mg.ones(2), "step": 1}, buffer)
