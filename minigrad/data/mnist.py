@@ -19,8 +19,6 @@ import numpy as np
 
 _UNSIGNED_BYTE = 0x08
 _GZIP_MAGIC = b"\x1f\x8b"
-
-
 _CHUNK = 1 << 20  # bytes read (and decompressed) at a time
 
 
