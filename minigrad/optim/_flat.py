@@ -17,9 +17,9 @@ parameter. While every parameter of the bucket has taken the same steps (the usu
 update serves them all; a parameter whose gradient is ``None`` is skipped, and then the
 bucket is updated parameter by parameter until the counts agree again.
 
-The optimizer sees only ``FlatGroup``, one per parameter group, and its five methods:
-``step(rule, buffers)``, ``follows_params()``, ``state_views(p)``, ``state_copy(p)`` and
-the state to start from, given when it is built. The update rule sees NumPy arrays only.
+The optimizer sees only ``FlatGroup``, one per parameter group: it is built with the state
+to start from, and then asked for ``step(rule, buffers)``, ``follows_params()``,
+``state_views(p)`` and ``state_copy(p)``. The update rule sees NumPy arrays only.
 """
 
 from __future__ import annotations

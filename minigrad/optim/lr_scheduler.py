@@ -21,7 +21,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from minigrad.optim.optimizer import Optimizer
+from minigrad.optim.optimizer import Optimizer, has_stepped
 
 __all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR",
            "LambdaLR", "LinearLR", "ReduceLROnPlateau"]
@@ -68,7 +68,7 @@ class LRScheduler:
 
     def step(self) -> None:
         """Advance to the next epoch and set each group's learning rate."""
-        if self._step_count == 1 and not getattr(self.optimizer, "_step_called", False):
+        if self._step_count == 1 and not has_stepped(self.optimizer):
             warnings.warn(
                 "lr_scheduler.step() was called before optimizer.step(): the first value of "
                 "the schedule is skipped. Call optimizer.step() first.", UserWarning,

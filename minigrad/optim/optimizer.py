@@ -7,13 +7,14 @@ An optimizer subclass only states its update rule, on NumPy arrays, as if for on
 
 and declares the state it keeps (``_state_buffers``: arrays shaped like the parameter,
 ``_state_scalars``: one number per parameter such as ``step``). This class does the rest:
-it packs each group's parameters into one flat array (see ``_flat.py``) so that the rule runs
-once for all of them, skips parameters without a gradient, and reads and writes checkpoints
-in PyTorch's format.
+it packs each group's parameters into one flat array (a ``FlatGroup``, see ``_flat.py``) so
+that the rule runs once for all of them, skips parameters without a gradient, publishes each
+parameter's state in ``state``, and reads and writes checkpoints in PyTorch's format.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 from collections import defaultdict
@@ -91,7 +92,8 @@ class Optimizer:
         the rule may overwrite it; ``state`` maps the names of ``_state_buffers`` to arrays
         shaped like ``theta`` and those of ``_state_scalars`` to numbers, which the rule
         updates in place (``state["step"] += 1``); ``scratch`` is two arrays like ``theta``
-        for intermediate results.
+        for intermediate results. Rules start with ``begin_step_`` (``_moments.py``): maximize,
+        step count and weight decay.
         """
         raise NotImplementedError
 
@@ -164,9 +166,7 @@ class Optimizer:
         for group in self.param_groups:  # check every gradient before changing any parameter
             self._check_grads(group)
         for group, flat in zip(self.param_groups, storage):
-            def rule(theta, g, state, scratch, group=group):
-                self._update(group, theta, g, state, scratch)
-
+            rule = functools.partial(self._update, group)  # rule(theta, g, state, scratch)
             for p in flat.step(rule, self._state_buffers(group)):
                 if not self.state.get(p):  # its first step: publish its state
                     self._publish_state(flat, p)
@@ -314,6 +314,11 @@ class Optimizer:
                 lines.append(f"    {key}: {group[key]}")
         lines.append(")")
         return "\n".join(lines)
+
+
+def has_stepped(optimizer: Optimizer) -> bool:
+    """Whether ``optimizer.step()`` has been called (a scheduler warns if it steps first)."""
+    return getattr(optimizer, "_step_called", False)
 
 
 def _plain(value: Any) -> Any:
