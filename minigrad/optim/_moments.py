@@ -22,10 +22,14 @@ and every adaptive optimizer is built from the same three pieces:
 
       m̂ = m / (1 − βᵗ)                         bias_correction(β, t) = 1 − βᵗ
 
+  which gives Adam-like steps their denominator::
+
+      √v̂ + ε = √(v / (1 − β2ᵗ)) + ε            sqrt_v_hat_plus_eps_(v, 1 − β2ᵗ, ε)
+
 The functions work in place on NumPy arrays (the optimizers keep their state in
-preallocated buffers) and take a scratch array ``tmp`` of the same shape, so that a step
-allocates no memory. The order of the floating-point operations is PyTorch's, so results
-agree with ``torch.optim`` to the last bits.
+preallocated buffers) and take a scratch array (``tmp`` or ``out``) of the same shape, so
+that a step allocates no memory. Their order of floating-point operations is PyTorch's, so
+that results agree with ``torch.optim`` up to rounding.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ def momentum_schedule(beta1: float, momentum_decay: float, t: float) -> float:
 
 
 class NAdam(Adam):
-    """NAdam (Dozat, 2016) — ``torch.optim.NAdam``.
+    """NAdam (Dozat, 2016) — ``torch.optim.NAdam`` exactly.
 
     Adam with its first-moment term changed: instead of the corrected average m̂, the step
     uses a Nesterov look-ahead — the average as it will be after the next step — mixed with
