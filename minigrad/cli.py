@@ -155,11 +155,12 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
 
+    defaults = training.TrainConfig()
     train = commands.add_parser(
         "train", help="train an MLP on the built-in 8x8 digits data",
         description="Train an MLP classifier on the built-in 8x8 handwritten digits "
-                    "(1,797 images; a stratified split; standardized pixels).")
-    defaults = training.TrainConfig()
+                    f"(1,797 images; a stratified split holding out {defaults.test_size:.0%} "
+                    "by default; standardized pixels).")
     train.add_argument("--optimizer", choices=list(OPTIMIZERS),
                        default=defaults.optimizer, help="default: %(default)s")
     train.add_argument("--lr", type=positive_float, default=None,
