@@ -7,49 +7,85 @@
 """
 
 from minigrad import autograd
-from minigrad import functions as _functions
 from minigrad.autograd import grad
-from minigrad.functions import (  # factories, joins, and function forms of the ops below
-    _METHODS,
+from minigrad.engine import Function
+
+# Factories, joins, and the function forms of the Tensor methods (mg.exp(t) is t.exp()).
+from minigrad.functions import (
+    abs,
+    add,
     arange,
+    argmax,
+    argmin,
+    broadcast_to,
     cat,
+    clamp,
+    clip,
+    clone,
     concat,
+    cos,
+    detach,
+    div,
+    erf,
+    exp,
+    expand,
     eye,
+    flatten,
     full,
+    gelu,
+    leaky_relu,
+    log,
+    log_softmax,
+    logsumexp,
+    matmul,
+    max,
+    maximum,
+    mean,
+    min,
+    minimum,
+    mul,
+    neg,
     ones,
     ones_like,
+    permute,
+    pow,
     rand,
     randn,
+    relu,
+    reshape,
+    sigmoid,
+    sin,
+    softmax,
+    sqrt,
+    squeeze,
     stack,
+    std,
+    sub,
+    sum,
+    tanh,
     tensor,
+    transpose,
+    unsqueeze,
+    var,
     zeros,
     zeros_like,
 )
-from minigrad.gradcheck import GradcheckError, gradcheck, gradcheck_report, gradgradcheck
-from minigrad.rng import manual_seed
-from minigrad.tensor import (
-    Function,
-    Tensor,
-    bool_,
+from minigrad.grad_mode import (
     detect_anomaly,
     enable_grad,
-    float32,
-    float64,
-    int32,
-    int64,
     is_grad_enabled,
     no_grad,
     set_grad_enabled,
-    where,
 )
+from minigrad.gradcheck import GradcheckError, gradcheck, gradcheck_report, gradgradcheck
+from minigrad.rng import manual_seed
+from minigrad.tensor import Tensor, bool_, float32, float64, int32, int64, where
 
-globals().update({name: getattr(_functions, name) for name in _METHODS})
+__version__ = "0.1.0"
 
 # The packages built on the core (imported last: they use the names above).
 from minigrad import data, nn, optim, viz  # noqa: E402
 from minigrad.serialization import load, save  # noqa: E402
-
-__version__ = "0.1.0"
 
 __all__ = [
     "Tensor", "Function", "tensor", "grad", "autograd",
@@ -59,5 +95,12 @@ __all__ = [
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "detect_anomaly",
     "gradcheck", "gradgradcheck", "gradcheck_report", "GradcheckError",
     "nn", "optim", "data", "viz", "save", "load",
-    *_METHODS,
+    # function forms of the Tensor methods
+    "add", "sub", "mul", "div", "pow", "matmul", "neg",
+    "exp", "log", "sqrt", "abs", "sin", "cos", "tanh", "sigmoid", "relu", "leaky_relu",
+    "erf", "gelu", "clamp", "clip", "maximum", "minimum",
+    "sum", "mean", "var", "std", "max", "min", "logsumexp", "softmax", "log_softmax",
+    "argmax", "argmin",
+    "reshape", "flatten", "transpose", "permute", "squeeze", "unsqueeze", "expand",
+    "broadcast_to", "detach", "clone",
 ]

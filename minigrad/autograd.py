@@ -8,11 +8,13 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from minigrad.engine import run_backward, seed_gradient
 from minigrad.functions import stack
-from minigrad.tensor import Tensor, _seed_gradient, run_backward
+from minigrad.tensor import Tensor
 
 
-def _as_tuple(x) -> tuple:
+def as_tuple(x) -> tuple:
+    """A tensor, or a list or tuple of them, as a tuple."""
     return tuple(x) if isinstance(x, list | tuple) else (x,)
 
 
@@ -32,10 +34,10 @@ def grad(
     An input the outputs do not depend on raises, unless ``allow_unused`` (then its
     gradient is None).
     """
-    outputs, inputs = _as_tuple(outputs), _as_tuple(inputs)
+    outputs, inputs = as_tuple(outputs), as_tuple(inputs)
     if grad_outputs is None:
         grad_outputs = (None,) * len(outputs)
-    grad_outputs = _as_tuple(grad_outputs)
+    grad_outputs = as_tuple(grad_outputs)
     if len(grad_outputs) != len(outputs):
         raise ValueError(
             f"grad: got {len(grad_outputs)} grad_outputs for {len(outputs)} outputs"
@@ -47,7 +49,7 @@ def grad(
     for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
         if not out.requires_grad:
             raise RuntimeError(f"grad: output {i} does not require grad and has no grad_fn")
-        seeds.append(_seed_gradient(out, g, f"grad (output {i})", "grad_outputs"))
+        seeds.append(seed_gradient(out, g, f"grad (output {i})", "grad_outputs"))
     if retain_graph is None:
         retain_graph = create_graph
     result = run_backward(outputs, seeds, retain_graph, create_graph, inputs=inputs)
@@ -65,15 +67,15 @@ def _prepare(inputs) -> tuple[tuple[Tensor, ...], bool]:
     the point, not through however the inputs were made)."""
     is_tuple = isinstance(inputs, list | tuple)
     leaves = tuple(
-        Tensor._make(np.array(t.data if isinstance(t, Tensor) else t)).requires_grad_()
-        for t in _as_tuple(inputs)
+        Tensor.wrap(np.array(t.data if isinstance(t, Tensor) else t)).requires_grad_()
+        for t in as_tuple(inputs)
     )
     return leaves, is_tuple
 
 
 def _zeros_if_none(grads, like) -> tuple[Tensor, ...]:
     return tuple(
-        g if g is not None else Tensor._make(np.zeros(x.shape, dtype=x.dtype))
+        g if g is not None else Tensor.wrap(np.zeros(x.shape, dtype=x.dtype))
         for g, x in zip(grads, like)
     )
 
@@ -103,7 +105,7 @@ def jacobian(func: Callable, inputs, create_graph: bool = False):
     for k in range(flat_size):
         seed = np.zeros(out.numel(), dtype=out.dtype)
         seed[k] = 1
-        seed_tensor = Tensor._make(seed.reshape(out.shape))
+        seed_tensor = Tensor.wrap(seed.reshape(out.shape))
         if out.requires_grad:
             g = grad(out, x, grad_outputs=seed_tensor, retain_graph=True,
                      create_graph=create_graph, allow_unused=True)
@@ -112,7 +114,7 @@ def jacobian(func: Callable, inputs, create_graph: bool = False):
         for rows_i, g_i in zip(rows, _zeros_if_none(g, x)):
             rows_i.append(g_i)
     jacobians = tuple(
-        (stack(r) if r else Tensor._make(np.zeros((0,) + xi.shape, xi.dtype))).reshape(
+        (stack(r) if r else Tensor.wrap(np.zeros((0,) + xi.shape, xi.dtype))).reshape(
             out.shape + xi.shape
         )
         for r, xi in zip(rows, x)
@@ -144,7 +146,7 @@ def hvp(func: Callable, inputs, v, create_graph: bool = False):
     """``(func(inputs), H·v)``: the Hessian-vector product of a scalar function, in two
     backward passes and without forming H (as ``torch.autograd.functional.hvp``)."""
     x, is_tuple = _prepare(inputs)
-    vs = tuple(t if isinstance(t, Tensor) else Tensor(t) for t in _as_tuple(v))
+    vs = tuple(t if isinstance(t, Tensor) else Tensor(t) for t in as_tuple(v))
     if len(vs) != len(x) or any(a.shape != b.shape for a, b in zip(vs, x)):
         raise ValueError(
             f"hvp: v must match the inputs' shapes {[t.shape for t in x]}, "
@@ -155,7 +157,7 @@ def hvp(func: Callable, inputs, v, create_graph: bool = False):
     g = _zeros_if_none(grad(out, x, create_graph=True, allow_unused=True), x)
     g_dot_v = sum((gi * vi).sum() for gi, vi in zip(g, vs))
     if not g_dot_v.requires_grad:  # the gradient does not depend on x: H = 0
-        hv = tuple(Tensor._make(np.zeros(xi.shape, xi.dtype)) for xi in x)
+        hv = tuple(Tensor.wrap(np.zeros(xi.shape, xi.dtype)) for xi in x)
     else:
         hv = _zeros_if_none(grad(g_dot_v, x, create_graph=create_graph, allow_unused=True), x)
     out = out if create_graph else out.detach()

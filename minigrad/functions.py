@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from minigrad import ops, rng
-from minigrad.tensor import Tensor, _normalize_dims, _shape_from_args, float32
+from minigrad.tensor import Tensor, float32, normalize_dims, shape_from_args
 
 # ---------------------------------------------------------------------------------------
 # Factories
@@ -21,7 +21,7 @@ def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
 
 
 def _new(array: np.ndarray, requires_grad: bool) -> Tensor:
-    t = Tensor._make(array)
+    t = Tensor.wrap(array)
     return t.requires_grad_() if requires_grad else t
 
 
@@ -30,17 +30,17 @@ def _float_dtype(dtype: Any) -> np.dtype:
 
 
 def zeros(*shape, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _new(np.zeros(_shape_from_args(shape, "zeros"), _float_dtype(dtype)), requires_grad)
+    return _new(np.zeros(shape_from_args(shape, "zeros"), _float_dtype(dtype)), requires_grad)
 
 
 def ones(*shape, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _new(np.ones(_shape_from_args(shape, "ones"), _float_dtype(dtype)), requires_grad)
+    return _new(np.ones(shape_from_args(shape, "ones"), _float_dtype(dtype)), requires_grad)
 
 
 def full(shape, fill_value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     if dtype is None:
         dtype = float32 if isinstance(fill_value, float) else np.asarray(fill_value).dtype
-    array = np.full(_shape_from_args((shape,), "full"), fill_value, dtype=dtype)
+    array = np.full(shape_from_args((shape,), "full"), fill_value, dtype=dtype)
     return _new(array, requires_grad)
 
 
@@ -68,13 +68,13 @@ def ones_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tens
 
 def rand(*shape, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Uniform on [0, 1), from minigrad's seeded generator (``manual_seed``)."""
-    array = rng.generator().random(_shape_from_args(shape, "rand"), dtype=_float_dtype(dtype))
+    array = rng.generator().random(shape_from_args(shape, "rand"), dtype=_float_dtype(dtype))
     return _new(array, requires_grad)
 
 
 def randn(*shape, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Standard normal, from minigrad's seeded generator (``manual_seed``)."""
-    shape = _shape_from_args(shape, "randn")
+    shape = shape_from_args(shape, "randn")
     array = rng.generator().standard_normal(shape, dtype=_float_dtype(dtype))
     return _new(array, requires_grad)
 
@@ -97,7 +97,7 @@ def _as_tensors(tensors, op: str) -> list[Tensor]:
 def cat(tensors, dim: int = 0) -> Tensor:
     """Join tensors along an existing dim."""
     tensors = _as_tensors(tensors, "cat")
-    (dim,) = _normalize_dims(dim, tensors[0].ndim, "cat")
+    (dim,) = normalize_dims(dim, tensors[0].ndim, "cat")
     return ops.Cat.apply(*tensors, dim=dim)
 
 
@@ -112,7 +112,7 @@ def stack(tensors, dim: int = 0) -> Tensor:
         raise ValueError(
             f"stack: all tensors must have the same shape, got {[t.shape for t in tensors]}"
         )
-    (dim,) = _normalize_dims(dim, tensors[0].ndim + 1, "stack")
+    (dim,) = normalize_dims(dim, tensors[0].ndim + 1, "stack")
     return cat([t.unsqueeze(dim) for t in tensors], dim)
 
 
@@ -120,18 +120,9 @@ def stack(tensors, dim: int = 0) -> Tensor:
 # Function forms of the methods: ``mg.exp(t)`` is ``t.exp()``
 # ---------------------------------------------------------------------------------------
 
-_METHODS = (
-    "add", "sub", "mul", "div", "pow", "matmul", "neg",
-    "exp", "log", "sqrt", "abs", "sin", "cos", "tanh", "sigmoid", "relu", "leaky_relu",
-    "erf", "gelu", "clamp", "clip", "maximum", "minimum",
-    "sum", "mean", "var", "std", "max", "min", "logsumexp", "softmax", "log_softmax",
-    "argmax", "argmin",
-    "reshape", "flatten", "transpose", "permute", "squeeze", "unsqueeze", "expand",
-    "broadcast_to", "detach", "clone",
-)
-
-
 def _function_form(name: str):
+    """``minigrad.exp(t)`` for the method ``Tensor.exp``: the same op, with ``t`` (or data
+    that becomes a Tensor) as the first argument."""
     method = getattr(Tensor, name)
 
     def function(input, *args, **kwargs):
@@ -146,6 +137,54 @@ def _function_form(name: str):
     return function
 
 
-for _name in _METHODS:
-    globals()[_name] = _function_form(_name)
-del _name
+# Arithmetic
+add = _function_form("add")
+sub = _function_form("sub")
+mul = _function_form("mul")
+div = _function_form("div")
+pow = _function_form("pow")
+matmul = _function_form("matmul")
+neg = _function_form("neg")
+
+# Elementwise
+exp = _function_form("exp")
+log = _function_form("log")
+sqrt = _function_form("sqrt")
+abs = _function_form("abs")
+sin = _function_form("sin")
+cos = _function_form("cos")
+tanh = _function_form("tanh")
+sigmoid = _function_form("sigmoid")
+relu = _function_form("relu")
+leaky_relu = _function_form("leaky_relu")
+erf = _function_form("erf")
+gelu = _function_form("gelu")
+clamp = _function_form("clamp")
+clip = _function_form("clip")
+maximum = _function_form("maximum")
+minimum = _function_form("minimum")
+
+# Reductions
+sum = _function_form("sum")
+mean = _function_form("mean")
+var = _function_form("var")
+std = _function_form("std")
+max = _function_form("max")
+min = _function_form("min")
+logsumexp = _function_form("logsumexp")
+softmax = _function_form("softmax")
+log_softmax = _function_form("log_softmax")
+argmax = _function_form("argmax")
+argmin = _function_form("argmin")
+
+# Shape and copies
+reshape = _function_form("reshape")
+flatten = _function_form("flatten")
+transpose = _function_form("transpose")
+permute = _function_form("permute")
+squeeze = _function_form("squeeze")
+unsqueeze = _function_form("unsqueeze")
+expand = _function_form("expand")
+broadcast_to = _function_form("broadcast_to")
+detach = _function_form("detach")
+clone = _function_form("clone")

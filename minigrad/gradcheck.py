@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from minigrad.autograd import _as_tuple, grad
+from minigrad.autograd import as_tuple, grad
 from minigrad.tensor import Tensor, float64
 
 
@@ -37,7 +37,7 @@ class InputReport:
 
 
 def _checked_inputs(inputs, caller: str) -> tuple[tuple, list[int]]:
-    inputs = _as_tuple(inputs)
+    inputs = as_tuple(inputs)
     checked = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
     if not checked:
         raise ValueError(f"{caller}: no input has requires_grad=True, nothing to check")
@@ -51,7 +51,7 @@ def _checked_inputs(inputs, caller: str) -> tuple[tuple, list[int]]:
 
 
 def _outputs(fn: Callable, inputs: tuple) -> tuple[Tensor, ...]:
-    outs = _as_tuple(fn(*inputs))
+    outs = as_tuple(fn(*inputs))
     for k, o in enumerate(outs):
         if not isinstance(o, Tensor):
             raise TypeError(f"gradcheck: output {k} of fn is a {type(o).__name__}, not a Tensor")
@@ -69,7 +69,7 @@ def _analytic_jacobians(fn, inputs, checked) -> list[list[np.ndarray]]:
             for k in range(out.numel()):
                 seed = np.zeros(out.numel(), dtype=out.dtype)
                 seed[k] = 1
-                grads = grad(out, xs, grad_outputs=Tensor._make(seed.reshape(out.shape)),
+                grads = grad(out, xs, grad_outputs=Tensor.wrap(seed.reshape(out.shape)),
                              retain_graph=True, allow_unused=True)
                 for rows_i, g in zip(rows, grads):
                     if g is not None:
@@ -180,14 +180,14 @@ def gradgradcheck(
             Tensor(generator.standard_normal(o.shape), dtype=float64, requires_grad=True)
             for o in outs
         )
-    vs = _as_tuple(grad_outputs)
+    vs = as_tuple(grad_outputs)
     n_inputs = len(inputs)
 
     def first_derivatives(*args):
         xs, v = args[:n_inputs], args[n_inputs:]
         xs_checked = [xs[i] for i in checked]
         result = []
-        outputs = _as_tuple(fn(*xs))
+        outputs = as_tuple(fn(*xs))
         used = [(o, g) for o, g in zip(outputs, v) if o.requires_grad]
         if used:
             grads = grad([o for o, _ in used], xs_checked, grad_outputs=[g for _, g in used],

@@ -8,10 +8,13 @@ for each argument: the vector-Jacobian product. The lines read like a table of d
 
 Backward is written with Tensor ops, so that with ``create_graph=True`` it is recorded and
 can be differentiated again. Gradients may come back broadcast to the output's shape; the
-engine (``tensor._sum_to_shape``) sums each back to its input's shape, so no op does that.
+engine (``engine.py``) sums each back to its input's shape, so no op does that.
 
 Ops that are compositions of these (``mean``, ``var``, ``gelu``, ``squeeze``, ``stack``, ...)
-are built from them in ``tensor.py`` and need no gradient of their own.
+are built from them in ``tensor.py`` and need no gradient of their own. The few composites
+that are one op all the same, for speed or for numerical stability (``Linear``,
+``SoftmaxCrossEntropy``, ``BinaryCrossEntropy``, used by ``nn.functional``), are rows of
+this sheet too, in its last section: "Fused ops".
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ import math
 
 import numpy as np
 
-from minigrad.tensor import Function, Tensor, where
+from minigrad.engine import Function
+from minigrad.grad_mode import is_grad_enabled
+from minigrad.tensor import Tensor, where
 
 # ---------------------------------------------------------------------------------------
 # Arithmetic (broadcasting; the engine reduces each gradient to its input's shape)
@@ -28,6 +33,8 @@ from minigrad.tensor import Function, Tensor, where
 
 
 class Add(Function):
+    """out = a + b     ∂/∂a = 1     ∂/∂b = 1: both get ``grad`` as it is"""
+
     @staticmethod
     def forward(ctx, a, b):
         return a + b
@@ -38,6 +45,8 @@ class Add(Function):
 
 
 class Sub(Function):
+    """out = a - b     ∂/∂a = 1     ∂/∂b = -1"""
+
     @staticmethod
     def forward(ctx, a, b):
         return a - b
@@ -48,6 +57,8 @@ class Sub(Function):
 
 
 class Mul(Function):
+    """out = a · b     ∂/∂a = b     ∂/∂b = a"""
+
     @staticmethod
     def forward(ctx, a, b):
         return a * b
@@ -59,6 +70,8 @@ class Mul(Function):
 
 
 class Div(Function):
+    """out = a / b     ∂/∂a = 1/b     ∂/∂b = -a/b²"""
+
     @staticmethod
     def forward(ctx, a, b):
         return a / b
@@ -67,11 +80,13 @@ class Div(Function):
     def backward(ctx, grad):
         a, b = ctx.inputs
         grad_a = grad / b
-        grad_b = -grad_a * a / b if ctx.needs_input_grad[1] else None  # ∂(a/b)/∂b = -a/b²
+        grad_b = -grad_a * a / b if ctx.needs_input_grad[1] else None  # grad·(-a/b²)
         return grad_a, grad_b
 
 
 class Neg(Function):
+    """out = -x     ∂/∂x = -1"""
+
     @staticmethod
     def forward(ctx, x):
         return -x
@@ -94,7 +109,7 @@ class Pow(Function):
         need_a, need_b = ctx.needs_input_grad
         grad_a = None
         if need_a and b.ndim == 0 and b.data == 0:  # x⁰ = 1 is constant in x (even at x = 0)
-            grad_a = Tensor._make(np.zeros(a.shape, a.dtype))
+            grad_a = Tensor.wrap(np.zeros(a.shape, a.dtype))
         elif need_a:
             grad_a = grad * b * a ** (b - 1)
         grad_b = None
@@ -201,6 +216,8 @@ class Abs(Function):
 
 
 class Sin(Function):
+    """out = sin x     ∂/∂x = cos x"""
+
     @staticmethod
     def forward(ctx, x):
         return np.sin(x)
@@ -212,6 +229,8 @@ class Sin(Function):
 
 
 class Cos(Function):
+    """out = cos x     ∂/∂x = -sin x"""
+
     @staticmethod
     def forward(ctx, x):
         return np.cos(x)
@@ -491,6 +510,9 @@ class LogSoftmax(Function):
 
 
 class Reshape(Function):
+    """out = x with a new shape (the same elements in order)     the gradient is
+    reshaped back"""
+
     @staticmethod
     def forward(ctx, x, shape):
         return x.reshape(shape)
@@ -540,6 +562,8 @@ class Cast(Function):
 
 
 class Clone(Function):
+    """out = a copy of x     ∂/∂x = 1: the gradient passes through"""
+
     @staticmethod
     def forward(ctx, x):
         return x.copy()
@@ -605,6 +629,124 @@ class ScatterAdd(Function):
     def backward(ctx, grad):
         _, key, _ = ctx.inputs
         return GetItem.apply(grad, key)
+
+
+# ---------------------------------------------------------------------------------------
+# Fused ops: a composite written as one op, with its own gradient. Each is used by
+# ``nn.functional`` (``linear``, ``cross_entropy``, ``binary_cross_entropy``).
+#
+# Their backward runs on Tensors when ``create_graph=True`` (so it can be differentiated
+# again) and, as an optimisation, on the arrays otherwise: the same lines of code, on
+# ndarrays instead of Tensors, skip the cost of an op per line. The engine wraps the arrays.
+# ---------------------------------------------------------------------------------------
+
+
+class Linear(Function):
+    """out = x @ Wᵀ + b     ∂L/∂x = grad @ W     ∂L/∂W = gradᵀ @ x     ∂L/∂b = Σ grad
+
+    ``x`` has shape (..., in), ``W`` (out, in), ``b`` (out,) or None. For the gradients
+    of W and b the leading dims of x and grad are flattened into one batch dim.
+    One op, not three (matmul, transpose, add), because a small MLP spends its time here.
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+            raise ValueError(
+                f"input of shape {x.shape} does not fit weight of shape {weight.shape}: the "
+                f"last dim of the input must be in_features = {weight.shape[1]}"
+            )
+        out = x @ weight.T
+        if bias is not None:
+            out += bias
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight, bias = ctx.inputs
+        need_x, need_weight = ctx.needs_input_grad[:2]
+        need_bias = bias is not None and bias.requires_grad
+        if not is_grad_enabled():  # optimisation: the same equations on the arrays
+            grad, x, weight = grad.data, x.data, weight.data
+        g2, x2 = grad.reshape(-1, grad.shape[-1]), x.reshape(-1, x.shape[-1])
+        grad_x = grad @ weight if need_x else None
+        grad_weight = g2.T @ x2 if need_weight else None
+        grad_bias = g2.sum(0) if need_bias else None
+        return grad_x, grad_weight, grad_bias
+
+
+class SoftmaxCrossEntropy(Function):
+    """Cross-entropy of each row of logits z against a row of target weights q:
+
+        lossᵢ = -Σ_c q_ic · log_softmax(z)_ic
+        ∂lossᵢ/∂z_ic = softmax(z)_ic · Σ_c' q_ic' - q_ic
+        ∂lossᵢ/∂q_ic = -log_softmax(z)_ic
+
+    q is the one-hot class (times its class weight; mixed with the uniform distribution
+    for label smoothing) or a given probability row. The output is the vector of lossᵢ, or
+    ``scale · Σᵢ lossᵢ`` when ``reduce`` (scale = 1/count for a mean). ``one_hot`` says the
+    rows of q sum to 1, so backward can skip Σ_c' q_ic'. One op, so that no probability is
+    ever formed: logits of ±1000 give finite values and gradients.
+    """
+
+    @staticmethod
+    def forward(ctx, logits, q, scale, reduce, one_hot=False):
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        ctx.log_probs = log_probs  # for backward, when it runs on the arrays
+        if reduce:  # one dot product sums q·log p over rows and classes at once
+            out = -np.vdot(q, log_probs) * scale
+            if not math.isfinite(out):  # 0·(-inf) of a masked class (logit -inf) counts as 0
+                out = -(q * np.where(q != 0, log_probs, 0)).sum() * scale
+        else:
+            out = -(q * np.where(q != 0, log_probs, 0)).sum(axis=1)
+        return np.asarray(out, dtype=logits.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        logits, q, scale, reduce, one_hot = ctx.inputs
+        need_logits, need_q = ctx.needs_input_grad[:2]
+        if is_grad_enabled():  # create_graph: recorded, to be differentiated again
+            log_probs = logits.log_softmax(1)
+            probs = log_probs.exp()
+        else:  # optimisation: the same equations on the arrays, reusing forward's log-softmax
+            grad, q, log_probs = grad.data, q.data, ctx.log_probs
+            probs = np.exp(log_probs)
+        g = grad * scale if reduce else grad.reshape(-1, 1)  # ∂L/∂lossᵢ, one per row
+        q_total = 1.0 if one_hot else q.sum(1).reshape(-1, 1)  # Σ_c' q_ic'
+        grad_logits = g * (probs * q_total - q) if need_logits else None
+        grad_q = -g * log_probs if need_q else None
+        return grad_logits, grad_q
+
+
+class BinaryCrossEntropy(Function):
+    """loss = -(y·max(ln x, -100) + (1 - y)·max(ln(1 - x), -100))
+
+    ∂loss/∂x = (x - y) / max(x·(1 - x), 1e-12)     (finite at x = 0 and x = 1)
+    ∂loss/∂y = max(ln(1 - x), -100) - max(ln x, -100)
+
+    One op because the logs are clamped at -100, as in PyTorch, and the gradient must stay
+    finite where the clamp is active (the clamp's own gradient would be 0 there).
+    """
+
+    @staticmethod
+    def forward(ctx, x, y):
+        with np.errstate(divide="ignore"):
+            log_x = np.maximum(np.log(x), -100.0)
+            log_1mx = np.maximum(np.log1p(-x), -100.0)
+        return -(y * log_x + (1.0 - y) * log_1mx)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.inputs
+        need_x, need_y = ctx.needs_input_grad
+        grad_x = grad * (x - y) / (x * (1.0 - x)).clamp(min=1e-12) if need_x else None
+        grad_y = None
+        if need_y:
+            with np.errstate(divide="ignore"):
+                grad_y = grad * ((1.0 - x).log().clamp(min=-100.0)
+                                 - x.log().clamp(min=-100.0))
+        return grad_x, grad_y
 
 
 # ---------------------------------------------------------------------------------------

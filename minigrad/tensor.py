@@ -1,29 +1,27 @@
-"""The Tensor and the autodiff engine.
+"""The Tensor: an n-dimensional array that can record the operations applied to it.
 
-Three pieces, and together they are all of reverse-mode automatic differentiation:
+Three modules make up all of reverse-mode automatic differentiation:
 
-* ``Tensor`` wraps a NumPy array (``.data``) and remembers the ``Function`` node that
+* ``Tensor`` (here) wraps a NumPy array (``.data``) and remembers the ``Function`` node that
   made it (``.grad_fn``). Tensors made by the user are *leaves*: they have no ``grad_fn``.
-* ``Function`` is one op: ``forward`` computes on NumPy arrays, ``backward`` turns the
-  gradient of the op's output into gradients of its inputs (a vector-Jacobian product).
-  ``SomeOp.apply(*args)`` runs ``forward`` and, when a gradient is wanted, records the
-  call as a node of the graph. Every built-in op (``minigrad/ops.py``) is defined this way.
-* ``run_backward`` walks the recorded graph once, from the output back to the leaves,
-  visiting each node only after every node that used its output has sent it a gradient.
+  Its methods (``+``, ``exp``, ``sum``, ...) check their arguments and apply an op.
+* ``engine.py``: ``Function``, one op of the graph, and ``run_backward``, the walk from an
+  output back to the leaves that ``Tensor.backward`` starts.
+* ``ops.py``: the derivative sheet, every op's forward and gradient side by side.
 
-Each ``backward`` is written with Tensor ops. Normally it runs with recording switched off,
-so it costs no more than NumPy code; with ``create_graph=True`` the gradient computation is
-itself recorded, and gradients of gradients (Hessian-vector products, ...) come for free.
+This module also holds minigrad's dtype rules (``to_array``, ``promote_operands``): which
+dtype user data and the operands of a binary op get, as in PyTorch.
 """
 
 from __future__ import annotations
 
-import functools
-import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+
+# Grad mode lives in grad_mode.py; these names stay importable from here for older code.
+from minigrad.grad_mode import enable_grad, is_grad_enabled, no_grad, this_thread  # noqa: F401
 
 float32 = np.dtype(np.float32)
 float64 = np.dtype(np.float64)
@@ -34,114 +32,13 @@ bool_ = np.dtype(np.bool_)
 _FLOAT_DTYPES = (float32, float64)
 
 
-# ---------------------------------------------------------------------------------------
-# Grad mode: whether ops record the graph
-# ---------------------------------------------------------------------------------------
 
-_grad_enabled = True
-_anomaly_enabled = False
+# -------------------------------------------------------------------------------------
+# dtype rules and argument rules
+# -------------------------------------------------------------------------------------
 
 
-def is_grad_enabled() -> bool:
-    """True when ops record the graph for backward (the default)."""
-    return _grad_enabled
-
-
-def _set_grad_enabled(mode: bool) -> bool:
-    global _grad_enabled
-    previous, _grad_enabled = _grad_enabled, bool(mode)
-    return previous
-
-
-class _GradModeSwitch:
-    """A context manager that sets grad mode on entry and restores it on exit.
-
-    Also a decorator: ``@no_grad`` or ``@no_grad()`` on a function runs it in that mode.
-    """
-
-    _mode = True
-
-    def __new__(cls, func: Callable | None = None):
-        self = super().__new__(cls)
-        if func is None:
-            return self
-        if not callable(func):
-            raise TypeError(f"{cls.__name__}() takes no arguments, got {func!r}")
-        return self(func)
-
-    def __enter__(self):
-        self._previous = _set_grad_enabled(self._mode)
-        return self
-
-    def __exit__(self, *exc_info):
-        _set_grad_enabled(self._previous)
-        return False
-
-    def __call__(self, func: Callable) -> Callable:
-        switch = type(self)
-
-        @functools.wraps(func)
-        def wrapper(*args, **kwargs):
-            with switch():
-                return func(*args, **kwargs)
-
-        return wrapper
-
-
-class no_grad(_GradModeSwitch):
-    """Ops inside do not record the graph: their results have ``requires_grad=False``."""
-
-    _mode = False
-
-
-class enable_grad(_GradModeSwitch):
-    """Ops inside record the graph, even within ``no_grad``."""
-
-    _mode = True
-
-
-class set_grad_enabled(_GradModeSwitch):
-    """Record the graph exactly when ``mode``: at once when called, as in PyTorch
-    (``mg.set_grad_enabled(False)`` switches recording off until switched on again), and
-    within ``with set_grad_enabled(mode):``, which restores the previous mode on exit."""
-
-    def __new__(cls, mode: bool):
-        self = object.__new__(cls)
-        self._mode = bool(mode)
-        self._previous = _set_grad_enabled(self._mode)
-        return self
-
-    def __enter__(self):
-        return self  # the mode was set when the object was made
-
-
-class detect_anomaly:
-    """Inside, the first op whose forward or backward makes a NaN or Inf raises an error
-    naming that op. Slow (every result is checked); for debugging only."""
-
-    def __enter__(self):
-        global _anomaly_enabled
-        self._previous, _anomaly_enabled = _anomaly_enabled, True
-        return self
-
-    def __exit__(self, *exc_info):
-        global _anomaly_enabled
-        _anomaly_enabled = self._previous
-        return False
-
-
-def _check_finite(array: np.ndarray, where: str) -> None:
-    if array.dtype.kind == "f" and not np.isfinite(array).all():
-        kind = "NaN" if np.isnan(array).any() else "Inf"
-        raise FloatingPointError(f"detect_anomaly: {where} produced {kind} values")
-
-
-# ---------------------------------------------------------------------------------------
-# Tensor
-# ---------------------------------------------------------------------------------------
-
-
-def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
+def to_array(data: Any, dtype: Any = None) -> np.ndarray:
     """Turn user data into an ndarray following minigrad's dtype rules:
     Python floats become float32, NumPy float arrays keep their dtype, integers stay integer."""
     if isinstance(data, Tensor):
@@ -168,10 +65,9 @@ def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
     return array
 
 
-to_array = _to_array  # transitional public name (issue 11 renames _to_array to to_array)
 
 
-def _shape_from_args(args: tuple, op: str) -> tuple[int, ...]:
+def shape_from_args(args: tuple, op: str) -> tuple[int, ...]:
     """``f(2, 3)`` and ``f((2, 3))`` both mean shape (2, 3)."""
     if len(args) == 1 and isinstance(args[0], Sequence | np.ndarray):
         args = tuple(args[0])
@@ -197,7 +93,7 @@ class Tensor:
     __array_ufunc__ = None
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None):
-        self.data = _to_array(data, dtype)
+        self.data = to_array(data, dtype)
         self._grad: Tensor | None = None
         self.grad_fn: Function | None = None
         self._retains_grad = False
@@ -206,8 +102,10 @@ class Tensor:
             self.requires_grad_(True)
 
     @classmethod
-    def _make(cls, data: np.ndarray, requires_grad: bool = False) -> Tensor:
-        """Wrap an array without copying or checking it (the fast path the ops use)."""
+    def wrap(cls, data: np.ndarray, requires_grad: bool = False) -> Tensor:
+        """The ops' fast path: ``data`` as a Tensor, as it is (no copy, no dtype rules, no
+        checks). The caller promises an ndarray that nothing else will change behind the
+        Tensor's back, and a float dtype if ``requires_grad``. Users write ``Tensor(data)``."""
         t = object.__new__(Tensor)
         t.data = data
         t._grad = None
@@ -215,8 +113,6 @@ class Tensor:
         t.grad_fn = None
         t._retains_grad = False
         return t
-
-    wrap = _make  # transitional public name (issue 11 renames _make to wrap)
 
     # -- attributes -----------------------------------------------------------------------
 
@@ -362,7 +258,7 @@ class Tensor:
             raise RuntimeError("retain_grad() on a tensor that does not require grad")
         if self.grad_fn is not None:
             self._retains_grad = True
-            self.grad_fn._retains_output = True
+            self.grad_fn.retain_output_grad = True
 
     @property
     def retains_grad(self) -> bool:
@@ -370,7 +266,7 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """The same data (shared, not copied) as a new leaf outside the graph."""
-        return Tensor._make(self.data)
+        return Tensor.wrap(self.data)
 
     def backward(
         self,
@@ -388,10 +284,10 @@ class Tensor:
                 "backward() on a tensor that does not require grad and has no grad_fn: "
                 "no leaf of its graph has requires_grad=True (or it was made under no_grad)"
             )
-        seed = _seed_gradient(self, gradient, "backward()")
+        seed = engine.seed_gradient(self, gradient, "backward()")
         if retain_graph is None:
             retain_graph = create_graph
-        run_backward([self], [seed], retain_graph, create_graph)
+        engine.run_backward([self], [seed], retain_graph, create_graph)
 
     # -- conversions ----------------------------------------------------------------------
 
@@ -413,90 +309,53 @@ class Tensor:
     def clone(self) -> Tensor:
         return ops.Clone.apply(self)
 
-    # -- operands -------------------------------------------------------------------------
-
-    def _operands(self, other: Any) -> tuple[Tensor, Tensor]:
-        """``(self, other)`` as Tensors for a binary op, promoted as PyTorch does rather than
-        as NumPy would: an integer or boolean operand takes the float dtype of the other one
-        (NumPy makes int64 with float32 a float64), Python numbers take the tensor's dtype,
-        and a Python float with an integer tensor gives float32."""
-        if isinstance(other, Tensor) and other.data.dtype is self.data.dtype:
-            return self, other  # the common case, first
-        a = self
-        python_number = False
-        if isinstance(other, Tensor):
-            b = other
-        else:
-            array = np.asarray(other)
-            if array.dtype.kind not in "fiub":
-                raise TypeError(f"unsupported operand of type {type(other).__name__} "
-                                f"(dtype {array.dtype}) for a tensor of dtype {self.dtype}")
-            python_number = not isinstance(other, np.ndarray)
-            b = Tensor._make(array)
-        # Casts only where NumPy's result would differ (a boolean operand keeps the float
-        # dtype of the other already). Integer tensors never require grad: no graph is lost.
-        kind_a, kind_b = a.data.dtype.kind, b.data.dtype.kind
-        if kind_a == "f":
-            if kind_b in "iu" or python_number:
-                b = Tensor._make(b.data.astype(a.data.dtype))
-        elif kind_b == "f":
-            if python_number:
-                a, b = Tensor._make(a.data.astype(float32)), Tensor._make(b.data.astype(float32))
-            elif kind_a in "iu":
-                a = Tensor._make(a.data.astype(b.data.dtype))
-        return a, b
-
     def _float(self) -> Tensor:
         """Integer and boolean tensors as float32, for the floating-point functions (exp, log,
         ...): PyTorch computes those in the default float dtype, not in float64."""
-        return self if self.data.dtype.kind == "f" else Tensor._make(self.data.astype(float32))
-
-    def _operand(self, other: Any) -> Tensor:
-        """``other`` as a Tensor for a binary op with (float) ``self``."""
-        return self._operands(other)[1]
+        return self if self.data.dtype.kind == "f" else Tensor.wrap(self.data.astype(float32))
 
     # -- arithmetic -----------------------------------------------------------------------
 
     def __add__(self, other):
-        return ops.Add.apply(*self._operands(other))
+        return ops.Add.apply(*promote_operands(self, other))
 
     def __radd__(self, other):
-        a, b = self._operands(other)
+        a, b = promote_operands(self, other)
         return ops.Add.apply(b, a)
 
     def __sub__(self, other):
-        return ops.Sub.apply(*self._operands(other))
+        return ops.Sub.apply(*promote_operands(self, other))
 
     def __rsub__(self, other):
-        a, b = self._operands(other)
+        a, b = promote_operands(self, other)
         return ops.Sub.apply(b, a)
 
     def __mul__(self, other):
-        return ops.Mul.apply(*self._operands(other))
+        return ops.Mul.apply(*promote_operands(self, other))
 
     def __rmul__(self, other):
-        a, b = self._operands(other)
+        a, b = promote_operands(self, other)
         return ops.Mul.apply(b, a)
 
     def __truediv__(self, other):
-        return ops.Div.apply(*_true_division(*self._operands(other)))
+        return ops.Div.apply(*_true_division(*promote_operands(self, other)))
 
     def __rtruediv__(self, other):
-        a, b = self._operands(other)
+        a, b = promote_operands(self, other)
         return ops.Div.apply(*_true_division(b, a))
 
     def __pow__(self, exponent):
-        return ops.Pow.apply(*self._operands(exponent))
+        return ops.Pow.apply(*promote_operands(self, exponent))
 
     def __rpow__(self, base):
-        a, b = self._operands(base)
+        a, b = promote_operands(self, base)
         return ops.Pow.apply(b, a)
 
     def __matmul__(self, other):
-        return ops.MatMul.apply(*self._operands(other))
+        return ops.MatMul.apply(*promote_operands(self, other))
 
     def __rmatmul__(self, other):
-        a, b = self._operands(other)
+        a, b = promote_operands(self, other)
         return ops.MatMul.apply(b, a)
 
     def __neg__(self):
@@ -509,8 +368,9 @@ class Tensor:
     # tensor inside the graph is replaced by a new node: ``h += x`` means ``h = h + x``.
 
     def _in_place(self, other, ufunc, op) -> Tensor:
-        if _grad_enabled and (self._requires_grad
-                              or (isinstance(other, Tensor) and other._requires_grad)):
+        if this_thread.grad_enabled and (self._requires_grad
+                                         or (isinstance(other, Tensor)
+                                             and other._requires_grad)):
             if self.grad_fn is None and self._requires_grad:
                 raise RuntimeError(
                     f"a leaf tensor that requires grad cannot be changed in place "
@@ -550,7 +410,7 @@ class Tensor:
 
     def _compare(self, other, ufunc) -> Tensor:
         other = other.data if isinstance(other, Tensor) else other
-        return Tensor._make(ufunc(self.data, other))
+        return Tensor.wrap(ufunc(self.data, other))
 
     def __eq__(self, other):
         return self._compare(other, np.equal)
@@ -625,10 +485,10 @@ class Tensor:
     clip = clamp
 
     def maximum(self, other):
-        return ops.Maximum.apply(*self._operands(other))
+        return ops.Maximum.apply(*promote_operands(self, other))
 
     def minimum(self, other):
-        return ops.Minimum.apply(*self._operands(other))
+        return ops.Minimum.apply(*promote_operands(self, other))
 
     def where(self, condition, other):
         """``where(condition, self, other)``, as ``torch.Tensor.where``."""
@@ -637,10 +497,10 @@ class Tensor:
     # -- reductions -----------------------------------------------------------------------
 
     def sum(self, dim=None, keepdim: bool = False):
-        return ops.Sum.apply(self, _normalize_dims(dim, self.ndim, "sum"), keepdim)
+        return ops.Sum.apply(self, normalize_dims(dim, self.ndim, "sum"), keepdim)
 
     def mean(self, dim=None, keepdim: bool = False):
-        dims = _normalize_dims(dim, self.ndim, "mean")
+        dims = normalize_dims(dim, self.ndim, "mean")
         count = _count(self.shape, dims)
         # Divide (not multiply by 1/N): the gradient grad/N is then exact, as PyTorch's.
         return ops.Sum.apply(self, dims, keepdim) / (count if count else float("nan"))
@@ -649,7 +509,7 @@ class Tensor:
         """Variance, with Bessel's correction by default (divide by N - correction)."""
         if unbiased is not None:
             correction = 1 if unbiased else 0
-        dims = _normalize_dims(dim, self.ndim, "var")
+        dims = normalize_dims(dim, self.ndim, "var")
         count = _count(self.shape, dims)
         centered = self - ops.Sum.apply(self, dims, True) / (count if count else float("nan"))
         squares = ops.Sum.apply(centered * centered, dims, keepdim)
@@ -661,29 +521,29 @@ class Tensor:
         is 0 as in PyTorch, not the NaN of √'s infinite slope times zero)."""
         if unbiased is not None:
             correction = 1 if unbiased else 0
-        dims = _normalize_dims(dim, self.ndim, "std")
+        dims = normalize_dims(dim, self.ndim, "std")
         return ops.Std.apply(self._float(), dims, keepdim, correction)
 
     def max(self, dim=None, keepdim: bool = False):
         if isinstance(dim, Tensor):  # torch.max(a, b) is the elementwise maximum
             return self.maximum(dim)
         one_dim = isinstance(dim, int | np.integer)  # max(dim) as torch.max: to the first
-        return ops.Max.apply(self, _normalize_dims(dim, self.ndim, "max"), keepdim, one_dim)
+        return ops.Max.apply(self, normalize_dims(dim, self.ndim, "max"), keepdim, one_dim)
 
     def min(self, dim=None, keepdim: bool = False):
         if isinstance(dim, Tensor):
             return self.minimum(dim)
         one_dim = isinstance(dim, int | np.integer)
-        return ops.Min.apply(self, _normalize_dims(dim, self.ndim, "min"), keepdim, one_dim)
+        return ops.Min.apply(self, normalize_dims(dim, self.ndim, "min"), keepdim, one_dim)
 
     def logsumexp(self, dim=None, keepdim: bool = False):
-        return ops.LogSumExp.apply(self, _normalize_dims(dim, self.ndim, "logsumexp"), keepdim)
+        return ops.LogSumExp.apply(self, normalize_dims(dim, self.ndim, "logsumexp"), keepdim)
 
     def softmax(self, dim: int):
-        return ops.Softmax.apply(self, _normalize_dims(dim, self.ndim, "softmax")[0])
+        return ops.Softmax.apply(self, normalize_dims(dim, self.ndim, "softmax")[0])
 
     def log_softmax(self, dim: int):
-        return ops.LogSoftmax.apply(self, _normalize_dims(dim, self.ndim, "log_softmax")[0])
+        return ops.LogSoftmax.apply(self, normalize_dims(dim, self.ndim, "log_softmax")[0])
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         return _arg_reduce(self, np.argmax, dim, keepdim, "argmax")
@@ -694,7 +554,7 @@ class Tensor:
     # -- shape ----------------------------------------------------------------------------
 
     def reshape(self, *shape):
-        shape = _shape_from_args(shape, "reshape")
+        shape = shape_from_args(shape, "reshape")
         if shape == self.shape:
             return self
         return ops.Reshape.apply(self, shape)
@@ -704,26 +564,26 @@ class Tensor:
     def flatten(self, start_dim: int = 0, end_dim: int = -1):
         if self.ndim == 0:
             return self.reshape(1)
-        (start,) = _normalize_dims(start_dim, self.ndim, "flatten")
-        (end,) = _normalize_dims(end_dim, self.ndim, "flatten")
+        (start,) = normalize_dims(start_dim, self.ndim, "flatten")
+        (end,) = normalize_dims(end_dim, self.ndim, "flatten")
         if start > end:
             raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
         shape = self.shape[:start] + (-1,) + self.shape[end + 1 :]
         return self.reshape(shape)
 
     def permute(self, *dims):
-        dims = _shape_from_args(dims, "permute")
-        if len(dims) != self.ndim or sorted(_normalize_dims(dims, self.ndim, "permute")) != list(
+        dims = shape_from_args(dims, "permute")
+        if len(dims) != self.ndim or sorted(normalize_dims(dims, self.ndim, "permute")) != list(
             range(self.ndim)
         ):
             raise ValueError(
                 f"permute: dims {dims} are not a permutation of the {self.ndim} dims "
                 f"of a tensor of shape {self.shape}"
             )
-        return ops.Permute.apply(self, _normalize_dims(dims, self.ndim, "permute"))
+        return ops.Permute.apply(self, normalize_dims(dims, self.ndim, "permute"))
 
     def transpose(self, dim0: int, dim1: int):
-        dim0, dim1 = _normalize_dims((dim0, dim1), self.ndim, "transpose")
+        dim0, dim1 = normalize_dims((dim0, dim1), self.ndim, "transpose")
         dims = list(range(self.ndim))
         dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
         return ops.Permute.apply(self, tuple(dims))
@@ -732,16 +592,16 @@ class Tensor:
         if dim is None:
             dims = tuple(i for i, n in enumerate(self.shape) if n == 1)
         else:
-            dims = tuple(d for d in _normalize_dims(dim, self.ndim, "squeeze")
+            dims = tuple(d for d in normalize_dims(dim, self.ndim, "squeeze")
                          if self.shape[d] == 1)
         return self.reshape(tuple(n for i, n in enumerate(self.shape) if i not in dims))
 
     def unsqueeze(self, dim: int):
-        (dim,) = _normalize_dims(dim, self.ndim + 1, "unsqueeze")
+        (dim,) = normalize_dims(dim, self.ndim + 1, "unsqueeze")
         return self.reshape(self.shape[:dim] + (1,) + self.shape[dim:])
 
     def expand(self, *sizes):
-        sizes = _shape_from_args(sizes, "expand")
+        sizes = shape_from_args(sizes, "expand")
         lead = len(sizes) - self.ndim
         if lead < 0:
             raise ValueError(
@@ -752,7 +612,7 @@ class Tensor:
         return self.broadcast_to(shape)
 
     def broadcast_to(self, *shape):
-        shape = _shape_from_args(shape, "broadcast_to")
+        shape = shape_from_args(shape, "broadcast_to")
         if shape == self.shape:
             return self
         return ops.Expand.apply(self, shape)
@@ -761,39 +621,49 @@ class Tensor:
         return ops.GetItem.apply(self, _normalize_key(key))
 
 
-def _true_division(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
-    """``/`` of two integer tensors is a float32 division, as in PyTorch."""
-    if a.data.dtype.kind != "f" and b.data.dtype.kind != "f":
-        return Tensor._make(a.data.astype(float32)), Tensor._make(b.data.astype(float32))
+def promote_operands(a: Tensor, other: Any) -> tuple[Tensor, Tensor]:
+    """``(a, other)`` as Tensors for a binary op, promoted as PyTorch does rather than
+    as NumPy would: an integer or boolean operand takes the float dtype of the other one
+    (NumPy makes int64 with float32 a float64), Python numbers take the tensor's dtype,
+    and a Python float with an integer tensor gives float32."""
+    if isinstance(other, Tensor) and other.data.dtype is a.data.dtype:
+        return a, other  # the common case, first
+    python_number = False
+    if isinstance(other, Tensor):
+        b = other
+    else:
+        array = np.asarray(other)
+        if array.dtype.kind not in "fiub":
+            raise TypeError(f"unsupported operand of type {type(other).__name__} "
+                            f"(dtype {array.dtype}) for a tensor of dtype {a.dtype}")
+        python_number = not isinstance(other, np.ndarray)
+        b = Tensor.wrap(array)
+    # Casts only where NumPy's result would differ (a boolean operand keeps the float
+    # dtype of the other already). Integer tensors never require grad: no graph is lost.
+    kind_a, kind_b = a.data.dtype.kind, b.data.dtype.kind
+    if kind_a == "f":
+        if kind_b in "iu" or python_number:
+            b = Tensor.wrap(b.data.astype(a.data.dtype))
+    elif kind_b == "f":
+        if python_number:
+            a, b = Tensor.wrap(a.data.astype(float32)), Tensor.wrap(b.data.astype(float32))
+        elif kind_a in "iu":
+            a = Tensor.wrap(a.data.astype(b.data.dtype))
     return a, b
 
 
-def _seed_gradient(output: Tensor, gradient: Any, caller: str,
-                   argument: str = "gradient") -> Tensor:
-    """The gradient that starts a backward walk at ``output`` (given as ``argument``)."""
-    if gradient is None:
-        if output.data.size != 1:
-            raise RuntimeError(
-                f"{caller}: the output has shape {output.shape}, so its gradient cannot be "
-                f"implied; pass {argument}= (a tensor of that shape), or reduce the output "
-                "to a scalar first, e.g. .sum()"
-            )
-        return Tensor._make(np.ones_like(output.data))
-    if not isinstance(gradient, Tensor):
-        gradient = Tensor._make(np.asarray(gradient, dtype=output.dtype))
-    if gradient.shape != output.shape:
-        raise RuntimeError(
-            f"{caller}: gradient has shape {gradient.shape} but the output has shape "
-            f"{output.shape}"
-        )
-    return gradient
+def _true_division(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
+    """``/`` of two integer tensors is a float32 division, as in PyTorch."""
+    if a.data.dtype.kind != "f" and b.data.dtype.kind != "f":
+        return Tensor.wrap(a.data.astype(float32)), Tensor.wrap(b.data.astype(float32))
+    return a, b
 
 
 _SQRT_HALF = 0.7071067811865476
 _SQRT_2_OVER_PI = 0.7978845608028654
 
 
-def _normalize_dims(dim, ndim: int, op: str) -> tuple[int, ...] | None:
+def normalize_dims(dim, ndim: int, op: str) -> tuple[int, ...] | None:
     """``None`` (all dims), an int or a tuple of ints, as a tuple of non-negative dims."""
     if dim is None:
         return None
@@ -822,12 +692,12 @@ def _count(shape: tuple[int, ...], dims: tuple[int, ...] | None) -> int:
 def _arg_reduce(t: Tensor, func, dim, keepdim: bool, op: str) -> Tensor:
     if dim is None:
         index = func(t.data)  # an index into the flattened tensor, as in PyTorch
-        return Tensor._make(np.asarray(index, dtype=np.int64).reshape((1,) * t.ndim if keepdim
+        return Tensor.wrap(np.asarray(index, dtype=np.int64).reshape((1,) * t.ndim if keepdim
                                                                        else ()))
-    (axis,) = _normalize_dims(dim, t.ndim, op)
+    (axis,) = normalize_dims(dim, t.ndim, op)
     if t.ndim == 0:
-        return Tensor._make(np.asarray(0, dtype=np.int64))
-    return Tensor._make(func(t.data, axis=axis, keepdims=keepdim).astype(np.int64))
+        return Tensor.wrap(np.asarray(0, dtype=np.int64))
+    return Tensor.wrap(func(t.data, axis=axis, keepdims=keepdim).astype(np.int64))
 
 
 def _normalize_key(key):
@@ -846,301 +716,6 @@ def _normalize_key_part(k):
 
 
 # ---------------------------------------------------------------------------------------
-# Function: one op of the graph
-# ---------------------------------------------------------------------------------------
-
-
-class Function:
-    """One op: ``forward`` on NumPy arrays, ``backward`` on gradients.
-
-    Subclass it and write two static methods, as in PyTorch::
-
-        class Cube(mg.Function):
-            @staticmethod
-            def forward(ctx, x):               # x: an ndarray
-                return x ** 3
-
-            @staticmethod
-            def backward(ctx, grad):           # grad: a Tensor shaped like the output
-                (x,) = ctx.inputs              # the Tensors forward was applied to
-                return grad * 3 * x * x        # one gradient per argument of forward
-
-        y = Cube.apply(t)
-
-    ``apply`` passes Tensors to ``forward`` as their arrays and anything else unchanged.
-    ``backward`` returns one gradient per argument of ``forward`` (``None`` for arguments
-    that need none; missing trailing ones count as ``None``). A gradient may be broadcast
-    to a larger shape than its input: the engine sums it back to the input's shape.
-    Written with Tensor ops, ``backward`` is differentiable itself (``create_graph=True``).
-
-    The ``ctx`` passed to both methods is the node of the graph, an instance of the class:
-    ``ctx.inputs`` are the arguments of ``apply``, ``ctx.output`` the Tensor it returned,
-    and forward may store anything else on ``ctx`` for backward. What forward stores
-    (``ctx.save_for_backward(...)`` included) are arrays: constants to backward. For a
-    backward that is differentiable again, compute with ``ctx.inputs`` and ``ctx.output``.
-    """
-
-    inputs: tuple | None = None  # set when the call is recorded; None again once freed
-    _retains_output = False  # set by ``retain_grad()`` on the output: keep its ``.grad``
-
-    @staticmethod
-    def forward(ctx, *args, **kwargs) -> np.ndarray:
-        raise NotImplementedError
-
-    @staticmethod
-    def backward(ctx, grad: Tensor):
-        raise NotImplementedError
-
-    @classmethod
-    def apply(cls, *args, **kwargs) -> Tensor:
-        ctx = cls()
-        arrays = [a.data if isinstance(a, Tensor) else a for a in args]
-        try:
-            data = cls.forward(ctx, *arrays, **kwargs)
-        except (ValueError, IndexError, TypeError) as error:
-            raise _op_error(cls.__name__, error, args) from error
-        if type(data) is not np.ndarray:
-            data = np.asarray(data)
-        if _anomaly_enabled:
-            _check_finite(data, f"the forward of {cls.__name__}")
-        out = Tensor._make(data)
-        if _grad_enabled:
-            for a in args:
-                if isinstance(a, Tensor) and a._requires_grad:
-                    # Record the call: the output points at this node, the node at its inputs.
-                    out._requires_grad = True
-                    out.grad_fn = ctx
-                    ctx.inputs = args
-                    ctx._output_ref = weakref.ref(out)
-                    break
-        return out
-
-    @property
-    def name(self) -> str:
-        return type(self).__name__
-
-    @property
-    def output(self) -> Tensor | None:
-        """The Tensor this node made (alive whenever the graph is being walked)."""
-        ref = self.__dict__.get("_output_ref")
-        return ref() if ref is not None else None
-
-    @property
-    def needs_input_grad(self) -> tuple[bool, ...]:
-        return tuple([isinstance(a, Tensor) and a._requires_grad for a in self.inputs or ()])
-
-    def save_for_backward(self, *tensors) -> None:
-        self.saved_tensors = tensors
-
-    @property
-    def next_functions(self) -> tuple:
-        """The nodes that made this node's inputs (None for leaves and constants)."""
-        return tuple(a.grad_fn if isinstance(a, Tensor) else None for a in self.inputs or ())
-
-    def __repr__(self) -> str:
-        return f"<{self.name}>"
-
-
-def _op_error(op: str, error: Exception, args: tuple) -> Exception:
-    """Re-raise a NumPy error from an op's forward with the op's name and input shapes."""
-    shapes = ", ".join(str(a.shape) for a in args if isinstance(a, Tensor))
-    return type(error)(f"{op}: {error} (input shapes: {shapes})")
-
-
-# ---------------------------------------------------------------------------------------
-# The backward walk
-# ---------------------------------------------------------------------------------------
-
-
-def run_backward(
-    outputs: Sequence[Tensor],
-    output_grads: Sequence[Tensor],
-    retain_graph: bool,
-    create_graph: bool,
-    inputs: Sequence[Tensor] | None = None,
-) -> list[Tensor | None] | None:
-    """Send ``output_grads`` back through the graph of ``outputs``.
-
-    With ``inputs=None`` the gradients are accumulated into ``.grad`` of the leaves that
-    require grad (``Tensor.backward``). Otherwise nothing is accumulated anywhere and the
-    gradients with respect to ``inputs`` are returned, ``None`` where an input was not
-    reached (``minigrad.grad``).
-
-    The walk is Kahn's topological order: first count, for every node, how many uses of
-    its output lie in the graph; then start from the outputs and process a node once all
-    those uses have sent their gradient to it, so its gradient is complete.
-    """
-    # Nodes whose gradients the caller asked for (``inputs``), keyed by their node, or by
-    # the tensor itself for leaves.
-    wanted = None if inputs is None else {_grad_key(t): None for t in inputs}
-
-    # 1. Count, for each node, the edges that will bring it a gradient.
-    pending: dict[Function, int] = {}
-    stack = []
-    for out in outputs:
-        node = out.grad_fn
-        if node is not None and node not in pending:
-            pending[node] = 0
-            stack.append(node)
-    while stack:
-        node = stack.pop()
-        if node.inputs is None:
-            raise RuntimeError(
-                f"backward through the graph a second time: the graph of {node.name} was "
-                "freed by an earlier backward. Pass retain_graph=True to the first "
-                "backward() if you need to go back through the same graph again."
-            )
-        for t in node.inputs:
-            if isinstance(t, Tensor) and t._requires_grad and (child := t.grad_fn) is not None:
-                if child in pending:
-                    pending[child] += 1
-                else:
-                    pending[child] = 1
-                    stack.append(child)
-
-    # 2. Walk from the outputs to the leaves.
-    grads: dict[Function, Tensor] = {}  # node -> gradient of its output, summed so far
-    previous_mode = _set_grad_enabled(create_graph)
-    done = []
-    kept: set[int] = set()  # ids of the arrays that leaves kept as their .grad
-    try:
-        for out, grad in zip(outputs, output_grads, strict=True):
-            _deliver(out, grad, grads, wanted, create_graph)
-        ready = [node for node, count in pending.items() if count == 0]
-        while ready:
-            node = ready.pop()
-            grad = grads.pop(node, None)
-            if grad is not None:
-                if wanted is not None and node in wanted:
-                    wanted[node] = grad
-                elif node._retains_output and wanted is None:
-                    out = node.output
-                    out._grad = grad if out._grad is None else out._grad + grad
-                input_grads = _call_backward(node, grad)
-            else:
-                input_grads = ()  # nothing flowed into this node; it sends nothing on
-            n_grads = len(input_grads)
-            for i, t in enumerate(node.inputs):
-                if not (isinstance(t, Tensor) and t._requires_grad):
-                    continue
-                child = t.grad_fn
-                g = input_grads[i] if i < n_grads else None
-                if g is not None:
-                    # Most gradients already fit; the check is cheaper than the call.
-                    if (g.__class__ is not Tensor or g.data.shape != t.data.shape
-                            or g.data.dtype != t.data.dtype):
-                        g = _fit_gradient(g, t, node)
-                    if child is not None:  # a non-leaf: sum until its node is walked
-                        previous = grads.get(child)
-                        grads[child] = g if previous is None else previous + g
-                    else:
-                        # A leaf may keep a new array that the backward made for it (saving
-                        # a copy per parameter), but not the incoming gradient passed on
-                        # (Add gives it to both inputs), a view, or an array given twice.
-                        shared = g is grad or g.data.base is not None or id(g.data) in kept
-                        if not shared:
-                            kept.add(id(g.data))
-                        _deliver(t, g, grads, wanted, create_graph, shared)
-                if child is not None:
-                    count = pending[child] - 1
-                    pending[child] = count
-                    if count == 0:
-                        ready.append(child)
-            done.append(node)
-    finally:
-        _set_grad_enabled(previous_mode)
-        if not retain_graph:
-            # Free the inputs and everything saved for backward. Only now: a node's inputs
-            # keep alive the outputs that the nodes still to be walked read in their backward.
-            for node in done:
-                node.__dict__.clear()
-
-    if wanted is None:
-        return None
-    return [wanted[_grad_key(t)] for t in inputs]
-
-
-def _grad_key(t: Tensor):
-    return t.grad_fn if t.grad_fn is not None else t
-
-
-def _deliver(t: Tensor, grad: Tensor, grads: dict, wanted: dict | None, create_graph: bool,
-             shared: bool = True):
-    """Add ``grad`` to what ``t`` has received: the pending sum of a non-leaf, the ``.grad``
-    of a leaf, or the result of ``minigrad.grad``. ``shared=False`` promises that nothing
-    else refers to ``grad``'s array, so a leaf may keep it instead of a copy."""
-    node = t.grad_fn
-    if node is not None:
-        previous = grads.get(node)
-        grads[node] = grad if previous is None else previous + grad
-    elif wanted is not None:
-        if t in wanted:
-            previous = wanted[t]
-            wanted[t] = grad if previous is None else previous + grad
-    elif create_graph:
-        t._grad = grad if t._grad is None else t._grad + grad
-    elif t._grad is None:
-        # The leaf must own its .grad, which later backwards add to in place.
-        t._grad = grad if not shared else Tensor._make(np.array(grad.data))
-    elif t._grad.grad_fn is not None:  # a gradient recorded by an earlier create_graph
-        t._grad = Tensor._make(t._grad.data + grad.data)
-    else:
-        t._grad.data += grad.data  # accumulate in place, no new array
-
-
-def _call_backward(node: Function, grad: Tensor) -> tuple:
-    try:
-        input_grads = type(node).backward(node, grad)
-    except FloatingPointError as error:  # raised by detect_anomaly in an op of the backward
-        raise FloatingPointError(
-            f"detect_anomaly: the backward of {node.name} produced non-finite values ({error})"
-        ) from error
-    if not isinstance(input_grads, tuple):
-        input_grads = (input_grads,)
-    if len(input_grads) > len(node.inputs):
-        raise RuntimeError(
-            f"backward of {node.name} returned {len(input_grads)} gradients for "
-            f"{len(node.inputs)} inputs"
-        )
-    if _anomaly_enabled:
-        for g in input_grads:
-            if g is not None:
-                _check_finite(np.asarray(g.data if isinstance(g, Tensor) else g),
-                              f"the backward of {node.name}")
-    return input_grads
-
-
-def _fit_gradient(grad: Any, t: Tensor, node: Function) -> Tensor:
-    """The gradient an op's backward returned for input ``t``, made to fit ``t``: a Tensor,
-    summed over the dims that broadcasting added, in ``t``'s dtype. This is the one place
-    where broadcasting is undone, so no op has to do it itself."""
-    if not isinstance(grad, Tensor):
-        grad = Tensor._make(np.asarray(grad))
-    if grad.shape != t.shape:
-        grad = _sum_to_shape(grad, t.shape, node)
-    if grad.dtype != t.dtype:
-        grad = grad.to(t.dtype)
-    return grad
-
-
-def _sum_to_shape(grad: Tensor, shape: tuple[int, ...], node: Function | None = None):
-    """Sum ``grad`` over the dims that broadcasting ``shape`` to ``grad.shape`` created."""
-    lead = grad.ndim - len(shape)
-    fits = lead >= 0 and all(n == 1 or n == m for n, m in zip(shape, grad.shape[lead:]))
-    if not fits:
-        where = f"backward of {node.name}" if node is not None else "sum_to_shape"
-        raise RuntimeError(
-            f"{where} returned a gradient of shape {grad.shape} for an input of shape {shape}"
-        )
-    dims = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
-    )
-    if dims:
-        grad = ops.Sum.apply(grad, dims, False)
-    return grad.reshape(shape) if grad.shape != shape else grad
-
-
-# ---------------------------------------------------------------------------------------
 # Functions on tensors that are not methods
 # ---------------------------------------------------------------------------------------
 
@@ -1151,12 +726,16 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:
     if cond.dtype != bool_:
         cond = cond.astype(bool)
     if isinstance(input, Tensor):
-        input, other = input._operands(other)
+        input, other = promote_operands(input, other)
     elif isinstance(other, Tensor):
-        other, input = other._operands(input)
+        other, input = promote_operands(other, input)
     else:
-        input, other = Tensor(input)._operands(other)
+        input, other = promote_operands(Tensor(input), other)
     return ops.Where.apply(cond, input, other)
 
 
-from minigrad import ops  # noqa: E402  (ops need Function and Tensor defined above)
+
+# Tensor's methods apply ops (ops.py) and start the backward walk (engine.py); both modules
+# build on Tensor, so they are imported once it is defined, and used at call time.
+from minigrad import engine, ops  # noqa: E402
+from minigrad.engine import Function  # noqa: E402, F401  (importable from here, as before)

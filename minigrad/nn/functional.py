@@ -1,17 +1,16 @@
 """``minigrad.nn.functional``: the stateless forms of the layers and losses, with PyTorch's
 names (``F.linear``, ``F.cross_entropy``, ...).
 
-Most are compositions of the primitive ops, which need no gradient of their own. Three get a
-dedicated ``Function`` with its gradient written next to it:
+Most are compositions of the primitive ops, which need no gradient of their own. Three apply
+a fused op of the derivative sheet (``ops.py``, "Fused ops"), whose gradient is written
+next to its forward there:
 
-* ``linear``: x @ Wᵀ + b as one op, because a small MLP spends its time there;
-* ``cross_entropy``: log-softmax and the negative log-likelihood fused, for speed and so
-  that no probability is ever formed (finite values and gradients for logits of ±1000);
-* ``binary_cross_entropy``: its logs are clamped at -100 as in PyTorch, and the gradient
-  must stay finite where the clamp is active.
-
-Their backward has a NumPy fast path for the usual case (the gradient is not recorded) and
-the same equations in Tensor ops when ``create_graph=True``, so second derivatives work.
+* ``linear``: ``ops.Linear``, x @ Wᵀ + b as one op, because a small MLP spends its time there;
+* ``cross_entropy``: ``ops.SoftmaxCrossEntropy``, log-softmax and the negative
+  log-likelihood fused, so that no probability is ever formed (finite values and gradients
+  for logits of ±1000);
+* ``binary_cross_entropy``: ``ops.BinaryCrossEntropy``, its logs clamped at -100 as in
+  PyTorch, with a gradient that stays finite where the clamp is active.
 """
 
 from __future__ import annotations
@@ -23,14 +22,13 @@ from typing import Any
 import numpy as np
 
 from minigrad import rng
-from minigrad.tensor import Function, Tensor, is_grad_enabled, where
+from minigrad.nn._checks import check_probability, check_reduction
+from minigrad.ops import BinaryCrossEntropy, Linear, SoftmaxCrossEntropy
+from minigrad.tensor import Tensor, promote_operands, where
 
 # ---------------------------------------------------------------------------------------
 # Helpers
 # ---------------------------------------------------------------------------------------
-
-_REDUCTIONS = ("mean", "sum", "none")
-
 
 def _tensor(x: Any, name: str, op: str) -> Tensor:
     if isinstance(x, Tensor):
@@ -40,9 +38,9 @@ def _tensor(x: Any, name: str, op: str) -> Tensor:
     raise TypeError(f"{op}: {name} must be a Tensor, got {type(x).__name__}")
 
 
-def _check_reduction(reduction: str, op: str) -> None:
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+def _operand(input: Tensor, other: Any) -> Tensor:
+    """``other`` as a Tensor for a binary op with ``input``, promoted as the operators do."""
+    return promote_operands(input, other)[1]
 
 
 def _reduce(losses: Tensor, reduction: str) -> Tensor:
@@ -63,9 +61,9 @@ def _float_input(x: Any, op: str) -> Tensor:
 def _pointwise_target(input: Tensor, target: Any, op: str) -> Tensor:
     """The target of an elementwise loss as a Tensor of the input's shape (broadcast with a
     warning when it is not, as PyTorch does: (N, 1) against (N,) is usually a bug)."""
-    target = input._operand(target).to(input.dtype)  # a float64 target: the input's dtype
+    target = _operand(input, target).to(input.dtype)  # a float64 target: the input's dtype
     if target.dtype.kind != "f":
-        target = Tensor._make(target.data.astype(input.dtype))
+        target = Tensor.wrap(target.data.astype(input.dtype))
     if target.shape != input.shape:
         try:
             np.broadcast_shapes(input.shape, target.shape)
@@ -84,47 +82,8 @@ def _pointwise_target(input: Tensor, target: Any, op: str) -> Tensor:
 
 
 # ---------------------------------------------------------------------------------------
-# Linear: one fused op
+# Linear
 # ---------------------------------------------------------------------------------------
-
-
-class Linear(Function):
-    """out = x @ Wᵀ + b     ∂L/∂x = grad @ W     ∂L/∂W = gradᵀ @ x     ∂L/∂b = Σ grad
-
-    ``x`` has shape (..., in), ``W`` (out, in), ``b`` (out,) or None. For the gradients
-    of W and b the leading dims of x and grad are flattened into one batch dim.
-    """
-
-    @staticmethod
-    def forward(ctx, x, weight, bias):
-        if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
-            raise ValueError(
-                f"input of shape {x.shape} does not fit weight of shape {weight.shape}: the "
-                f"last dim of the input must be in_features = {weight.shape[1]}"
-            )
-        out = x @ weight.T
-        if bias is not None:
-            out += bias
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        x, weight, bias = ctx.inputs
-        need_x, need_weight = ctx.needs_input_grad[:2]
-        need_bias = bias is not None and bias.requires_grad
-        if not is_grad_enabled():
-            # Fast path (the usual backward): the same equations on the arrays.
-            g = grad.data
-            g2, x2 = g.reshape(-1, g.shape[-1]), x.data.reshape(-1, x.shape[-1])
-            grad_x = Tensor._make(g @ weight.data) if need_x else None
-            grad_weight = Tensor._make(g2.T @ x2) if need_weight else None
-            grad_bias = Tensor._make(g2.sum(axis=0)) if need_bias else None
-            return grad_x, grad_weight, grad_bias
-        g2, x2 = grad.reshape(-1, grad.shape[-1]), x.reshape(-1, x.shape[-1])
-        grad_x = grad @ weight if need_x else None
-        grad_weight = g2.T @ x2 if need_weight else None
-        grad_bias = g2.sum(0) if need_bias else None
-        return grad_x, grad_weight, grad_bias
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -181,7 +140,7 @@ def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
     if indices.size and (indices.min() < 0 or indices.max() >= num_classes):
         raise IndexError(f"one_hot: class values must be in [0, {num_classes}), got values "
                          f"from {indices.min()} to {indices.max()}")
-    return Tensor._make(np.eye(num_classes, dtype=np.int64)[indices])
+    return Tensor.wrap(np.eye(num_classes, dtype=np.int64)[indices])
 
 
 # ---------------------------------------------------------------------------------------
@@ -189,16 +148,10 @@ def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
 # ---------------------------------------------------------------------------------------
 
 
-def _check_probability(p: float, op: str) -> float:
-    if isinstance(p, bool) or not isinstance(p, int | float) or not 0.0 <= p <= 1.0:
-        raise ValueError(f"{op}: probability p has to be between 0 and 1, but got {p!r}")
-    return float(p)
-
-
 def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     """In training, zero each element with probability ``p`` and scale the others by
     1/(1-p), so the expected output equals the input; the identity otherwise."""
-    p = _check_probability(p, "dropout")
+    p = check_probability(p, "dropout")
     if not training or p == 0.0:
         return input
     if p == 1.0:
@@ -310,7 +263,7 @@ def embedding(input: Any, weight: Tensor) -> Tensor:
 
 def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """(x - y)², reduced."""
-    _check_reduction(reduction, "mse_loss")
+    check_reduction(reduction, "mse_loss")
     input = _float_input(input, "mse_loss")
     diff = input - _pointwise_target(input, target, "mse_loss")
     return _reduce(diff * diff, reduction)
@@ -318,7 +271,7 @@ def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
 
 def l1_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """|x - y|, reduced."""
-    _check_reduction(reduction, "l1_loss")
+    check_reduction(reduction, "l1_loss")
     input = _float_input(input, "l1_loss")
     return _reduce((input - _pointwise_target(input, target, "l1_loss")).abs(), reduction)
 
@@ -326,7 +279,7 @@ def l1_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
 def huber_loss(input: Tensor, target: Any, reduction: str = "mean", delta: float = 1.0
                ) -> Tensor:
     """½d² where |d| < delta, else delta·(|d| - ½delta), with d = x - y."""
-    _check_reduction(reduction, "huber_loss")
+    check_reduction(reduction, "huber_loss")
     if not delta > 0:
         raise ValueError(f"huber_loss: delta must be positive, got {delta!r}")
     input = _float_input(input, "huber_loss")
@@ -339,7 +292,7 @@ def huber_loss(input: Tensor, target: Any, reduction: str = "mean", delta: float
 def smooth_l1_loss(input: Tensor, target: Any, reduction: str = "mean", beta: float = 1.0
                    ) -> Tensor:
     """½d²/beta where |d| < beta, else |d| - ½beta (Huber divided by beta)."""
-    _check_reduction(reduction, "smooth_l1_loss")
+    check_reduction(reduction, "smooth_l1_loss")
     if beta < 0:
         raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta!r}")
     input = _float_input(input, "smooth_l1_loss")
@@ -354,59 +307,6 @@ def smooth_l1_loss(input: Tensor, target: Any, reduction: str = "mean", beta: fl
 # ---------------------------------------------------------------------------------------
 # Classification losses
 # ---------------------------------------------------------------------------------------
-
-
-class SoftmaxCrossEntropy(Function):
-    """Cross-entropy of each row of logits z against a row of target weights q:
-
-        lossᵢ = -Σ_c q_ic · log_softmax(z)_ic
-        ∂lossᵢ/∂z_ic = softmax(z)_ic · Σ_c' q_ic' - q_ic
-        ∂lossᵢ/∂q_ic = -log_softmax(z)_ic
-
-    q is the one-hot class (times its class weight; mixed with the uniform distribution
-    for label smoothing) or a given probability row. The output is the vector of lossᵢ, or
-    ``scale · Σᵢ lossᵢ`` when ``reduce`` (scale = 1/count for a mean). ``one_hot`` says the
-    rows of q sum to 1, so the fast backward can skip Σ_c' q_ic'.
-    """
-
-    @staticmethod
-    def forward(ctx, logits, q, scale, reduce, one_hot=False):
-        shifted = logits - logits.max(axis=1, keepdims=True)
-        log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-        ctx.log_probs = log_probs  # for the fast backward
-        if reduce:  # one dot product sums q·log p over rows and classes at once
-            out = -np.vdot(q, log_probs) * scale
-            if not math.isfinite(out):  # 0·(-inf) of a masked class (logit -inf) counts as 0
-                out = -(q * np.where(q != 0, log_probs, 0)).sum() * scale
-        else:
-            out = -(q * np.where(q != 0, log_probs, 0)).sum(axis=1)
-        return np.asarray(out, dtype=logits.dtype)
-
-    @staticmethod
-    def backward(ctx, grad):
-        logits, q, scale, reduce, one_hot = ctx.inputs
-        need_logits, need_q = ctx.needs_input_grad[:2]
-        if not is_grad_enabled():
-            g = grad.data * scale if reduce else grad.data[:, None]
-            q_data = q.data
-            grad_logits = grad_q = None
-            if need_logits:
-                probs = np.exp(ctx.log_probs)
-                if not one_hot:
-                    probs *= q_data.sum(axis=1, keepdims=True)
-                probs -= q_data
-                probs *= g
-                grad_logits = Tensor._make(probs)
-            if need_q:
-                grad_q = Tensor._make(-g * ctx.log_probs)
-            return grad_logits, grad_q
-        g = grad * scale if reduce else grad.unsqueeze(1)
-        grad_logits = grad_q = None
-        if need_logits:
-            grad_logits = g * (logits.softmax(1) * q.sum(1, keepdim=True) - q)
-        if need_q:
-            grad_q = -g * logits.log_softmax(1)
-        return grad_logits, grad_q
 
 
 def _class_indices(target: Any, op: str) -> np.ndarray:
@@ -473,7 +373,7 @@ def cross_entropy(
     only), ``label_smoothing`` (mixes the target with the uniform distribution) and the
     weighted mean (divided by the total weight of the counted targets)."""
     op = "cross_entropy"
-    _check_reduction(reduction, op)
+    check_reduction(reduction, op)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{op}: label_smoothing must be between 0 and 1, got {label_smoothing}")
     input = _float_input(input, op)
@@ -492,7 +392,7 @@ def cross_entropy(
     logits = _classes_last(input)
 
     if is_probabilities:
-        probs = input._operand(target).to(input.dtype)
+        probs = _operand(input, target).to(input.dtype)
         if probs.shape != input.shape:
             raise ValueError(
                 f"{op}: target probabilities of shape {probs.shape} do not match input of "
@@ -511,7 +411,7 @@ def cross_entropy(
             # The common case, made cheap: q is the one-hot rows of the classes.
             q_data = np.zeros(logits.shape, dtype=input.dtype)
             q_data[rows, flat] = 1
-            return _cross_entropy_of(logits, Tensor._make(q_data), flat.size, reduction,
+            return _cross_entropy_of(logits, Tensor.wrap(q_data), flat.size, reduction,
                                      input.shape, unbatched, one_hot=True)
         if valid is None:
             valid = np.ones(flat.size, dtype=bool)
@@ -523,7 +423,7 @@ def cross_entropy(
             q_data[:] = class_weight * (smoothing / classes)
             q_data[~valid] = 0
         q_data[rows, safe] += (1.0 - smoothing) * target_weight
-        q = Tensor._make(q_data)
+        q = Tensor.wrap(q_data)
         count = float(target_weight.sum())
     return _cross_entropy_of(logits, q, count, reduction, input.shape, unbatched)
 
@@ -554,7 +454,7 @@ def nll_loss(
     """Negative log-likelihood: -input[i, target[i]] for log-probabilities ``input`` (N, C)
     or (N, C, d...) (or (C,)), weighted per class; the mean divides by the total weight."""
     op = "nll_loss"
-    _check_reduction(reduction, op)
+    check_reduction(reduction, op)
     input = _float_input(input, op)
     unbatched = input.ndim == 1
     if unbatched:
@@ -581,40 +481,13 @@ def nll_loss(
     return losses.sum() * (1.0 / total if total else math.nan)
 
 
-class BinaryCrossEntropy(Function):
-    """loss = -(y·max(ln x, -100) + (1 - y)·max(ln(1 - x), -100))
-
-    ∂loss/∂x = (x - y) / max(x·(1 - x), 1e-12)     (finite at x = 0 and x = 1)
-    ∂loss/∂y = max(ln(1 - x), -100) - max(ln x, -100)
-    """
-
-    @staticmethod
-    def forward(ctx, x, y):
-        with np.errstate(divide="ignore"):
-            log_x = np.maximum(np.log(x), -100.0)
-            log_1mx = np.maximum(np.log1p(-x), -100.0)
-        return -(y * log_x + (1.0 - y) * log_1mx)
-
-    @staticmethod
-    def backward(ctx, grad):
-        x, y = ctx.inputs
-        need_x, need_y = ctx.needs_input_grad
-        grad_x = grad * (x - y) / (x * (1.0 - x)).clamp(min=1e-12) if need_x else None
-        grad_y = None
-        if need_y:
-            with np.errstate(divide="ignore"):
-                grad_y = grad * ((1.0 - x).log().clamp(min=-100.0)
-                                 - x.log().clamp(min=-100.0))
-        return grad_x, grad_y
-
-
 def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None,
                          reduction: str = "mean") -> Tensor:
     """-(y·ln x + (1 - y)·ln(1 - x)) for probabilities x in [0, 1], logs clamped at -100."""
     op = "binary_cross_entropy"
-    _check_reduction(reduction, op)
+    check_reduction(reduction, op)
     input = _float_input(input, op)
-    target = input._operand(target).to(input.dtype)  # a float64 target: the input's dtype
+    target = _operand(input, target).to(input.dtype)  # a float64 target: the input's dtype
     if target.shape != input.shape:
         raise ValueError(f"{op}: target of shape {target.shape} must have the same shape as "
                          f"input of shape {input.shape}")
@@ -624,7 +497,7 @@ def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None,
                          f"from {np.nanmin(data)} to {np.nanmax(data)}")
     losses = BinaryCrossEntropy.apply(input, target)
     if weight is not None:
-        losses = losses * input._operand(weight)
+        losses = losses * _operand(input, weight)
     return _reduce(losses, reduction)
 
 
@@ -641,9 +514,9 @@ def binary_cross_entropy_with_logits(
         ln σ(z) = min(z, 0) - ln(1 + e^-|z|)        (no overflow for any z)
     """
     op = "binary_cross_entropy_with_logits"
-    _check_reduction(reduction, op)
+    check_reduction(reduction, op)
     z = _float_input(input, op)
-    y = z._operand(target).to(z.dtype)
+    y = _operand(z, target).to(z.dtype)
     if y.shape != z.shape:
         raise ValueError(f"{op}: target of shape {y.shape} must have the same shape as input "
                          f"of shape {z.shape}")
@@ -651,8 +524,8 @@ def binary_cross_entropy_with_logits(
     if pos_weight is None:
         losses = (1.0 - y) * z - log_sigmoid
     else:
-        pos_weight = z._operand(pos_weight)
+        pos_weight = _operand(z, pos_weight)
         losses = (1.0 - y) * z - (1.0 + (pos_weight - 1.0) * y) * log_sigmoid
     if weight is not None:
-        losses = losses * z._operand(weight)
+        losses = losses * _operand(z, weight)
     return _reduce(losses, reduction)

@@ -8,8 +8,10 @@ import warnings
 
 import numpy as np
 
+from minigrad import ops
 from minigrad.nn import functional as F
 from minigrad.nn import init
+from minigrad.nn._checks import check_probability
 from minigrad.nn.module import Module, Parameter
 from minigrad.tensor import Tensor, float32
 
@@ -60,7 +62,7 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.Linear.apply(input, self.weight, self.bias)
+        return ops.Linear.apply(input, self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
@@ -196,7 +198,7 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5):
         super().__init__()
-        self.p = F._check_probability(p, "Dropout")
+        self.p = check_probability(p, "Dropout")
 
     def forward(self, input: Tensor) -> Tensor:
         return F.dropout(input, self.p, self.training)
@@ -268,10 +270,10 @@ class BatchNorm1d(Module):
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
         if track_running_stats:
-            self.register_buffer("running_mean", Tensor._make(np.zeros(num_features, float32)))
-            self.register_buffer("running_var", Tensor._make(np.ones(num_features, float32)))
+            self.register_buffer("running_mean", Tensor.wrap(np.zeros(num_features, float32)))
+            self.register_buffer("running_var", Tensor.wrap(np.ones(num_features, float32)))
             self.register_buffer("num_batches_tracked",
-                                 Tensor._make(np.zeros((), dtype=np.int64)))
+                                 Tensor.wrap(np.zeros((), dtype=np.int64)))
         else:
             self.register_buffer("running_mean", None)
             self.register_buffer("running_var", None)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from minigrad.nn import functional as F
+from minigrad.nn._checks import check_reduction
 from minigrad.nn.module import Module
 from minigrad.tensor import Tensor
 
@@ -16,7 +17,7 @@ from minigrad.tensor import Tensor
 class _Loss(Module):
     def __init__(self, reduction: str = "mean"):
         super().__init__()
-        F._check_reduction(reduction, type(self).__name__)
+        check_reduction(reduction, type(self).__name__)
         self.reduction = reduction
 
 

@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from minigrad.tensor import Tensor, _to_array, float32, float64
+from minigrad.tensor import Tensor, float32, float64, to_array
 
 
 class Parameter(Tensor):
@@ -38,7 +38,7 @@ class Parameter(Tensor):
         if isinstance(data, Tensor):
             data = data.data
         if not (isinstance(data, np.ndarray) and data.dtype in (float32, float64)):
-            data = _to_array(data)
+            data = to_array(data)
         self.data = data
         self.grad = None
         self.grad_fn = None
@@ -325,7 +325,7 @@ class Module:
             if tensor.dtype.kind == "f" and tensor.dtype != dtype:
                 tensor.data = tensor.data.astype(dtype)
                 if tensor.grad is not None:
-                    tensor.grad = Tensor._make(tensor.grad.data.astype(dtype))
+                    tensor.grad = Tensor.wrap(tensor.grad.data.astype(dtype))
         return self
 
     def float(self) -> Module:

@@ -34,7 +34,7 @@ def clip_grad_norm_(
     if max_norm < 0 or math.isnan(max_norm):
         raise ValueError(f"clip_grad_norm_: max_norm must be non-negative, got {max_norm}")
     if not grads:
-        return Tensor._make(np.asarray(0.0, dtype=np.float32))
+        return Tensor.wrap(np.asarray(0.0, dtype=np.float32))
     dtype = np.result_type(*grads)
     if norm_type == math.inf:
         total = max(float(np.abs(g).max()) if g.size else 0.0 for g in grads)
@@ -51,7 +51,7 @@ def clip_grad_norm_(
     clip_coef = min(max_norm / (total + 1e-6), 1.0)
     for g in grads:
         g *= clip_coef
-    return Tensor._make(np.asarray(total, dtype=dtype))
+    return Tensor.wrap(np.asarray(total, dtype=dtype))
 
 
 def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -> None:
@@ -67,7 +67,7 @@ def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
     arrays = [p.data.reshape(-1) for p in parameters]
     if not arrays:
         raise ValueError("parameters_to_vector: no parameters given")
-    return Tensor._make(np.concatenate(arrays))
+    return Tensor.wrap(np.concatenate(arrays))
 
 
 def vector_to_parameters(vector: Tensor, parameters: Iterable[Tensor]) -> None:

@@ -1,0 +1,374 @@
+"""The autodiff engine: the op node and the backward walk.
+
+* ``Function`` is one op: ``forward`` computes on NumPy arrays, ``backward`` turns the
+  gradient of the op's output into gradients of its inputs (a vector-Jacobian product).
+  ``SomeOp.apply(*args)`` runs ``forward`` and, when a gradient is wanted, records the call
+  as a node of the graph. Every built-in op (the derivative sheet, ``ops.py``) is one.
+* ``run_backward`` walks the recorded graph once, from the outputs back to the leaves,
+  visiting each node only after every node that used its output has sent it a gradient.
+  It also undoes broadcasting (``_sum_to_shape``), once for every op, so no op has to.
+
+Each ``backward`` is written with Tensor ops. Normally it runs with recording switched off,
+so it costs no more than NumPy code; with ``create_graph=True`` the gradient computation is
+itself recorded, and gradients of gradients (Hessian-vector products, ...) come for free.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from minigrad.grad_mode import this_thread
+
+# ---------------------------------------------------------------------------------------
+# Function: one op of the graph
+# ---------------------------------------------------------------------------------------
+
+
+class Function:
+    """One op: ``forward`` on NumPy arrays, ``backward`` on gradients.
+
+    Subclass it and write two static methods, as in PyTorch::
+
+        class Cube(mg.Function):
+            @staticmethod
+            def forward(ctx, x):               # x: an ndarray
+                return x ** 3
+
+            @staticmethod
+            def backward(ctx, grad):           # grad: a Tensor shaped like the output
+                (x,) = ctx.inputs              # the Tensors forward was applied to
+                return grad * 3 * x * x        # one gradient per argument of forward
+
+        y = Cube.apply(t)
+
+    ``apply`` passes Tensors to ``forward`` as their arrays and anything else unchanged.
+    ``backward`` returns one gradient per argument of ``forward`` (``None`` for arguments
+    that need none; missing trailing ones count as ``None``). A gradient may be broadcast
+    to a larger shape than its input: the engine sums it back to the input's shape.
+    Written with Tensor ops, ``backward`` is differentiable itself (``create_graph=True``).
+
+    The ``ctx`` passed to both methods is the node of the graph, an instance of the class:
+    ``ctx.inputs`` are the arguments of ``apply``, ``ctx.output`` the Tensor it returned,
+    and forward may store anything else on ``ctx`` for backward. What forward stores
+    (``ctx.save_for_backward(...)`` included) are arrays: constants to backward. For a
+    backward that is differentiable again, compute with ``ctx.inputs`` and ``ctx.output``.
+    """
+
+    inputs: tuple | None = None  # set when the call is recorded; None again once freed
+    retain_output_grad = False  # set by ``retain_grad()`` on the output: give it a ``.grad``
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs) -> np.ndarray:
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *args, **kwargs) -> Tensor:
+        ctx = cls()
+        arrays = [a.data if isinstance(a, Tensor) else a for a in args]
+        try:
+            data = cls.forward(ctx, *arrays, **kwargs)
+        except (ValueError, IndexError, TypeError) as error:
+            raise _op_error(cls.__name__, error, args) from error
+        if type(data) is not np.ndarray:
+            data = np.asarray(data)
+        if this_thread.anomaly_enabled:
+            _check_finite(data, f"the forward of {cls.__name__}")
+        if this_thread.grad_enabled:
+            for a in args:
+                if isinstance(a, Tensor) and a.requires_grad:
+                    # Record the call: the output points at this node, the node at its inputs.
+                    out = Tensor.wrap(data, requires_grad=True)
+                    out.grad_fn = ctx
+                    ctx.inputs = args
+                    ctx._output_ref = weakref.ref(out)
+                    return out
+        return Tensor.wrap(data)
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    @property
+    def output(self) -> Tensor | None:
+        """The Tensor this node made (alive whenever the graph is being walked)."""
+        ref = self.__dict__.get("_output_ref")
+        return ref() if ref is not None else None
+
+    @property
+    def needs_input_grad(self) -> tuple[bool, ...]:
+        return tuple([isinstance(a, Tensor) and a.requires_grad for a in self.inputs or ()])
+
+    def save_for_backward(self, *tensors) -> None:
+        self.saved_tensors = tensors
+
+    @property
+    def next_functions(self) -> tuple:
+        """The nodes that made this node's inputs (None for leaves and constants)."""
+        return tuple(a.grad_fn if isinstance(a, Tensor) else None for a in self.inputs or ())
+
+    def __repr__(self) -> str:
+        return f"<{self.name}>"
+
+
+def _op_error(op: str, error: Exception, args: tuple) -> Exception:
+    """Re-raise a NumPy error from an op's forward with the op's name and input shapes."""
+    shapes = ", ".join(str(a.shape) for a in args if isinstance(a, Tensor))
+    return type(error)(f"{op}: {error} (input shapes: {shapes})")
+
+
+def _check_finite(array: np.ndarray, where: str) -> None:
+    """``detect_anomaly``: refuse a NaN or Inf, naming where it was made."""
+    if array.dtype.kind == "f" and not np.isfinite(array).all():
+        kind = "NaN" if np.isnan(array).any() else "Inf"
+        raise FloatingPointError(f"detect_anomaly: {where} produced {kind} values")
+
+
+# ---------------------------------------------------------------------------------------
+# The backward walk
+# ---------------------------------------------------------------------------------------
+
+
+def seed_gradient(output: Tensor, gradient: Any, caller: str,
+                  argument: str = "gradient") -> Tensor:
+    """The gradient that starts a backward walk at ``output`` (given as ``argument``):
+    1 for a one-element output when none is given."""
+    if gradient is None:
+        if output.data.size != 1:
+            raise RuntimeError(
+                f"{caller}: the output has shape {output.shape}, so its gradient cannot be "
+                f"implied; pass {argument}= (a tensor of that shape), or reduce the output "
+                "to a scalar first, e.g. .sum()"
+            )
+        return Tensor.wrap(np.ones_like(output.data))
+    if not isinstance(gradient, Tensor):
+        gradient = Tensor.wrap(np.asarray(gradient, dtype=output.dtype))
+    if gradient.shape != output.shape:
+        raise RuntimeError(
+            f"{caller}: gradient has shape {gradient.shape} but the output has shape "
+            f"{output.shape}"
+        )
+    return gradient
+
+
+def run_backward(
+    outputs: Sequence[Tensor],
+    output_grads: Sequence[Tensor],
+    retain_graph: bool,
+    create_graph: bool,
+    inputs: Sequence[Tensor] | None = None,
+) -> list[Tensor | None] | None:
+    """Send ``output_grads`` back through the graph of ``outputs``.
+
+    With ``inputs=None`` the gradients are accumulated into ``.grad`` of the leaves that
+    require grad (``Tensor.backward``). Otherwise nothing is accumulated anywhere and the
+    gradients with respect to ``inputs`` are returned, ``None`` where an input was not
+    reached (``minigrad.grad``).
+
+    The walk is Kahn's topological order: first count, for every node, how many uses of
+    its output lie in the graph; then start from the outputs and process a node once all
+    those uses have sent their gradient to it, so its gradient is complete.
+    """
+    # What minigrad.grad asked for, keyed by node (or by the tensor itself for a leaf).
+    wanted = None if inputs is None else {_grad_key(t): None for t in inputs}
+
+    # 1. Count the edges: how many uses of each node's output will send it a gradient.
+    pending = _count_uses(outputs)
+
+    # 2. Walk in Kahn order: a node runs its backward once all those uses have reported.
+    sums: dict[Function, Tensor] = {}  # node -> gradient of its output, summed so far
+    kept: set[int] = set()  # ids of the arrays that leaves kept as their .grad
+    walked = []
+    previous_mode = this_thread.grad_enabled
+    this_thread.grad_enabled = create_graph  # backward's own ops are recorded only then
+    try:
+        for out, grad in zip(outputs, output_grads, strict=True):
+            if out.grad_fn is not None:
+                sums[out.grad_fn] = _add(sums.get(out.grad_fn), grad)
+            else:  # backward() of a leaf itself
+                _deliver_to_leaf(out, grad, wanted, create_graph, owned=False)
+        ready = [node for node, count in pending.items() if count == 0]
+        while ready:
+            node = ready.pop()
+            grad = sums.pop(node, None)  # None: nothing flowed into this node
+            input_grads = _output_grad_complete(node, grad, wanted) if grad is not None else ()
+            for i, t in enumerate(node.inputs):
+                if not isinstance(t, Tensor):
+                    continue
+                child = t.grad_fn  # set only on tensors that require grad
+                g = input_grads[i] if i < len(input_grads) else None
+                if g is not None and (child is not None or t.requires_grad):
+                    g = _fit_gradient(g, t, node)
+                    if child is not None:  # a non-leaf: sum until its node is walked
+                        previous = sums.get(child)
+                        sums[child] = g if previous is None else previous + g
+                    else:  # a leaf: into .grad, or into the result of minigrad.grad
+                        owned = _leaf_may_keep(g, grad, kept)
+                        _deliver_to_leaf(t, g, wanted, create_graph, owned)
+                if child is not None:
+                    pending[child] -= 1
+                    if pending[child] == 0:
+                        ready.append(child)
+            walked.append(node)
+    finally:
+        this_thread.grad_enabled = previous_mode
+        # 3. Free the graph: the inputs and everything saved for backward. Only now: a
+        #    node's inputs keep alive the outputs that nodes walked later read.
+        if not retain_graph:
+            for node in walked:
+                node.__dict__.clear()
+
+    if wanted is None:
+        return None
+    return [wanted[_grad_key(t)] for t in inputs]
+
+
+def _count_uses(outputs: Sequence[Tensor]) -> dict[Function, int]:
+    """For every node in the graph of ``outputs``: how many inputs of other nodes in the
+    graph are its output (each will send it a share of its gradient)."""
+    pending: dict[Function, int] = {}
+    stack = []
+    for out in outputs:
+        node = out.grad_fn
+        if node is not None and node not in pending:
+            pending[node] = 0
+            stack.append(node)
+    while stack:
+        node = stack.pop()
+        if node.inputs is None:
+            raise RuntimeError(
+                f"backward through the graph a second time: the graph of {node.name} was "
+                "freed by an earlier backward. Pass retain_graph=True to the first "
+                "backward() if you need to go back through the same graph again."
+            )
+        for t in node.inputs:
+            if isinstance(t, Tensor) and (child := t.grad_fn) is not None:
+                if child in pending:
+                    pending[child] += 1
+                else:
+                    pending[child] = 1
+                    stack.append(child)
+    return pending
+
+
+def _grad_key(t: Tensor):
+    return t.grad_fn if t.grad_fn is not None else t
+
+
+def _add(total: Tensor | None, grad: Tensor) -> Tensor:
+    """A running sum of gradients; ``None`` means nothing has arrived yet."""
+    return grad if total is None else total + grad
+
+
+def _output_grad_complete(node: Function, grad: Tensor, wanted: dict | None) -> tuple:
+    """The gradient of ``node``'s output is complete: hand it to whoever asked for it
+    (``minigrad.grad``, or ``retain_grad()`` on the output), then run the node's backward."""
+    if wanted is not None:
+        if node in wanted:
+            wanted[node] = grad
+    elif node.retain_output_grad:
+        out = node.output
+        out.grad = _add(out.grad, grad)
+    return _call_backward(node, grad)
+
+
+def _call_backward(node: Function, grad: Tensor) -> tuple:
+    """``node``'s backward, its result always a tuple, checked."""
+    try:
+        input_grads = type(node).backward(node, grad)
+    except FloatingPointError as error:  # raised by detect_anomaly in an op of the backward
+        raise FloatingPointError(
+            f"detect_anomaly: the backward of {node.name} produced non-finite values ({error})"
+        ) from error
+    if not isinstance(input_grads, tuple):
+        input_grads = (input_grads,)
+    if len(input_grads) > len(node.inputs):
+        raise RuntimeError(
+            f"backward of {node.name} returned {len(input_grads)} gradients for "
+            f"{len(node.inputs)} inputs"
+        )
+    if this_thread.anomaly_enabled:
+        for g in input_grads:
+            if g is not None:
+                _check_finite(np.asarray(g.data if isinstance(g, Tensor) else g),
+                              f"the backward of {node.name}")
+    return input_grads
+
+
+def _deliver_to_leaf(t: Tensor, grad: Tensor, wanted: dict | None, create_graph: bool,
+                     owned: bool) -> None:
+    """Add ``grad`` to what leaf ``t`` has received: the result of ``minigrad.grad`` if
+    it asked for ``t`` (nothing goes into ``.grad`` then), else ``t.grad``."""
+    if wanted is not None:
+        if t in wanted:
+            wanted[t] = _add(wanted[t], grad)
+    elif create_graph:  # the sum is recorded too: t.grad is differentiable
+        t.grad = _add(t.grad, grad)
+    else:
+        _accumulate_in_place(t, grad, owned)
+
+
+def _accumulate_in_place(t: Tensor, grad: Tensor, owned: bool) -> None:
+    """``t.grad = t.grad + grad`` without the arrays that line would allocate (a new sum
+    per parameter and backward): the first gradient becomes ``.grad`` itself when the leaf
+    may keep its array (``owned``), and later ones are added into that array in place."""
+    if t.grad is None:
+        # The leaf must own its .grad, as later backwards add into it in place.
+        t.grad = grad if owned else Tensor.wrap(np.array(grad.data))
+    elif t.grad.grad_fn is not None:  # recorded by an earlier create_graph: keep it intact
+        t.grad = Tensor.wrap(t.grad.data + grad.data)
+    else:
+        t.grad.data += grad.data
+
+
+def _leaf_may_keep(g: Tensor, incoming: Tensor, kept: set[int]) -> bool:
+    """Whether a leaf may keep ``g``'s array as its ``.grad`` rather than a copy (saves a
+    copy per parameter and backward): yes when a backward made it for this input alone;
+    no for the incoming gradient passed on (Add gives it to both inputs), a view of
+    another array, or an array that another leaf already kept."""
+    if g is incoming or g.data.base is not None or id(g.data) in kept:
+        return False
+    kept.add(id(g.data))
+    return True
+
+
+def _fit_gradient(grad: Any, t: Tensor, node: Function) -> Tensor:
+    """The gradient an op's backward returned for input ``t``, made to fit ``t``: a Tensor,
+    summed over the dims that broadcasting added, in ``t``'s dtype. This is the one place
+    where broadcasting is undone, so no op has to do it itself."""
+    if not isinstance(grad, Tensor):  # a backward may return arrays (the fused ops do)
+        grad = Tensor.wrap(np.asarray(grad))
+    if grad.data.shape == t.data.shape and grad.data.dtype == t.data.dtype:
+        return grad  # most gradients fit already
+    if grad.shape != t.shape:
+        grad = _sum_to_shape(grad, t.shape, node)
+    if grad.dtype != t.dtype:
+        grad = grad.to(t.dtype)
+    return grad
+
+
+def _sum_to_shape(grad: Tensor, shape: tuple[int, ...], node: Function) -> Tensor:
+    """Sum ``grad`` over the dims that broadcasting ``shape`` to ``grad.shape`` created."""
+    lead = grad.ndim - len(shape)
+    fits = lead >= 0 and all(n == 1 or n == m for n, m in zip(shape, grad.shape[lead:]))
+    if not fits:
+        raise RuntimeError(f"backward of {node.name} returned a gradient of shape "
+                           f"{grad.shape} for an input of shape {shape}")
+    dims = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
+    )
+    if dims:
+        grad = grad.sum(dims)
+    return grad.reshape(shape) if grad.shape != shape else grad
+
+
+# Tensor builds on Function (its ops are Functions) and Function makes Tensors: whichever
+# of the two modules is imported first, the other is complete by the time either is used.
+from minigrad.tensor import Tensor  # noqa: E402
