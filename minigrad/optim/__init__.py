@@ -7,8 +7,9 @@
         loss_fn(model(x), y).backward()
         opt.step()
 
-Each optimizer's docstring states its update; the shared pieces (moving averages, bias
-correction) are in ``_moments.py``.
+Each optimizer's docstring states its update; the shared pieces (the start of every step,
+moving averages, bias correction) are in ``_moments.py``, and how the parameters are packed
+into flat arrays for speed in ``_flat.py``.
 """
 
 from minigrad.optim import lr_scheduler
