@@ -32,10 +32,9 @@ bool_ = np.dtype(np.bool_)
 _FLOAT_DTYPES = (float32, float64)
 
 
-
-# -------------------------------------------------------------------------------------
-# dtype rules and argument rules
-# -------------------------------------------------------------------------------------
+# ---------------------------------------------------------------------------------------
+# dtype rules: which dtype user data and the operands of an op get
+# ---------------------------------------------------------------------------------------
 
 
 def to_array(data: Any, dtype: Any = None) -> np.ndarray:
@@ -65,6 +64,47 @@ def to_array(data: Any, dtype: Any = None) -> np.ndarray:
     return array
 
 
+def promote_operands(a: Tensor, other: Any) -> tuple[Tensor, Tensor]:
+    """``(a, other)`` as Tensors for a binary op, promoted as PyTorch does rather than
+    as NumPy would: an integer or boolean operand takes the float dtype of the other one
+    (NumPy makes int64 with float32 a float64), Python numbers take the tensor's dtype,
+    and a Python float with an integer tensor gives float32."""
+    if isinstance(other, Tensor) and other.data.dtype is a.data.dtype:
+        return a, other  # the common case, first
+    python_number = False
+    if isinstance(other, Tensor):
+        b = other
+    else:
+        array = np.asarray(other)
+        if array.dtype.kind not in "fiub":
+            raise TypeError(f"unsupported operand of type {type(other).__name__} "
+                            f"(dtype {array.dtype}) for a tensor of dtype {a.dtype}")
+        python_number = not isinstance(other, np.ndarray)
+        b = Tensor.wrap(array)
+    # Casts only where NumPy's result would differ (a boolean operand keeps the float
+    # dtype of the other already). Integer tensors never require grad: no graph is lost.
+    kind_a, kind_b = a.data.dtype.kind, b.data.dtype.kind
+    if kind_a == "f":
+        if kind_b in "iu" or python_number:
+            b = Tensor.wrap(b.data.astype(a.data.dtype))
+    elif kind_b == "f":
+        if python_number:
+            a, b = Tensor.wrap(a.data.astype(float32)), Tensor.wrap(b.data.astype(float32))
+        elif kind_a in "iu":
+            a = Tensor.wrap(a.data.astype(b.data.dtype))
+    return a, b
+
+
+def _true_division(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
+    """``/`` of two integer tensors is a float32 division, as in PyTorch."""
+    if a.data.dtype.kind != "f" and b.data.dtype.kind != "f":
+        return Tensor.wrap(a.data.astype(float32)), Tensor.wrap(b.data.astype(float32))
+    return a, b
+
+
+# ---------------------------------------------------------------------------------------
+# Argument rules: shapes and dims as the methods accept them
+# ---------------------------------------------------------------------------------------
 
 
 def shape_from_args(args: tuple, op: str) -> tuple[int, ...]:
@@ -76,6 +116,37 @@ def shape_from_args(args: tuple, op: str) -> tuple[int, ...]:
     except (TypeError, ValueError):
         raise TypeError(f"{op}: shape must be integers, got {args!r}") from None
     return shape
+
+
+def normalize_dims(dim, ndim: int, op: str) -> tuple[int, ...] | None:
+    """``None`` (all dims), an int or a tuple of ints, as a tuple of non-negative dims."""
+    if dim is None:
+        return None
+    dims = (dim,) if isinstance(dim, int | np.integer) else tuple(dim)
+    rank = max(ndim, 1)
+    out = []
+    for d in dims:
+        if not -rank <= d < rank:
+            raise IndexError(
+                f"{op}: dim {d} is out of range for a tensor with {ndim} dims "
+                f"(expected {-rank} to {rank - 1})"
+            )
+        out.append(int(d) % rank)
+    if len(set(out)) != len(out):
+        raise ValueError(f"{op}: dim {dim} repeats a dimension")
+    return tuple(out)
+
+
+def _count(shape: tuple[int, ...], dims: tuple[int, ...] | None) -> int:
+    """How many elements a reduction over ``dims`` combines into one."""
+    if dims is None:
+        return int(np.prod(shape, dtype=np.int64))
+    return int(np.prod([shape[d] for d in dims if d < len(shape)], dtype=np.int64))
+
+
+# ---------------------------------------------------------------------------------------
+# Tensor
+# ---------------------------------------------------------------------------------------
 
 
 class Tensor:
@@ -621,72 +692,8 @@ class Tensor:
         return ops.GetItem.apply(self, _normalize_key(key))
 
 
-def promote_operands(a: Tensor, other: Any) -> tuple[Tensor, Tensor]:
-    """``(a, other)`` as Tensors for a binary op, promoted as PyTorch does rather than
-    as NumPy would: an integer or boolean operand takes the float dtype of the other one
-    (NumPy makes int64 with float32 a float64), Python numbers take the tensor's dtype,
-    and a Python float with an integer tensor gives float32."""
-    if isinstance(other, Tensor) and other.data.dtype is a.data.dtype:
-        return a, other  # the common case, first
-    python_number = False
-    if isinstance(other, Tensor):
-        b = other
-    else:
-        array = np.asarray(other)
-        if array.dtype.kind not in "fiub":
-            raise TypeError(f"unsupported operand of type {type(other).__name__} "
-                            f"(dtype {array.dtype}) for a tensor of dtype {a.dtype}")
-        python_number = not isinstance(other, np.ndarray)
-        b = Tensor.wrap(array)
-    # Casts only where NumPy's result would differ (a boolean operand keeps the float
-    # dtype of the other already). Integer tensors never require grad: no graph is lost.
-    kind_a, kind_b = a.data.dtype.kind, b.data.dtype.kind
-    if kind_a == "f":
-        if kind_b in "iu" or python_number:
-            b = Tensor.wrap(b.data.astype(a.data.dtype))
-    elif kind_b == "f":
-        if python_number:
-            a, b = Tensor.wrap(a.data.astype(float32)), Tensor.wrap(b.data.astype(float32))
-        elif kind_a in "iu":
-            a = Tensor.wrap(a.data.astype(b.data.dtype))
-    return a, b
-
-
-def _true_division(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
-    """``/`` of two integer tensors is a float32 division, as in PyTorch."""
-    if a.data.dtype.kind != "f" and b.data.dtype.kind != "f":
-        return Tensor.wrap(a.data.astype(float32)), Tensor.wrap(b.data.astype(float32))
-    return a, b
-
-
 _SQRT_HALF = 0.7071067811865476
 _SQRT_2_OVER_PI = 0.7978845608028654
-
-
-def normalize_dims(dim, ndim: int, op: str) -> tuple[int, ...] | None:
-    """``None`` (all dims), an int or a tuple of ints, as a tuple of non-negative dims."""
-    if dim is None:
-        return None
-    dims = (dim,) if isinstance(dim, int | np.integer) else tuple(dim)
-    rank = max(ndim, 1)
-    out = []
-    for d in dims:
-        if not -rank <= d < rank:
-            raise IndexError(
-                f"{op}: dim {d} is out of range for a tensor with {ndim} dims "
-                f"(expected {-rank} to {rank - 1})"
-            )
-        out.append(int(d) % rank)
-    if len(set(out)) != len(out):
-        raise ValueError(f"{op}: dim {dim} repeats a dimension")
-    return tuple(out)
-
-
-def _count(shape: tuple[int, ...], dims: tuple[int, ...] | None) -> int:
-    """How many elements a reduction over ``dims`` combines into one."""
-    if dims is None:
-        return int(np.prod(shape, dtype=np.int64))
-    return int(np.prod([shape[d] for d in dims if d < len(shape)], dtype=np.int64))
 
 
 def _arg_reduce(t: Tensor, func, dim, keepdim: bool, op: str) -> Tensor:
@@ -732,7 +739,6 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:
     else:
         input, other = promote_operands(Tensor(input), other)
     return ops.Where.apply(cond, input, other)
-
 
 
 # Tensor's methods apply ops (ops.py) and start the backward walk (engine.py); both modules
