@@ -20,8 +20,7 @@ from typing import Any
 
 import numpy as np
 
-# Grad mode lives in grad_mode.py; these names stay importable from here for older code.
-from minigrad.grad_mode import enable_grad, is_grad_enabled, no_grad, this_thread  # noqa: F401
+from minigrad.grad_mode import this_thread
 
 float32 = np.dtype(np.float32)
 float64 = np.dtype(np.float64)
@@ -166,7 +165,7 @@ class Tensor:
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None):
         self.data = to_array(data, dtype)
         self._grad: Tensor | None = None
-        self.grad_fn: Function | None = None
+        self.grad_fn: engine.Function | None = None
         self._retains_grad = False
         self._requires_grad = False
         if requires_grad:
@@ -744,4 +743,3 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:
 # Tensor's methods apply ops (ops.py) and start the backward walk (engine.py); both modules
 # build on Tensor, so they are imported once it is defined, and used at call time.
 from minigrad import engine, ops  # noqa: E402
-from minigrad.engine import Function  # noqa: E402, F401  (importable from here, as before)

@@ -16,8 +16,9 @@ import numpy as np
 from minigrad import nn, optim, rng
 from minigrad.data import DataLoader, TensorDataset, standardize, train_test_split
 from minigrad.data.datasets import load_digits
+from minigrad.grad_mode import no_grad
 from minigrad.optim.registry import lookup_optimizer, make_optimizer
-from minigrad.tensor import Tensor, no_grad
+from minigrad.tensor import Tensor
 
 
 @dataclass

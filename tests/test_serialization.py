@@ -264,13 +264,14 @@ def test_kill_during_save_leaves_previous_checkpoint_intact(tmp_path, mode):
     assert proc.returncode == -signal.SIGKILL
     if mode == "mid-write":
         assert size_when_killed < 32 << 20  # really killed in the middle of the data
-    loaded = load(path)
-    assert loaded["step"] == 1
-    np.testing.assert_array_equal(loaded["weights"], previous["weights"])
     # The abandoned temporary file is not a valid checkpoint, and it is not at `path`.
     if mode == "mid-write":
         with pytest.raises(CheckpointError):
             load(_temp_files(tmp_path)[0])
+    loaded = load(path)
+    assert loaded["step"] == 1
+    np.testing.assert_array_equal(loaded["weights"], previous["weights"])
+    assert _temp_files(tmp_path) == []  # load(path) removed what the killed save left (§9)
 
 
 # ---------------------------------------------------------------------------------------

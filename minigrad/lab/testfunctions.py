@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from minigrad.tensor import Tensor, float64, no_grad
+from minigrad.grad_mode import no_grad
+from minigrad.tensor import Tensor, float64
 
 Point = tuple[float, ...]
 

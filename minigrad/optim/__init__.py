@@ -17,8 +17,9 @@ from minigrad.optim.adagrad import Adagrad
 from minigrad.optim.adam import Adam, AdamW
 from minigrad.optim.nadam import NAdam
 from minigrad.optim.optimizer import Optimizer
-from minigrad.optim.registry import OPTIMIZERS, lookup_optimizer, make_optimizer  # noqa: F401
+from minigrad.optim.registry import OPTIMIZERS, lookup_optimizer, make_optimizer
 from minigrad.optim.rmsprop import RMSprop
 from minigrad.optim.sgd import SGD
 
-__all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "NAdam", "lr_scheduler"]
+__all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "NAdam", "lr_scheduler",
+           "OPTIMIZERS", "lookup_optimizer", "make_optimizer"]

@@ -23,8 +23,9 @@ from typing import Any
 
 import numpy as np
 
+from minigrad.grad_mode import enable_grad
 from minigrad.optim._flat import FlatGroup
-from minigrad.tensor import Tensor, enable_grad
+from minigrad.tensor import Tensor
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
 

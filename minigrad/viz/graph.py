@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from minigrad.tensor import Function, Tensor
+from minigrad.engine import Function
+from minigrad.tensor import Tensor
 
 if TYPE_CHECKING:
     import graphviz
