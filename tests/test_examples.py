@@ -77,9 +77,47 @@ def test_ewma(tmp_path):
         for x in prices:
             v = beta * v + (1 - beta) * x
         assert number_after(rf"β = {beta}: v₅ .*v₅ =", out) == pytest.approx(v, abs=1e-4)
-    last_row = next(line for line in out.splitlines() if line.startswith("5  11.10"))
+    # the last row of the second table (β = 0.2 and 0.5, from zero and corrected)
+    last_row = [line for line in out.splitlines() if line.startswith("5  11.10")][-1]
     corrected = 10.5219 / (1 - 0.5**5)  # the β = 0.5 average over 1 - β⁵
     assert float(last_row.split()[-1]) == pytest.approx(corrected, abs=1e-4)
+
+
+def test_ewma_three_conventions(tmp_path):
+    out = run_example("ewma_prices.py", tmp_path)
+    prices = [12.30, 11.00, 10.20, 10.50, 11.10]
+    assert number_after(r"plain mean of the prices:", out) == pytest.approx(sum(prices) / 5)
+    # The head start v₁ = p₁, then vₜ = 0.2·vₜ₋₁ + 0.8·pₜ, by hand: 11.26 and 10.412.
+    assert number_after(r"\(v₂ =", out) == pytest.approx(0.2 * 12.30 + 0.8 * 11.00, abs=1e-4)
+    assert number_after(r", v₃ =", out) == pytest.approx(
+        0.2 * (0.2 * 12.30 + 0.8 * 11.00) + 0.8 * 10.20, abs=1e-4)
+    table = out.split("t  price   from zero  bias-corrected  head start\n")[1]
+    rows = [list(map(float, line.split())) for line in table.splitlines()[:5]]
+    zero = 0.0
+    for t, (_, price, from_zero, corrected, started) in enumerate(rows, 1):
+        zero = 0.2 * zero + 0.8 * price
+        assert from_zero == pytest.approx(zero, abs=1e-4)
+        assert corrected == pytest.approx(zero / (1 - 0.2**t), abs=1e-4)
+        assert started == pytest.approx(zero + 0.2**t * prices[0], abs=1e-4)
+
+
+def test_rmsprop_bursts_back_out_of_the_minimum(tmp_path):
+    out = run_example("rmsprop_epsilon_floor.py", tmp_path)
+    # RMSProp on θ² written out once more: the lowest point and the first burst.
+    theta, v, path = 3.0, 0.0, [3.0]
+    for _ in range(2000):
+        g = 2 * theta
+        v = 0.99 * v + 0.01 * g * g
+        theta -= 0.01 * g / (np.sqrt(v) + 1e-8)
+        path.append(theta)
+    size = np.abs(path)
+    lowest = int(np.argmin(size))
+    assert number_after(r"lowest \|θ\| =", out) == pytest.approx(size[lowest], rel=1e-2)
+    assert number_after(r"lowest \|θ\| = \S+ at step", out) == lowest
+    peak = 1600 + int(np.argmax(size[1600:1700]))
+    assert number_after(r"peak \|θ\| =", out) == pytest.approx(size[peak], abs=1e-3)
+    assert number_after(r"peak \|θ\| = \S+ at\s+step", out) == peak
+    assert "in the long run it bounces between ±lr/2" in out
 
 
 def test_elongated_bowl(tmp_path):
