@@ -85,7 +85,7 @@ class Function:
             for a in args:
                 if isinstance(a, Tensor) and a.requires_grad:
                     # Record the call: the output points at this node, the node at its inputs.
-                    out = Tensor.wrap(data, requires_grad=True)
+                    out = Tensor.wrap(data, True)
                     out.grad_fn = ctx
                     ctx.inputs = args
                     ctx._output_ref = weakref.ref(out)
@@ -197,15 +197,23 @@ def run_backward(
         ready = [node for node, count in pending.items() if count == 0]
         while ready:
             node = ready.pop()
-            grad = sums.pop(node, None)  # None: nothing flowed into this node
-            input_grads = _output_grad_complete(node, grad, wanted) if grad is not None else ()
+            grad = sums.pop(node, None)  # complete now; None: nothing flowed into this node
+            input_grads = ()
+            if grad is not None:
+                if wanted is not None or node.retain_output_grad:
+                    _hand_over(node, grad, wanted)
+                input_grads = _call_backward(node, grad)
             for i, t in enumerate(node.inputs):
                 if not isinstance(t, Tensor):
                     continue
                 child = t.grad_fn  # set only on tensors that require grad
                 g = input_grads[i] if i < len(input_grads) else None
                 if g is not None and (child is not None or t.requires_grad):
-                    g = _fit_gradient(g, t, node)
+                    if g.__class__ is np.ndarray:  # from a fused op's array path
+                        g = Tensor.wrap(g)
+                    if (g.__class__ is not Tensor or g.data.shape != t.data.shape
+                            or g.data.dtype != t.data.dtype):  # most fit: skip the call
+                        g = _fit_gradient(g, t, node)
                     if child is not None:  # a non-leaf: sum until its node is walked
                         previous = sums.get(child)
                         sums[child] = g if previous is None else previous + g
@@ -267,16 +275,15 @@ def _add(total: Tensor | None, grad: Tensor) -> Tensor:
     return grad if total is None else total + grad
 
 
-def _output_grad_complete(node: Function, grad: Tensor, wanted: dict | None) -> tuple:
-    """The gradient of ``node``'s output is complete: hand it to whoever asked for it
-    (``minigrad.grad``, or ``retain_grad()`` on the output), then run the node's backward."""
+def _hand_over(node: Function, grad: Tensor, wanted: dict | None) -> None:
+    """The gradient of ``node``'s output is complete: hand it to whoever asked for it,
+    ``minigrad.grad`` (``wanted``) or ``retain_grad()`` on the output."""
     if wanted is not None:
         if node in wanted:
             wanted[node] = grad
     elif node.retain_output_grad:
         out = node.output
         out.grad = _add(out.grad, grad)
-    return _call_backward(node, grad)
 
 
 def _call_backward(node: Function, grad: Tensor) -> tuple:
@@ -312,20 +319,7 @@ def _deliver_to_leaf(t: Tensor, grad: Tensor, wanted: dict | None, create_graph:
     elif create_graph:  # the sum is recorded too: t.grad is differentiable
         t.grad = _add(t.grad, grad)
     else:
-        _accumulate_in_place(t, grad, owned)
-
-
-def _accumulate_in_place(t: Tensor, grad: Tensor, owned: bool) -> None:
-    """``t.grad = t.grad + grad`` without the arrays that line would allocate (a new sum
-    per parameter and backward): the first gradient becomes ``.grad`` itself when the leaf
-    may keep its array (``owned``), and later ones are added into that array in place."""
-    if t.grad is None:
-        # The leaf must own its .grad, as later backwards add into it in place.
-        t.grad = grad if owned else Tensor.wrap(np.array(grad.data))
-    elif t.grad.grad_fn is not None:  # recorded by an earlier create_graph: keep it intact
-        t.grad = Tensor.wrap(t.grad.data + grad.data)
-    else:
-        t.grad.data += grad.data
+        t.accumulate_grad(grad, owned)
 
 
 def _leaf_may_keep(g: Tensor, incoming: Tensor, kept: set[int]) -> bool:
@@ -344,7 +338,7 @@ def _fit_gradient(grad: Any, t: Tensor, node: Function) -> Tensor:
     summed over the dims that broadcasting added, in ``t``'s dtype. This is the one place
     where broadcasting is undone, so no op has to do it itself."""
     if not isinstance(grad, Tensor):  # a backward may return arrays (the fused ops do)
-        grad = Tensor.wrap(np.asarray(grad))
+        grad = Tensor.wrap(grad if type(grad) is np.ndarray else np.asarray(grad))
     if grad.data.shape == t.data.shape and grad.data.dtype == t.data.dtype:
         return grad  # most gradients fit already
     if grad.shape != t.shape:

@@ -713,8 +713,9 @@ class SoftmaxCrossEntropy(Function):
             grad, q, log_probs = grad.data, q.data, ctx.log_probs
             probs = np.exp(log_probs)
         g = grad * scale if reduce else grad.reshape(-1, 1)  # ∂L/∂lossᵢ, one per row
-        q_total = 1.0 if one_hot else q.sum(1).reshape(-1, 1)  # Σ_c' q_ic'
-        grad_logits = g * (probs * q_total - q) if need_logits else None
+        if not one_hot:  # rows of q that may not sum to 1: softmax · Σ_c' q_ic'
+            probs = probs * q.sum(1).reshape(-1, 1)
+        grad_logits = g * (probs - q) if need_logits else None
         grad_q = -g * log_probs if need_q else None
         return grad_logits, grad_q
 

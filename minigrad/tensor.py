@@ -322,6 +322,19 @@ class Tensor:
         self._requires_grad = bool(requires_grad)
         return self
 
+    def accumulate_grad(self, grad: Tensor, owned: bool = False) -> None:
+        """Add ``grad`` into this leaf's ``.grad``, as the backward walk does: like
+        ``self.grad = self.grad + grad`` without the arrays that line would allocate (a new
+        sum per parameter and backward). The first gradient becomes ``.grad`` itself when
+        the caller promises nothing else refers to its array (``owned``), else a copy; later
+        ones are added into that array in place."""
+        if self._grad is None:
+            self._grad = grad if owned else Tensor.wrap(np.array(grad.data))
+        elif self._grad.grad_fn is not None:  # recorded by a create_graph backward: keep it
+            self._grad = Tensor.wrap(self._grad.data + grad.data)
+        else:
+            self._grad.data += grad.data
+
     def retain_grad(self) -> None:
         """Keep ``.grad`` for this non-leaf tensor after backward (leaves always keep it)."""
         if not self.requires_grad:

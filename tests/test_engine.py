@@ -354,3 +354,18 @@ def test_kept_gradients_accumulate_correctly():
     for _ in range(3):
         (x * x).sum().backward()
     np.testing.assert_allclose(x.grad.data, 3 * 2 * x.data)
+
+
+def test_accumulate_grad_adds_in_place_and_copies_unless_owned():
+    leaf = mg.tensor([1.0, 2.0], requires_grad=True)
+    first = mg.tensor([0.5, 0.5])
+    leaf.accumulate_grad(first)  # not owned: the leaf keeps a copy
+    assert leaf.grad is not first and not np.shares_memory(leaf.grad.data, first.data)
+    kept = leaf.grad.data
+    leaf.accumulate_grad(mg.tensor([1.0, 2.0]))
+    assert leaf.grad.data is kept  # later gradients are added into the same array
+    np.testing.assert_array_equal(leaf.grad.data, [1.5, 2.5])
+    fresh = mg.tensor([3.0, 4.0], requires_grad=True)
+    made = mg.tensor([1.0, 1.0])
+    fresh.accumulate_grad(made, owned=True)
+    assert fresh.grad is made  # owned: kept as it is, no copy
