@@ -6,11 +6,20 @@ live, never *what* is computed.
 Small models have many small tensors, and a Python loop over them costs more than the
 arithmetic. So the parameters of a group that share a dtype are packed into ONE contiguous
 array, and each parameter's ``.data`` becomes a view into it (``theta[a:b].reshape(shape)``):
-updating the flat array updates every parameter at once. The optimizer's state (``exp_avg``,
-``exp_avg_sq``, ...) lives in flat arrays laid out the same way, and the gradients are
-gathered into a flat array with one ``np.concatenate``. A step is then the update rule applied
-once to the whole flat arrays — cut into cache-sized chunks, because every NumPy call is a
-pass over memory and a chunk that stays in cache makes the passes after the first one cheap.
+updating the flat array updates every parameter at once. The optimizer's state
+(``exp_avg``, ``exp_avg_sq``, ...) lives in flat arrays laid out the same way, and the
+gradients are gathered into a flat array with one ``np.concatenate``. A step is then the
+update rule applied once to the whole flat arrays — cut into cache-sized chunks, because
+every NumPy call is a pass over memory and a chunk that stays in cache makes the passes
+after the first one cheap.
+
+Packing must never be visible: ``nn.Parameter(t)`` shares ``t``'s array, and so do
+``p.detach()``, ``model.state_dict()`` and any view of ``p.data`` taken before. A parameter
+whose array something else refers to (or that is a view of another array) therefore stays
+where it is; its values are copied into ``theta`` before each step and written back after
+it. A parameter that only the parameter itself refers to is moved into ``theta`` (the usual
+case: arrays made by the layers), and is checked again at every step, so a parameter whose
+other holders are gone (``del t``, a finished ``copy.deepcopy``) is moved in then.
 
 Per-parameter numbers (``step``, NAdam's ``mu_product``) are arrays with one entry per
 parameter. While every parameter of the bucket has taken the same steps (the usual case) one
@@ -19,12 +28,14 @@ bucket is updated parameter by parameter until the counts agree again.
 
 The optimizer sees only ``FlatGroup``, one per parameter group: it is built with the state
 to start from, and then asked for ``step(rule, buffers)``, ``follows_params()``,
-``state_views(p)`` and ``state_copy(p)``. The update rule sees NumPy arrays only.
+``state_views(p)``, ``state_copy(p)``, ``set_state(p, entry)`` and ``reset_state(p)``. The
+update rule sees NumPy arrays only.
 """
 
 from __future__ import annotations
 
 import bisect
+import sys
 from collections.abc import Callable
 
 import numpy as np
@@ -51,7 +62,9 @@ class FlatGroup:
             by_dtype.setdefault(p.data.dtype, []).append(p)
         self.buckets = [FlatBucket(same_dtype, dtype, buffers, scalars, initial_state or {})
                         for dtype, same_dtype in by_dtype.items()]
-        self.place = {id(p): (bucket, i) for bucket in self.buckets
+        # Keyed by the parameters themselves (hashed by identity), so that a deep copy of the
+        # optimizer finds the copied parameters.
+        self.place = {p: (bucket, i) for bucket in self.buckets
                       for i, p in enumerate(bucket.params)}
 
     def step(self, rule: Callable, buffers: dict[str, float]) -> list:
@@ -71,7 +84,7 @@ class FlatGroup:
     def state_views(self, p, hidden: tuple[str, ...] = ()) -> dict:
         """Parameter p's state, as views that always show the current values (0-d arrays for
         the numbers), leaving out the ``hidden`` names."""
-        bucket, i = self.place[id(p)]
+        bucket, i = self.place[p]
         entry = {name: array[i, ...] for name, array in bucket.scalars.items()
                  if name not in hidden}
         entry.update({name: bucket.param_view(flat, i) for name, flat in bucket.buffers.items()})
@@ -79,10 +92,20 @@ class FlatGroup:
 
     def state_copy(self, p) -> dict:
         """A copy of parameter p's whole state, hidden numbers included."""
-        bucket, i = self.place[id(p)]
+        bucket, i = self.place[p]
         entry = {name: bucket.param_view(flat, i).copy() for name, flat in bucket.buffers.items()}
         entry.update({name: float(array[i]) for name, array in bucket.scalars.items()})
         return entry
+
+    def set_state(self, p, entry: dict) -> None:
+        """Give parameter p the state ``entry`` (name → number or array shaped like p)."""
+        bucket, i = self.place[p]
+        bucket.set_state(i, entry)
+
+    def reset_state(self, p) -> None:
+        """Start parameter p's state anew, as before its first step (zero moments, step 0)."""
+        bucket, i = self.place[p]
+        bucket.set_state(i, {**bucket.buffer_init, **bucket.scalar_init})
 
 
 class FlatBucket:
@@ -97,6 +120,7 @@ class FlatBucket:
         total = self.offsets[-1]
         self.theta = np.empty(total, dtype)
         self.grad = np.empty(total, dtype)
+        # Each parameter's array: a view of theta, or its own array ("external", see above).
         self.views: list[np.ndarray] = [None] * len(params)  # type: ignore[list-item]
         for i in range(len(params)):
             self.adopt(i)
@@ -104,40 +128,57 @@ class FlatBucket:
         self.scratch = (np.empty(scratch_size, dtype), np.empty(scratch_size, dtype))
         self.grad_chunk = np.empty(scratch_size, dtype)  # a chunk of gradients, in cache
         self.buffers: dict[str, np.ndarray] = {}  # name -> flat array, laid out like theta
+        self.buffer_init: dict[str, float] = {}  # name -> the value its entries start at
         self.scalars = {name: np.full(len(params), init, np.float64)  # one per parameter
                         for name, init in scalars.items()}
+        self.scalar_init = dict(scalars)
         self.add_buffers(buffers)
         for i, p in enumerate(params):
-            for name, value in initial_state.get(p, {}).items():
-                if name in self.scalars:
-                    self.scalars[name][i] = value
-                else:
-                    np.copyto(self.param_view(self.buffer(name, 0.0), i), value)
+            if initial_state.get(p):
+                self.set_state(i, initial_state[p])
         self.in_lockstep = self.scalars_agree()  # have all parameters the same numbers?
 
+    def set_state(self, i: int, entry: dict) -> None:
+        """Give parameter i the state ``entry`` (name → number or array shaped like it)."""
+        for name, value in entry.items():
+            if name in self.scalars:
+                self.scalars[name][i] = value
+            else:
+                np.copyto(self.param_view(self.buffer(name, 0.0), i), value)
+        self.in_lockstep = self.scalars_agree()
+
     def adopt(self, i: int) -> None:
-        """Copy parameter i's values into ``theta`` and make its ``.data`` a view of them."""
+        """Copy parameter i's values into ``theta``; make its ``.data`` a view of them if
+        nothing else can see its array, else keep the array as an external one."""
         p, a, b = self.params[i], self.offsets[i], self.offsets[i + 1]
+        self.views[i] = None  # type: ignore[call-overload]  # (not a holder of the array)
         view = self.theta[a:b].reshape(p.data.shape)
         np.copyto(view, p.data)
-        p.data = view
-        self.views[i] = view
+        if only_its_parameter_holds(p):
+            p.data = view
+        self.views[i] = p.data
+
+    def is_packed(self, i: int) -> bool:
+        return self.views[i].base is self.theta
 
     def check_params(self) -> bool:
-        """Re-adopt parameters whose ``.data`` was replaced by a new array of the same shape
-        and dtype. Returns False when a dtype changed (the bucket must be rebuilt)."""
-        for i, (p, view) in enumerate(zip(self.params, self.views)):
-            if p.data is view:
+        """Follow the parameters' ``.data``: adopt a new array of the same shape and dtype,
+        and move external arrays into ``theta`` once nothing else holds them. Returns False
+        when a dtype changed (the bucket must be rebuilt)."""
+        for i, p in enumerate(self.params):
+            # (no local variable for p.data here: it would count as a holder in adopt)
+            if p.data is self.views[i] and self.is_packed(i):
                 continue
             if p.data.dtype != self.dtype:
                 return False
-            if p.data.shape != view.shape:
+            if p.data.shape != self.views[i].shape:
                 raise RuntimeError(
-                    f"optimizer: a parameter of shape {view.shape} was given new data of "
-                    f"shape {p.data.shape}; an optimizer cannot follow a change of shape "
-                    "(create a new optimizer)"
+                    f"optimizer: a parameter of shape {self.views[i].shape} was given new "
+                    f"data of shape {p.data.shape}; an optimizer cannot follow a change of "
+                    "shape (create a new optimizer)"
                 )
-            self.adopt(i)
+            if p.data is not self.views[i] or only_its_parameter_holds(p, also_held_by=1):
+                self.adopt(i)
         return True
 
     def buffer(self, name: str, init: float) -> np.ndarray:
@@ -145,6 +186,7 @@ class FlatBucket:
         array = self.buffers.get(name)
         if array is None:
             array = self.buffers[name] = np.full(self.theta.size, init, self.dtype)
+            self.buffer_init[name] = init
         return array
 
     def add_buffers(self, buffers: dict[str, float]) -> dict[str, np.ndarray]:
@@ -161,6 +203,18 @@ class FlatBucket:
         """``FlatGroup.step`` for this bucket's parameters."""
         flat_buffers = self.add_buffers(buffers)
         grads = [p.grad for p in self.params]
+        external = [i for i in range(len(self.params)) if not self.is_packed(i)]
+        for i in external:  # their current values, which may have been changed in place
+            np.copyto(self.param_view(self.theta, i), self.views[i])
+        stepped = self.step_packed(rule, flat_buffers, grads)
+        for i in external:  # write the step through to the parameter's own array
+            if grads[i] is not None:
+                np.copyto(self.views[i], self.param_view(self.theta, i))
+        return stepped
+
+    def step_packed(self, rule: Callable, flat_buffers: dict[str, np.ndarray],
+                    grads: list) -> list:
+        """Step ``theta``: all at once, or parameter by parameter."""
         if self.in_lockstep and all(grad is not None for grad in grads):
             # The fast path: one update for all of the bucket's parameters.
             sources = [grad.data.reshape(-1) for grad in grads]
@@ -229,3 +283,33 @@ class FlatBucket:
             out[position - start:end - start] = sources[i][position - base:end - base]
             position = end
             i += 1
+
+
+def only_its_parameter_holds(p, also_held_by: int = 0) -> bool:
+    """Whether ``p.data`` is an array of its own, writable, that nothing but ``p`` (and
+    ``also_held_by`` known holders) refers to: no other tensor, view or variable could see
+    it move into a flat array.
+
+    Uses CPython's reference counts; where there are none the answer is a safe no.
+    """
+    if p.data.base is not None or not p.data.flags.writeable or _getrefcount is None:
+        return False
+    return _references(p) <= _REFERENCES_OF_ONE_HOLDER + also_held_by
+
+
+_getrefcount = getattr(sys, "getrefcount", None)
+
+
+def _references(holder) -> int:
+    array = holder.data
+    return _getrefcount(array)  # type: ignore[misc]
+
+
+class _Holder:
+    def __init__(self, data):
+        self.data = data
+
+
+# What _references counts for an array held by one object alone (this call's own references
+# included), measured rather than assumed since it differs between Python versions.
+_REFERENCES_OF_ONE_HOLDER = _references(_Holder(np.empty(1))) if _getrefcount else 0

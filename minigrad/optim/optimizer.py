@@ -10,10 +10,15 @@ and declares the state it keeps (``_state_buffers``: arrays shaped like the para
 it packs each group's parameters into one flat array (a ``FlatGroup``, see ``_flat.py``) so
 that the rule runs once for all of them, skips parameters without a gradient, publishes each
 parameter's state in ``state``, and reads and writes checkpoints in PyTorch's format.
+
+``state`` is what it says, as in PyTorch: an entry deleted (``state.clear()``,
+``del state[p]``) restarts that parameter's state from zero at the next step, an entry
+replaced by another dict is taken in, and ``copy.deepcopy`` gives an independent optimizer.
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 import math
 import numbers
@@ -68,6 +73,9 @@ class Optimizer:
         self.param_groups: list[dict[str, Any]] = []
         self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         self._storage: dict[int, FlatGroup] = {}  # group index -> its packed parameters
+        # parameter -> the entry of ``state`` showing its flat state (to notice when the user
+        # deleted or replaced it)
+        self._published: dict[Tensor, dict[str, Any]] = {}
         for group in param_groups:
             self.add_param_group(group)
         if self._state_at_construction:
@@ -164,8 +172,10 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         storage = [self._flat_group(index) for index in range(len(self.param_groups))]
-        for group in self.param_groups:  # check every gradient before changing any parameter
+        for group in self.param_groups:  # check everything before changing any parameter
             self._check_grads(group)
+        for group, flat in zip(self.param_groups, storage):
+            self._take_in_state_changes(group, flat)
         for group, flat in zip(self.param_groups, storage):
             rule = functools.partial(self._update, group)  # rule(theta, g, state, scratch)
             for p in flat.step(rule, self._state_buffers(group)):
@@ -174,11 +184,33 @@ class Optimizer:
         return loss
 
     def _check_grads(self, group: dict[str, Any]) -> None:
-        for p in group["params"]:
-            if p.grad is not None and p.grad.data.shape != p.data.shape:
+        for i, p in enumerate(group["params"]):
+            if p.grad is None:
+                continue
+            if p.grad.data.shape != p.data.shape:
                 raise RuntimeError(f"{type(self).__name__}.step: a parameter of shape "
                                    f"{p.data.shape} has a gradient of shape "
                                    f"{p.grad.data.shape}")
+            if not p.data.flags.writeable:
+                raise RuntimeError(f"{type(self).__name__}.step: parameter {i} of its group "
+                                   f"(shape {p.data.shape}) is read-only")
+
+    def _take_in_state_changes(self, group: dict[str, Any], flat: FlatGroup) -> None:
+        """Make the flat state follow what was done to ``self.state`` since the last step: a
+        deleted entry restarts from zero (as PyTorch's), a new dict is checked and taken in."""
+        for p in group["params"]:
+            published = self._published.get(p)
+            entry = self.state.get(p)
+            if published is None or entry is published:
+                continue
+            del self._published[p]
+            if entry:
+                flat.set_state(p, self._checked_entry(p, entry, "state"))
+            else:
+                self.state.pop(p, None)
+                flat.reset_state(p)
+            if entry or self._state_at_construction:
+                self._publish_state(flat, p)
 
     # -- flat storage (see ``_flat.py``) ------------------------------------------------------
 
@@ -199,6 +231,7 @@ class Optimizer:
         group = self.param_groups[index]
         for p in group["params"]:
             self.state.pop(p, None)
+            self._published.pop(p, None)
         flat = FlatGroup(group["params"], self._state_buffers(group), self._state_scalars,
                          initial_state)
         for p in group["params"]:
@@ -212,7 +245,20 @@ class Optimizer:
         the current values (modify it in place, do not assign new arrays)."""
         entry = flat.state_views(p, hidden=self._hidden_state)
         if entry:
-            self.state[p] = entry
+            self.state[p] = self._published[p] = entry
+
+    def __deepcopy__(self, memo: dict) -> Optimizer:
+        """An independent copy (with copies of the parameters, or of the model when it is
+        copied along: ``copy.deepcopy((model, optimizer))``)."""
+        clone = object.__new__(type(self))
+        memo[id(self)] = clone
+        clone.__dict__.update(copy.deepcopy(self.__dict__, memo))
+        # The copied ``state`` holds copies of the views it showed: show the copied flat state.
+        for index, flat in clone._storage.items():
+            for p in clone.param_groups[index]["params"]:
+                if p in clone._published:
+                    clone._publish_state(flat, p)
+        return clone
 
     # -- checkpoints ----------------------------------------------------------------------------
 
@@ -281,22 +327,8 @@ class Optimizer:
             if p is None:
                 raise ValueError(f"{name}.load_state_dict: state for parameter {key}, but there "
                                  f"are only {len(params_of)} parameters")
-            entry = {}
-            for state_name, value in saved_entry.items():
-                array = np.asarray(value.data if isinstance(value, Tensor) else value)
-                if state_name in self._state_scalars:
-                    if array.size != 1:
-                        raise ValueError(f"{name}.load_state_dict: '{state_name}' of parameter "
-                                         f"{key} should be a number, got shape {array.shape}")
-                    entry[state_name] = float(array.reshape(()))
-                elif array.shape != p.data.shape:
-                    raise ValueError(
-                        f"{name}.load_state_dict: '{state_name}' of parameter {key} has shape "
-                        f"{array.shape}, but the parameter has shape {p.data.shape}")
-                else:
-                    entry[state_name] = array.astype(p.data.dtype)
-            self._complete_loaded_state(entry)
-            new_state[p] = entry
+            new_state[p] = self._checked_entry(p, saved_entry,
+                                               f"load_state_dict: parameter {key}")
 
         # Everything checked: now apply.
         for group, new_group in zip(self.param_groups, new_groups):
@@ -307,6 +339,34 @@ class Optimizer:
         for index in range(len(self.param_groups)):
             self._pack(index, new_state)
 
+    def _checked_entry(self, p: Tensor, saved_entry: dict[str, Any],
+                       where: str) -> dict[str, Any]:
+        """A parameter's state entry (from a checkpoint, or put in ``state`` by the user) as
+        numbers and arrays of the parameter's dtype, checked."""
+        name = type(self).__name__
+        if not isinstance(saved_entry, dict):
+            raise ValueError(f"{name}.{where}: the state should be a dict, got "
+                             f"{type(saved_entry).__name__}")
+        entry = {}
+        for state_name, value in saved_entry.items():
+            array = np.asarray(value.data if isinstance(value, Tensor) else value)
+            if array.dtype.kind not in "biuf":
+                raise ValueError(f"{name}.{where}: '{state_name}' should be numbers, got "
+                                 f"{type(value).__name__} of dtype {array.dtype}")
+            if state_name in self._state_scalars:
+                if array.size != 1:
+                    raise ValueError(f"{name}.{where}: '{state_name}' should be a number, "
+                                     f"got shape {array.shape}")
+                entry[state_name] = float(array.reshape(()))
+            elif array.shape != p.data.shape:
+                raise StateShapeError(
+                    f"{name}.{where}: '{state_name}' has shape {array.shape}, but the "
+                    f"parameter has shape {p.data.shape}")
+            else:
+                entry[state_name] = array.astype(p.data.dtype)
+        self._complete_loaded_state(entry)
+        return entry
+
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
         for i, group in enumerate(self.param_groups):
@@ -315,6 +375,11 @@ class Optimizer:
                 lines.append(f"    {key}: {group[key]}")
         lines.append(")")
         return "\n".join(lines)
+
+
+class StateShapeError(RuntimeError, ValueError):
+    """A state array whose shape is not its parameter's: a RuntimeError, as PyTorch's size
+    mismatches are, and a ValueError, as minigrad's refusals of a checkpoint were."""
 
 
 def has_stepped(optimizer: Optimizer) -> bool:
