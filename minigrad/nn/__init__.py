@@ -42,3 +42,23 @@ __all__ = [
     "BCELoss", "BCEWithLogitsLoss",
     "functional", "init", "utils",
 ]
+
+# Layers for images (SPEC §11): convolutions, pooling, BatchNorm2d, Dropout2d, Unfold, Fold.
+from minigrad.nn.conv import (  # noqa: E402
+    AdaptiveAvgPool2d,
+    AdaptiveMaxPool2d,
+    AvgPool2d,
+    BatchNorm2d,
+    Conv1d,
+    Conv2d,
+    ConvTranspose2d,
+    Dropout2d,
+    Fold,
+    MaxPool2d,
+    Unfold,
+)
+
+__all__ += [
+    "Conv1d", "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d",
+    "AdaptiveMaxPool2d", "BatchNorm2d", "Dropout2d", "Unfold", "Fold",
+]

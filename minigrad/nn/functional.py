@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from minigrad import rng
-from minigrad.nn._checks import check_probability, check_reduction
+from minigrad.nn._checks import check_probabilities, check_probability, check_reduction
 from minigrad.ops import BinaryCrossEntropy, Linear, SoftmaxCrossEntropy
 from minigrad.tensor import Tensor, promote_operands, where
 
@@ -491,10 +491,8 @@ def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None,
     if target.shape != input.shape:
         raise ValueError(f"{op}: target of shape {target.shape} must have the same shape as "
                          f"input of shape {input.shape}")
-    data = input.data
-    if data.size and not ((data >= 0) & (data <= 1)).all():
-        raise ValueError(f"{op}: all elements of input should be between 0 and 1, got values "
-                         f"from {np.nanmin(data)} to {np.nanmax(data)}")
+    check_probabilities(input.data, "input", op)
+    check_probabilities(target.data, "target", op)
     losses = BinaryCrossEntropy.apply(input, target)
     if weight is not None:
         losses = losses * _operand(input, weight)
@@ -529,3 +527,21 @@ def binary_cross_entropy_with_logits(
     if weight is not None:
         losses = losses * _operand(z, weight)
     return _reduce(losses, reduction)
+
+
+# ---------------------------------------------------------------------------------------
+# Convolutions, pooling, channel dropout, unfold and fold (SPEC §11): defined in
+# functional_conv.py, on the derivative sheet of minigrad/convolution.py
+# ---------------------------------------------------------------------------------------
+from minigrad.nn.functional_conv import (  # noqa: E402, F401 (re-exported)
+    adaptive_avg_pool2d,
+    adaptive_max_pool2d,
+    avg_pool2d,
+    conv1d,
+    conv2d,
+    conv_transpose2d,
+    dropout2d,
+    fold,
+    max_pool2d,
+    unfold,
+)

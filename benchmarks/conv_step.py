@@ -1,0 +1,142 @@
+"""A LeNet-5 training step on 28×28 images, side by side: minigrad and PyTorch eager.
+
+    python benchmarks/conv_step.py [--quick] [--threads 1] [--batch 64]
+
+LeNet-5 (as MNIST tutorials write it): conv 1→6 (5×5, padding 2), ReLU, 2×2 max pool,
+conv 6→16 (5×5), ReLU, 2×2 max pool, then 400→120→84→10 with ReLUs. One step = forward,
+cross-entropy, backward, Adam update, zero grad; float32; both with the same number of
+BLAS/OpenMP threads (pinned through the environment before NumPy and PyTorch load, and
+``torch.set_num_threads``). Both start from the same weights and must give the same losses.
+Reported: median time per step, and minigrad / PyTorch. Writes
+``benchmarks/results/conv_step.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+
+def _pin_threads(argv) -> int:
+    """Read ``--threads`` early: thread counts must be set before NumPy is imported."""
+    threads = 1
+    for i, arg in enumerate(argv):
+        if arg == "--threads" and i + 1 < len(argv):
+            threads = int(argv[i + 1])
+        elif arg.startswith("--threads="):
+            threads = int(arg.split("=", 1)[1])
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[name] = str(threads)
+    return threads
+
+
+THREADS = _pin_threads(sys.argv) if __name__ == "__main__" else None
+
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from _timing import median_time, print_table, write_json  # noqa: E402
+
+import minigrad as mg  # noqa: E402
+from minigrad import nn, optim  # noqa: E402
+
+
+def lenet5(nn):
+    """LeNet-5 for 28×28 inputs, in the ``nn`` given (minigrad's or torch's: same names)."""
+    return nn.Sequential(
+        nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+        nn.Linear(16 * 5 * 5, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(),
+        nn.Linear(84, 10),
+    )
+
+
+def minigrad_step_fn(x, y):
+    mg.manual_seed(0)
+    model = lenet5(nn)
+    optimizer = optim.Adam(model.parameters(), lr=1e-3)
+    xt = mg.tensor(x)
+
+    def step():
+        loss = nn.functional.cross_entropy(model(xt), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return loss.item()
+
+    return model, step
+
+
+def torch_step_fn(torch, weights, x, y):
+    model = lenet5(torch.nn)
+    model.load_state_dict({k: torch.from_numpy(v.numpy().copy()) for k, v in weights.items()})
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+
+    def step():
+        loss = torch.nn.functional.cross_entropy(model(xt), yt)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return loss.item()
+
+    return step
+
+
+def make_contenders(torch, x, y) -> dict:
+    """Fresh models with the same initial weights: name -> a function doing one step."""
+    model, minigrad_step = minigrad_step_fn(x, y)
+    steps = {"minigrad": minigrad_step}
+    if torch is not None:
+        steps["torch"] = torch_step_fn(torch, model.state_dict(), x, y)
+    return steps
+
+
+def check_same_losses(steps: dict, n: int = 4) -> None:
+    """Both must compute the same thing: equal losses over the first steps."""
+    losses = {name: [step() for _ in range(n)] for name, step in steps.items()}
+    for name, values in losses.items():
+        np.testing.assert_allclose(values, losses["minigrad"], rtol=1e-3, err_msg=name)
+
+
+def run(batch: int, repeats: int) -> dict:
+    try:
+        import torch
+
+        torch.set_num_threads(THREADS or 1)
+    except ImportError:
+        torch = None
+    generator = np.random.default_rng(1)
+    x = generator.standard_normal((batch, 1, 28, 28)).astype(np.float32)
+    y = generator.integers(0, 10, batch).astype(np.int64)
+    check_same_losses(make_contenders(torch, x, y))
+    return {f"{name}_ms": median_time(step, repeats, warmup=5, budget=0.5) * 1e3
+            for name, step in make_contenders(torch, x, y).items()}
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    parser.add_argument("--threads", type=int, default=1, help="BLAS/OpenMP threads for both")
+    parser.add_argument("--batch", type=int, default=64)
+    args = parser.parse_args(argv)
+    row = run(args.batch, repeats=3 if args.quick else 9)
+    header = ["model", "minigrad (ms)"]
+    line = [f"LeNet-5, 28×28, batch {args.batch}", f"{row['minigrad_ms']:.2f}"]
+    if "torch_ms" in row:
+        header += ["PyTorch eager (ms)", "minigrad / PyTorch"]
+        line += [f"{row['torch_ms']:.2f}", f"{row['minigrad_ms'] / row['torch_ms']:.2f}x"]
+    print_table(f"training step (Adam), float32, {args.threads} thread(s), median per step",
+                header, [line])
+    if "torch_ms" not in row:
+        print("(PyTorch is not installed: its columns are skipped)")
+    path = write_json("conv_step", {"threads": args.threads, "batch": args.batch, **row})
+    print(f"\nwritten to {path}")
+
+
+if __name__ == "__main__":
+    main()
