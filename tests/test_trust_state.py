@@ -6,6 +6,7 @@ containers and ``load_state_dict`` that refused half-way, values out of a functi
 """
 
 import copy
+import sys
 
 import numpy as np
 import pytest
@@ -185,3 +186,140 @@ def test_read_only_parameter_is_refused_before_any_update():
         opt.step()
     np.testing.assert_array_equal(p.data, [0.0, 0.0])
     np.testing.assert_array_equal(frozen, [0.0, 1.0, 2.0])
+
+
+# -- 4. containers refuse before changing anything -------------------------------------------
+
+
+def layer_list():
+    return nn.ModuleList([nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 1)])
+
+
+@pytest.mark.parametrize("change", [
+    lambda layers: layers.insert(1, "x"),
+    lambda layers: layers.append("x"),
+    lambda layers: layers.extend([nn.Tanh(), "x"]),
+    lambda layers: layers.extend(nn.Tanh()),
+    lambda layers: layers.__setitem__(0, "x"),
+    lambda layers: layers.__setitem__(5, nn.Tanh()),
+    lambda layers: layers.insert("1", nn.Tanh()),
+], ids=["insert", "append", "extend", "extend-module", "setitem", "setitem-range",
+        "insert-index"])
+def test_module_list_refusals_leave_the_list_as_it_was(change):
+    layers = layer_list()
+    before = list(layers)
+    names = [name for name, _ in layers.named_parameters()]
+    with pytest.raises((TypeError, IndexError)):
+        change(layers)
+    assert list(layers) == before
+    assert [name for name, _ in layers.named_parameters()] == names
+
+
+def test_module_list_insert_error_names_the_type():
+    with pytest.raises(TypeError, match="ModuleList.insert: str is not a Module"):
+        layer_list().insert(1, "x")
+
+
+@pytest.mark.parametrize("change", [
+    lambda seq: seq.append("x"),
+    lambda seq: seq.__setitem__(0, 3),
+    lambda seq: seq.__setitem__(7, nn.Tanh()),
+], ids=["append", "setitem", "setitem-range"])
+def test_sequential_refusals_leave_it_as_it_was(change):
+    seq = nn.Sequential(nn.Linear(2, 2), nn.ReLU())
+    before = list(seq)
+    with pytest.raises((TypeError, IndexError)):
+        change(seq)
+    assert list(seq) == before
+
+
+# -- 5. load_state_dict into a read-only destination ------------------------------------------
+
+
+def test_load_state_dict_refuses_a_read_only_destination_and_changes_nothing():
+    model = small_model()
+    source = small_model()
+    for p in source.parameters():
+        p.data += 1.0
+    before = arrays(model)
+    model[2].weight.data.flags.writeable = False
+    with pytest.raises(RuntimeError, match='"2.weight".*read-only'):
+        model.load_state_dict(source.state_dict())
+    for old, p in zip(before, model.parameters()):
+        np.testing.assert_array_equal(p.data, old)
+
+
+def test_optimizer_load_state_dict_refusal_changes_nothing():
+    model = small_model()
+    optimizer = optim.Adam(model.parameters(), lr=0.1)
+    train_step(model, optimizer, mg.randn(5, 3))
+    saved = optimizer.state_dict()
+    saved["param_groups"][0]["lr"] = 0.5
+    saved["state"][3]["exp_avg"] = np.zeros(7)  # the last parameter's: wrong shape
+    before = copy.deepcopy(optimizer.state_dict())
+    with pytest.raises(RuntimeError, match="exp_avg.*shape \\(7,\\)") as error:
+        optimizer.load_state_dict(saved)
+    assert isinstance(error.value, ValueError)  # what minigrad raised before, still true
+    after = optimizer.state_dict()
+    assert after["param_groups"] == before["param_groups"]
+    for index, entry in before["state"].items():
+        for key, value in entry.items():
+            np.testing.assert_array_equal(after["state"][index][key], value)
+
+
+@pytest.mark.parametrize("damage", [
+    lambda saved: saved["param_groups"][0].pop("params"),
+    lambda saved: saved["param_groups"].__setitem__(0, 5),
+    lambda saved: saved.__setitem__("state", [1]),
+    lambda saved: saved["state"].__setitem__("x", {}),
+    lambda saved: saved["param_groups"][0].__setitem__("params", [0, 0, 1, 2]),
+], ids=["no-params", "group-not-dict", "state-not-dict", "bad-index", "repeated-index"])
+def test_optimizer_load_state_dict_names_malformed_parts(damage):
+    model = small_model()
+    optimizer = optim.Adam(model.parameters(), lr=0.1)
+    train_step(model, optimizer, mg.randn(5, 3))
+    saved = optimizer.state_dict()
+    damage(saved)
+    with pytest.raises(ValueError, match="Adam.load_state_dict: .*(group|state|index)"):
+        optimizer.load_state_dict(saved)
+
+
+# -- 6. and 7. values out of a function's domain --------------------------------------------
+
+
+@pytest.mark.parametrize("x, y, name", [
+    ([0.5], [2.0], "target"), ([0.5, 0.2], [1.0, -0.1], "target"),
+    ([0.5], [float("nan")], "target"), ([1.5], [1.0], "input"),
+])
+def test_binary_cross_entropy_refuses_values_outside_0_1_as_torch(x, y, name):
+    torch = pytest.importorskip("torch")
+    with pytest.raises(RuntimeError, match=f"elements of {name} should be between 0 and 1"):
+        torch.nn.functional.binary_cross_entropy(torch.tensor(x), torch.tensor(y))
+    with pytest.raises(RuntimeError, match=f"elements of {name} should be between 0 and 1"):
+        F.binary_cross_entropy(mg.tensor(x), mg.tensor(y))
+    with pytest.raises(ValueError):  # also a ValueError, as minigrad raised before
+        nn.BCELoss()(mg.tensor(x), mg.tensor(y))
+
+
+@pytest.mark.parametrize("loss", [F.cross_entropy, F.nll_loss])
+@pytest.mark.parametrize("bad", [3, -2])
+def test_class_index_out_of_range_names_the_index_and_the_class_count(loss, bad):
+    scores = mg.randn(2, 3)
+    with pytest.raises(IndexError, match=f"target value {bad} .*3 classes"):
+        loss(scores, mg.tensor([0, bad]))
+    loss(scores, mg.tensor([0, -100]))  # ignore_index is not a class, and is allowed
+
+
+def test_huge_batch_size_gives_one_batch_as_torch_and_beyond_sys_maxsize_an_error():
+    data = TensorDataset(mg.arange(5.0))
+    assert [len(x) for (x,) in DataLoader(data, batch_size=sys.maxsize)] == [5]
+    assert len(DataLoader(data, batch_size=sys.maxsize)) == 1
+    with pytest.raises(ValueError, match="batch_size must be at most sys.maxsize"):
+        DataLoader(data, batch_size=10**400)
+
+
+@pytest.mark.parametrize("argument", [dict(shuffle="no"), dict(drop_last=None),
+                                      dict(drop_last=2)])
+def test_loader_flags_must_be_booleans(argument):
+    with pytest.raises(ValueError, match=f"{next(iter(argument))} must be True or False"):
+        DataLoader(TensorDataset(mg.arange(5.0)), **argument)

@@ -9,8 +9,8 @@ The three gradient-descent regimes are one argument apart:
 
 from __future__ import annotations
 
-import math
 import numbers
+import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -122,7 +122,18 @@ class DataLoader:
                     f"DataLoader: batch_size must be a positive integer or None (full batch), "
                     f"got {batch_size}"
                 )
+            if batch_size > sys.maxsize:  # no dataset is longer: len() stops at sys.maxsize
+                raise ValueError(
+                    f"DataLoader: batch_size must be at most sys.maxsize ({sys.maxsize}), got "
+                    f"a {int(batch_size).bit_length()}-bit number; for one batch of the whole "
+                    "dataset use batch_size=None"
+                )
             batch_size = int(batch_size)
+        if shuffle is None:  # as PyTorch, whose default it is
+            shuffle = False
+        for name, flag in (("shuffle", shuffle), ("drop_last", drop_last)):
+            if not isinstance(flag, bool | np.bool_):
+                raise ValueError(f"DataLoader: {name} must be True or False, got {flag!r}")
         if collate_fn is not None and not callable(collate_fn):
             raise TypeError(f"DataLoader: collate_fn must be callable, got {collate_fn!r}")
         # An integer seed gets its own generator now, so the sequence of epochs is fixed.
@@ -142,7 +153,7 @@ class DataLoader:
             return 1 if n > 0 else 0
         if self.drop_last:
             return n // self.batch_size
-        return math.ceil(n / self.batch_size)
+        return -(-n // self.batch_size)  # ⌈n / batch_size⌉ in integers (a float rounds)
 
     def _batch_bounds(self, n: int) -> list[tuple[int, int]]:
         """(start, stop) of each batch, as positions in the epoch's order."""

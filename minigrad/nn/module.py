@@ -359,8 +359,9 @@ class Module:
         """Copy ``state_dict``'s values into this module's parameters and buffers, in place.
 
         Everything is checked before anything is copied: missing and unexpected keys (when
-        ``strict``), values of the wrong shape, values that are not numbers. If anything is
-        wrong, a RuntimeError lists all of it and the module is left unchanged.
+        ``strict``), values of the wrong shape, values that are not numbers, destinations
+        that are read-only. If anything is wrong, a RuntimeError lists all of it and the
+        module is left unchanged.
 
         The copy is ``tensor.data[...] = value``, into the existing arrays, because an
         optimizer keeps references to them. Returns ``(missing_keys, unexpected_keys)``.
@@ -391,6 +392,8 @@ class Module:
                     f"size mismatch for {key}: copying a param with shape {array.shape} from "
                     f"checkpoint, the shape in current model is {target.shape}."
                 )
+            elif not target.data.flags.writeable:  # e.g. memory-mapped from a read-only file
+                problems.append(f'cannot copy into "{key}": its array is read-only')
             else:
                 updates.append((target, array))
         errors = []
@@ -424,6 +427,12 @@ class Module:
             return f"{type(self).__name__}({extra})"
         body = ([extra] if extra else []) + lines
         return f"{type(self).__name__}(\n  " + "\n  ".join(body) + "\n)"
+
+
+def _check_module(module: Any, where: str) -> None:
+    """Refuse anything but a Module, before a container changes anything."""
+    if not isinstance(module, Module):
+        raise TypeError(f"{where}: {type(module).__name__} is not a Module subclass")
 
 
 class Sequential(Module):
@@ -516,11 +525,21 @@ class ModuleList(Module):
         return self
 
     def extend(self, modules: Iterable[Module]) -> ModuleList:
+        if isinstance(modules, Module) and not isinstance(modules, Sequential | ModuleList):
+            raise TypeError(f"ModuleList.extend should be called with an iterable of modules, "
+                            f"but got a {type(modules).__name__}")
+        modules = list(modules)
+        for index, module in enumerate(modules):  # all checked before the list changes
+            _check_module(module, f"ModuleList.extend: element {index}")
         for module in modules:
             self.append(module)
         return self
 
     def insert(self, index: int, module: Module) -> None:
+        _check_module(module, "ModuleList.insert")
+        if not isinstance(index, int | np.integer):
+            raise TypeError(f"ModuleList.insert: index must be an integer, not "
+                            f"{type(index).__name__}")
         modules = list(self._modules.values())
         modules.insert(index, module)
         self._renumber(modules)

@@ -300,12 +300,18 @@ class Optimizer:
             raise ValueError(f"{name}.load_state_dict: expected a dict with the keys 'state' and "
                              "'param_groups'")
         saved_groups = state_dict["param_groups"]
+        if not isinstance(state_dict["state"], dict) or not isinstance(saved_groups, list | tuple):
+            raise ValueError(f"{name}.load_state_dict: 'state' should be a dict and "
+                             "'param_groups' a list")
         if len(saved_groups) != len(self.param_groups):
             raise ValueError(f"{name}.load_state_dict: the state dict has {len(saved_groups)} "
                              f"parameter groups, the optimizer has {len(self.param_groups)}")
         params_of: dict[int, Tensor] = {}
         new_groups = []
         for g, (saved, group) in enumerate(zip(saved_groups, self.param_groups)):
+            if not isinstance(saved, dict) or not isinstance(saved.get("params"), list | tuple):
+                raise ValueError(f"{name}.load_state_dict: parameter group {g} of the state "
+                                 "dict should be a dict with a list of 'params'")
             if len(saved["params"]) != len(group["params"]):
                 raise ValueError(
                     f"{name}.load_state_dict: parameter group {g} has {len(saved['params'])} "
@@ -315,7 +321,12 @@ class Optimizer:
                 raise ValueError(
                     f"{name}.load_state_dict: parameter group {g} of the state dict lacks "
                     f"{', '.join(missing)}; is it the state of another kind of optimizer?")
-            params_of.update({int(i): p for i, p in zip(saved["params"], group["params"])})
+            for i, p in zip(saved["params"], group["params"]):
+                index = _parameter_index(i, name)
+                if index in params_of:
+                    raise ValueError(f"{name}.load_state_dict: parameter index {index} appears "
+                                     "twice in the state dict's parameter groups")
+                params_of[index] = p
             new_group = {key: _restore(value, self.defaults.get(key))
                          for key, value in saved.items() if key != "params"}
             new_group["params"] = group["params"]
@@ -323,7 +334,7 @@ class Optimizer:
             new_groups.append(new_group)
         new_state: dict[Tensor, dict[str, Any]] = {}
         for key, saved_entry in state_dict["state"].items():
-            p = params_of.get(int(key))
+            p = params_of.get(_parameter_index(key, name))
             if p is None:
                 raise ValueError(f"{name}.load_state_dict: state for parameter {key}, but there "
                                  f"are only {len(params_of)} parameters")
@@ -385,6 +396,17 @@ class StateShapeError(RuntimeError, ValueError):
 def has_stepped(optimizer: Optimizer) -> bool:
     """Whether ``optimizer.step()`` has been called (a scheduler warns if it steps first)."""
     return getattr(optimizer, "_step_called", False)
+
+
+def _parameter_index(key: Any, optimizer: str) -> int:
+    """A parameter's index in a state dict (an int, or a str of one after a JSON round trip)."""
+    try:
+        if isinstance(key, bool) or (isinstance(key, float) and not key.is_integer()):
+            raise ValueError
+        return int(key)
+    except (TypeError, ValueError):
+        raise ValueError(f"{optimizer}.load_state_dict: {key!r} is not a parameter index"
+                         ) from None
 
 
 def _plain(value: Any) -> Any:
