@@ -1,6 +1,6 @@
 """Gradient descent in an elongated bowl f(x, y) = ½(x² + κ·y²), κ = 50, from (-8, 1).
 
-    python examples/elongated_bowl.py [--out FOLDER]
+    python examples/elongated_bowl.py [--out DIR] [--seed N] [--quick]
 
 The gradient (x, κ·y) points mostly across the valley, so gradient descent with a learning
 rate near its stability limit 2/κ bounces from wall to wall (a zig-zag) while it creeps
@@ -13,6 +13,7 @@ size: their path does not depend on κ at all.
 import sys
 
 import numpy as np
+from _flags import parse_flags
 
 from minigrad.lab import compare
 from minigrad.lab import testfunctions as tf
@@ -44,7 +45,7 @@ def main(argv=None) -> int:
         claim="gradient descent zig-zags across the bowl; momentum damps the zig-zag and "
               "gets closer to the minimum; AdaGrad and RMSProp rescale each direction, so "
               "their first step is equal along x and y and their path is the same for any κ.",
-        argv=argv)
+        argv=parse_flags(argv)[1])
     bowl = tf.elongated_bowl(KAPPA)
     runs = {label: compare.run_objective(bowl, name, STEPS, **kw)
             for label, (name, kw) in RUNS.items()}

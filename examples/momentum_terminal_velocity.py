@@ -1,7 +1,7 @@
 """Momentum's terminal velocity: under a constant gradient, β = 0.9 makes steps 10× larger
 than plain gradient descent.
 
-    python examples/momentum_terminal_velocity.py [--out FOLDER]
+    python examples/momentum_terminal_velocity.py [--out DIR] [--seed N] [--quick]
 
 On the slope f(θ) = g·θ (gradient g everywhere), PyTorch's momentum
 
@@ -16,6 +16,7 @@ average instead of a sum, v ← β·v + (1 - β)·g (``dampening=β``), keeps th
 import sys
 
 import numpy as np
+from _flags import parse_flags
 
 import minigrad as mg
 from minigrad.lab.experiment import Experiment
@@ -50,7 +51,7 @@ def main(argv=None) -> int:
         "Momentum's terminal velocity",
         claim="under a constant gradient, momentum with β = 0.9 takes steps that grow to "
               "1/(1 - β) = 10× those of plain gradient descent, as lr·g·(1 - βᵗ)/(1 - β).",
-        argv=argv)
+        argv=parse_flags(argv)[1])
     steps = {label: step_sizes(**arguments) for label, arguments in VARIANTS.items()}
     plain = steps["gradient descent"]
 
