@@ -71,7 +71,7 @@ def test_save_plot_without_matplotlib_says_how_to_get_it(capsys, monkeypatch):
 
 
 def test_full_batch_training(capsys):
-    code, out, _ = run(["train", "--batch-size", "full", "--epochs", "5", "--quiet",
+    code, out, _ = run(["train", "--batch-size", "full", "--epochs", "5",
                         "--optimizer", "adam", "--lr", "0.01"], capsys)
     assert code == 0 and "batch size full" in out
 

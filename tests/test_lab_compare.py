@@ -109,14 +109,42 @@ def test_table_lists_runs_best_first():
     runs = compare.compare_objective(tf.himmelblau, ["sgd", "adagrad"], steps=20, tol=1e-3,
                                      hyperparameters={"sgd": {"lr": 1e-4}})
     table = compare.format_table(runs, tol=1e-3, min_value=0.0)
-    lines = table.splitlines()
+    caption, *lines = table.splitlines()
+    assert caption.startswith("ranked by steps to reach and stay within tol 0.001")
     assert lines[0].split()[:3] == ["optimizer", "lr", "final"]
     assert "steps to tol 0.001" in lines[0]
     assert set(lines[1]) <= {"-", " "}
     rows = [line.split()[0] for line in lines[2:]]
-    ordered = sorted(runs, key=lambda r: r.final_loss)
-    assert rows == [r.optimizer for r in ordered]
+    assert rows == ["adagrad", "sgd"]  # adagrad reaches the tolerance, sgd does not
+    assert runs[1].steps_to_tol == 9 and runs[0].steps_to_tol is None
     assert "0.0001" in table  # the overridden lr
+
+
+def test_table_ranks_by_steps_to_tolerance_before_final_loss():
+    # With lr 0.01 for 1000 steps on θ², RMSProp ends lower than Nesterov (which stops at
+    # float64's floor much later in the ranking by loss) but reaches the tolerance far later.
+    runs = [compare.run_objective(tf.quadratic, name, 1000, tol=1e-4, lr=0.01)
+            for name in ("rmsprop", "nesterov", "adagrad")]
+    steps = {r.optimizer: r.steps_to_tol for r in runs}
+    assert steps["nesterov"] < steps["rmsprop"] and steps["adagrad"] is None
+    rows = [line.split()[0] for line in compare.format_table(runs, 1e-4).splitlines()[3:]]
+    assert rows == ["nesterov", "rmsprop", "adagrad"]
+    # The key: (diverged, mean steps, mean final loss); never reaching is infinitely slow.
+    assert compare.ranking_key([runs[2]])[1] == math.inf
+
+
+def test_several_seeds_make_one_row_of_mean_and_spread():
+    starts = [compare.jittered_start(tf.rosenbrock, seed) for seed in range(3)]
+    assert starts[0] == tf.rosenbrock.start and starts[1] != starts[2]
+    assert max(abs(a - b) for a, b in zip(starts[1], starts[0])) < 0.5
+    runs = [compare.run_objective(tf.rosenbrock, "nesterov", 1500, 1e-4, lr=1e-3, start=s)
+            for s in starts]
+    table = compare.format_table(runs, 1e-4)
+    assert table.splitlines()[0].endswith("mean ± standard deviation over 3 seeds")
+    (row,) = table.splitlines()[3:]
+    steps = [r.steps_to_tol for r in runs]
+    assert f"{np.mean(steps):.0f} ± {np.std(steps):.2g}" in row
+    assert "final point" not in table  # several points: none is shown
 
 
 def test_experiment_exit_status(tmp_path, capsys):

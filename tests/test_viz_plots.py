@@ -76,8 +76,8 @@ def test_curves_log_scale_and_reference(tmp_path):
     # Non-positive values cannot sit on a log axis: they are left out, not faked.
     assert np.isnan(b.get_ydata()[1:]).all() and b.get_ydata()[0] == 2.0
     assert list(b.get_xdata()) == [1, 2, 3]
-    dashed = [line for line in ax.get_lines() if line.get_linestyle() == "--"]
-    assert dashed and dashed[0].get_ydata()[0] == 0.5
+    (reference,) = [line for line in ax.get_lines() if line.get_label() not in curves]
+    assert reference.get_linestyle() == "--" and list(reference.get_ydata()) == [0.5, 0.5]
     plt.close(fig)
     with pytest.raises(ValueError, match="no curves"):
         plot_curves({})
@@ -97,4 +97,38 @@ def test_history_curves_still_render(tmp_path):
                        title="run")
     assert len(fig.axes) == 2
     png_size(path)
+    plt.close(fig)
+
+
+def test_curves_differ_in_colour_line_style_and_marker(tmp_path):
+    plt = require_matplotlib()
+    names = [f"optimizer {i}" for i in range(8)]
+    same = np.linspace(1, 0.1, 50)  # curves exactly on top of each other
+    fig = plot_curves({name: same for name in names})
+    lines = [line for line in fig.axes[0].get_lines() if line.get_label() in names]
+    styles = {(line.get_color(), line.get_linestyle(), line.get_marker()) for line in lines}
+    assert len(styles) == 8
+    assert len({line.get_marker() for line in lines}) == 8
+    assert len({line.get_linestyle() for line in lines}) == 4
+    # Markers of overlapping curves are staggered, not stacked on the same points.
+    marked = {tuple(np.arange(50)[line.get_markevery()[0]::line.get_markevery()[1]][:2])
+              for line in lines}
+    assert len(marked) > 1
+    plt.close(fig)
+
+
+def test_a_path_leaving_the_frame_is_clipped_and_named(tmp_path):
+    plt = require_matplotlib()
+    escaping = np.array([[-1.5, 2.0], [0.0, 2.5], [1.0, 9.0]])  # y = 9 is above the box
+    fig = plot_trajectories(tf.rosenbrock, {"adagrad": escaping, "sgd": escaping[:2]},
+                            tmp_path / "t.png")
+    ax = fig.axes[0]
+    labels = [line.get_label() for line in ax.get_lines()]
+    assert "adagrad (leaves the frame)" in labels and "sgd" in labels
+    path_line = ax.get_lines()[labels.index("adagrad (leaves the frame)")]
+    assert path_line.get_clip_on()
+    assert ax.get_ylim() == tf.rosenbrock.box[1]
+    # The legend sits below the frame, where it hides no path.
+    legend_box = ax.get_legend().get_window_extent(fig.canvas.get_renderer())
+    assert legend_box.y1 <= ax.get_window_extent().y0
     plt.close(fig)

@@ -31,6 +31,7 @@ DIGITS_BATCH_SIZE = 32
 DIGITS_HIDDEN = (64,)
 DIGITS_SEED = 0
 DIGITS_TOL = 0.05  # on the mean training loss of an epoch
+DIGITS_LR = 0.01  # the learning rate every optimizer gets on digits (unless --tune-lr)
 
 
 @dataclass
@@ -135,11 +136,48 @@ def run_digits(optimizer: str, epochs: int = DIGITS_EPOCHS,
                extra={"test_accuracy": history.test_accuracy})
 
 
+def jittered_start(objective: Objective, seed: int,
+                   start: Sequence[float] | None = None) -> tuple[float, ...]:
+    """The starting point of run ``seed`` of ``compare --seeds``: seed 0 starts at ``start``
+    (default: the objective's own), every other seed at a point near it, moved by a normal
+    step of 2% of the plotting box (0.1 without a box) per coordinate."""
+    point = np.array(objective.start if start is None else start, dtype=np.float64)
+    if seed == 0:
+        return tuple(point)
+    scale = (0.02 * np.array([hi - lo for lo, hi in objective.box]) if objective.box
+             else np.full(point.shape, 0.1))
+    return tuple(point + scale * np.random.default_rng(seed).standard_normal(point.shape))
+
+
+def ranking_key(runs: Sequence[Run]) -> tuple:
+    """How ``format_table`` ranks an optimizer's runs (one per seed): by the mean steps to
+    tolerance (a run that never reached it counts as never), then by the mean final loss;
+    diverged runs last."""
+    diverged = any(r.diverged for r in runs)
+    steps = [r.steps_to_tol for r in runs]
+    mean_steps = math.inf if None in steps else float(np.mean(steps))
+    losses = [r.final_loss for r in runs]
+    mean_loss = float(np.mean(losses)) if all(map(math.isfinite, losses)) else math.inf
+    return diverged, mean_steps, mean_loss
+
+
+def ranking_rule(tol: float, steps_label: str = "steps", loss_label: str = "final loss") -> str:
+    """The sentence that says how ``format_table`` ranks."""
+    return (f"ranked by {steps_label} to reach and stay within tol {tol:g} (fewest first), "
+            f"then by {loss_label} (lowest first)")
+
+
 def format_table(runs: Sequence[Run], tol: float, steps_label: str = "steps",
                  min_value: float | None = None, loss_label: str = "final loss") -> str:
-    """The comparison as a fixed-width text table, best final loss first."""
+    """The comparison as a fixed-width text table, ranked as ``ranking_key`` says (the line
+    above the table says so). Runs of the same optimizer (several seeds) make one row of
+    mean ± standard deviation."""
+    groups: dict[str, list[Run]] = {}
+    for r in runs:
+        groups.setdefault(r.optimizer, []).append(r)
+    seeds = max(len(g) for g in groups.values())
     has_accuracy = any("test_accuracy" in r.extra for r in runs)
-    has_path = any(r.path is not None for r in runs)
+    has_path = seeds == 1 and any(r.path is not None for r in runs)
     header = ["optimizer", "lr", loss_label]
     if min_value is not None:
         header.append("gap to min")
@@ -149,25 +187,47 @@ def format_table(runs: Sequence[Run], tol: float, steps_label: str = "steps",
         header.append("final point")
     header += [f"{steps_label} to tol {tol:g}", "time"]
     rows = []
-    order = sorted(runs, key=lambda r: (r.diverged, r.final_loss if math.isfinite(r.final_loss)
-                                        else math.inf))
-    for r in order:
-        row = [r.optimizer, f"{r.hyperparameters.get('lr', float('nan')):g}",
-               "diverged" if r.diverged else f"{r.final_loss:.6g}"]
+    for name, group in sorted(groups.items(), key=lambda item: ranking_key(item[1])):
+        lrs = sorted({r.hyperparameters.get("lr", float("nan")) for r in group})
+        row = [name, "/".join(f"{lr:g}" for lr in lrs)]
+        diverged = sum(r.diverged for r in group)
+        if diverged:
+            row.append("diverged" if diverged == len(group) else f"diverged {diverged}/"
+                                                                  f"{len(group)}")
+        else:
+            row.append(_spread([r.final_loss for r in group], ".6g"))
         if min_value is not None:
-            row.append("-" if r.diverged else f"{r.final_loss - min_value:.3g}")
+            row.append("-" if diverged else _spread([r.final_loss - min_value for r in group],
+                                                    ".3g"))
         if has_accuracy:
-            row.append(f"{r.extra.get('test_accuracy', [math.nan])[-1]:.4f}")
+            row.append(_spread([r.extra.get("test_accuracy", [math.nan])[-1] for r in group],
+                               ".4f"))
         if has_path:
-            row.append("(" + ", ".join(f"{v:.4g}" for v in r.path[-1]) + ")")
-        row += ["-" if r.steps_to_tol is None else str(r.steps_to_tol), _seconds(r.seconds)]
+            row.append("(" + ", ".join(f"{v:.4g}" for v in group[0].path[-1]) + ")")
+        steps = [r.steps_to_tol for r in group]
+        reached = [s for s in steps if s is not None]
+        if len(reached) == len(steps):
+            row.append(_spread(reached, ".0f" if len(reached) > 1 else "d"))
+        else:
+            row.append("-" if not reached else f"- ({len(reached)}/{len(steps)} reached)")
+        row.append(_seconds(float(np.mean([r.seconds for r in group]))))
         rows.append(row)
     widths = [max(len(str(x)) for x in column) for column in zip(header, *rows)]
     lines = ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w)
                        for i, (cell, w) in enumerate(zip(line, widths)))
              for line in [header, *rows]]
     lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    caption = ranking_rule(tol, steps_label, loss_label)
+    if seeds > 1:
+        caption += f"; mean ± standard deviation over {seeds} seeds"
+    return caption + "\n" + "\n".join(lines)
+
+
+def _spread(values: Sequence[float], spec: str) -> str:
+    """One value as it is; several as mean ± standard deviation."""
+    if len(values) == 1:
+        return format(values[0], spec)
+    return f"{format(float(np.mean(values)), spec)} ± {float(np.std(values)):.2g}"
 
 
 def _seconds(seconds: float) -> str:
@@ -175,5 +235,5 @@ def _seconds(seconds: float) -> str:
 
 
 __all__ = ["STEPS", "TOL", "DIGITS_EPOCHS", "DIGITS_BATCH_SIZE", "DIGITS_HIDDEN", "DIGITS_SEED",
-           "DIGITS_TOL", "Run", "run_objective", "compare_objective", "run_digits",
-           "format_table"]
+           "DIGITS_TOL", "DIGITS_LR", "Run", "run_objective", "compare_objective", "run_digits",
+           "jittered_start", "ranking_key", "ranking_rule", "format_table"]

@@ -46,8 +46,11 @@ class Objective:
     box: tuple[tuple[float, float], tuple[float, float]] | None = None
     saddles: tuple[Point, ...] = ()
     # Learning rates that make each optimizer do something sensible here within a few
-    # thousand steps (the default of ``minigrad compare``); optimizers not listed use "*".
+    # thousand steps (``minigrad compare --tune-lr``); optimizers not listed use "*".
     lrs: dict[str, float] = field(default_factory=dict, compare=False)
+    # One learning rate at which every optimizer runs without diverging from ``start``:
+    # what ``minigrad compare`` gives them all, so that they race on equal terms.
+    lr: float = 0.01
 
     @property
     def dim(self) -> int:
@@ -131,6 +134,7 @@ def elongated_bowl(condition: float = DEFAULT_CONDITION) -> Objective:
         box=((-reach, reach / 4), (-2.0, 2.0)),
         lrs={"sgd": 1.8 / kappa, "momentum": 0.3 / kappa, "nesterov": 0.3 / kappa,
              "adagrad": 1.0, "*": 0.1},
+        lr=0.3 / kappa,
     )
 
 
@@ -149,6 +153,7 @@ rosenbrock = Objective(
     box=((-2.0, 2.0), (-1.0, 3.0)),
     lrs={"sgd": 1.5e-3, "momentum": 1e-3, "nesterov": 1e-3, "adagrad": 1.0, "rmsprop": 5e-3,
          "*": 0.02},
+    lr=1e-3,
 )
 """Rosenbrock's banana: a curved, flat-bottomed valley; the minimum (1, 1) is easy to
 reach the valley and slow to follow it to."""
@@ -170,6 +175,7 @@ beale = Objective(
     box=((-1.0, 4.5), (-1.5, 2.0)),
     lrs={"sgd": 1e-2, "momentum": 1e-3, "nesterov": 1e-3, "adagrad": 0.5, "rmsprop": 5e-3,
          "*": 0.02},
+    lr=3e-3,
 )
 """Beale's function: flat plateaus and steep ridges, minimum (3, 0.5)."""
 
@@ -188,6 +194,7 @@ himmelblau = Objective(
     start=(0.0, 0.0),
     box=((-5.0, 5.0), (-5.0, 5.0)),
     lrs={"sgd": 5e-3, "momentum": 1e-3, "nesterov": 1e-3, "adagrad": 1.0, "*": 0.05},
+    lr=3e-3,
 )
 """Himmelblau's function: four minima, all of value 0; which one an optimizer finds depends
 on where it starts and how it moves."""

@@ -24,6 +24,28 @@ def require_matplotlib():
     return plt
 
 
+# Every series gets its own colour, line style and marker, so that two curves on top of each
+# other (momentum under Nesterov, Adam under AdamW) stay distinguishable, also in grey.
+LINE_STYLES = ("-", "--", "-.", ":")
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">")
+MARKS_PER_LINE = 8
+
+
+def series_style(index: int, points: int, colours: Sequence[str]) -> dict:
+    """The ``ax.plot`` keywords of series number ``index`` (of ``points`` points): a colour,
+    a line style and a marker, the markers staggered so that those of curves lying on top of
+    each other do not coincide."""
+    every = max(1, points // MARKS_PER_LINE)
+    return {"color": colours[index % len(colours)],
+            "linestyle": LINE_STYLES[index % len(LINE_STYLES)],
+            "marker": MARKERS[index % len(MARKERS)], "markersize": 4,
+            "markevery": ((index * every) // len(MARKERS) % every, every)}
+
+
+def _colours(plt) -> list[str]:
+    return plt.rcParams["axes.prop_cycle"].by_key()["color"]
+
+
 def plot_history(history: Mapping[str, Sequence[float]], path: str | Path | None = None,
                  title: str | None = None):
     """Loss curves (left) and accuracy curves (right) of a training history: a mapping of
@@ -36,8 +58,9 @@ def plot_history(history: Mapping[str, Sequence[float]], path: str | Path | None
         raise ValueError("plot_history: history has no '...loss' or '...accuracy' series")
     fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.6), squeeze=False)
     for ax, series, label in zip(axes[0], panels, ("loss", "accuracy")):
-        for name, values in series.items():
-            ax.plot(range(1, len(values) + 1), values, label=name.replace("_", " "))
+        for i, (name, values) in enumerate(series.items()):
+            ax.plot(range(1, len(values) + 1), values, label=name.replace("_", " "),
+                    **series_style(i, len(values), _colours(plt)))
         ax.set_xlabel("epoch")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
@@ -60,12 +83,13 @@ def plot_curves(curves: Mapping[str, Sequence[float]], path: str | Path | None =
     if not curves:
         raise ValueError("plot_curves: no curves to plot")
     fig, ax = plt.subplots(figsize=(6.4, 4.0))
-    for name, values in curves.items():
+    for i, (name, values) in enumerate(curves.items()):
         values = np.asarray(values, dtype=np.float64)
         xs = np.arange(len(values)) if x is None else np.asarray(x)[:len(values)]
         if log_scale:
             values = np.where(values > 0, values, np.nan)
-        ax.plot(xs, values, label=str(name), linewidth=1.5)
+        ax.plot(xs, values, label=str(name), linewidth=1.5,
+                **series_style(i, len(values), _colours(plt)))
     if reference is not None:
         ax.axhline(reference, color="0.4", linestyle="--", linewidth=1)
     if log_scale:
@@ -84,9 +108,11 @@ def plot_trajectories(objective, paths: Mapping[str, np.ndarray],
                       path: str | Path | None = None, title: str | None = None,
                       levels: int = 30, resolution: int = 200):
     """Optimizer trajectories over the contours of a 2-D test function
-    (a ``minigrad.lab.testfunctions.Objective``): one colour per optimizer, the start
-    marked with a circle, the minima with stars and saddle points with crosses.
-    ``paths[name]`` is an array of shape (steps + 1, 2), the points visited."""
+    (a ``minigrad.lab.testfunctions.Objective``): each optimizer in its own colour, line
+    style and marker, the start marked with a white circle, the minima with stars and saddle
+    points with crosses. ``paths[name]`` is an array of shape (steps + 1, 2), the points
+    visited. The frame is the objective's box: paths are clipped to it, and one that leaves
+    it says so in the legend."""
     plt = require_matplotlib()
     if objective.box is None:
         raise ValueError(f"plot_trajectories: {objective.name} has {objective.dim} "
@@ -96,20 +122,24 @@ def plot_trajectories(objective, paths: Mapping[str, np.ndarray],
             raise ValueError(f"plot_trajectories: the path of {name} must have shape "
                              f"(steps + 1, 2), got {np.shape(points)}")
     X, Y, Z = objective.grid(resolution)
-    fig, ax = plt.subplots(figsize=(6.4, 5.2))
+    fig, ax = plt.subplots(figsize=(6.4, 6.0))
     # Contours of log(f - min f): valleys as flat as Rosenbrock's stay visible.
     gap = np.log10(np.maximum(Z - objective.min_value, 0) + 1e-3)
     contour = ax.contourf(X, Y, gap, levels=levels, cmap="viridis", alpha=0.55)
     ax.contour(X, Y, gap, levels=levels, colors="white", linewidths=0.3, alpha=0.6)
     fig.colorbar(contour, ax=ax, label="log10(f - min f + 0.001)")
-    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    colours = _colours(plt)
+    (x0, x1), (y0, y1) = objective.box
     for i, (name, points) in enumerate(paths.items()):
         points = np.asarray(points, dtype=np.float64)
-        # Dashes tell apart paths that run on top of each other.
-        ax.plot(points[:, 0], points[:, 1], linestyle=("-", "--", "-.", ":")[i % 4],
-                color=colours[i % len(colours)], linewidth=1.6, label=str(name))
-        ax.plot(points[-1, 0], points[-1, 1], "o", color=colours[i % len(colours)],
-                markersize=4)
+        inside = ((points[:, 0] >= x0) & (points[:, 0] <= x1) & (points[:, 1] >= y0)
+                  & (points[:, 1] <= y1))
+        style = series_style(i, len(points), colours)
+        label = str(name) if inside.all() else f"{name} (leaves the frame)"
+        ax.plot(points[:, 0], points[:, 1], linewidth=1.6, clip_on=True, label=label, **style)
+        if inside[-1]:
+            ax.plot(points[-1, 0], points[-1, 1], style["marker"], color=style["color"],
+                    markersize=7, markeredgecolor="black", zorder=4)
     start = next(iter(paths.values()))[0] if paths else objective.start
     ax.plot(*start, "o", color="black", markersize=7, markerfacecolor="white",
             label="start", zorder=5)
@@ -119,13 +149,14 @@ def plot_trajectories(objective, paths: Mapping[str, np.ndarray],
     for k, point in enumerate(objective.saddles):
         ax.plot(*point, "X", color="orange", markersize=10, markeredgecolor="black",
                 label="saddle point" if k == 0 else None, zorder=5)
-    (x0, x1), (y0, y1) = objective.box
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     ax.set_xlabel("x")
     ax.set_ylabel("y")
     ax.set_title(title or objective.formula)
-    ax.legend(loc="best", fontsize=8)
+    # Below the frame, so that it hides no path.
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=4, fontsize=8,
+              frameon=False)
     _finish(fig, path)
     return fig
 
