@@ -62,15 +62,18 @@ def col2im(patches: np.ndarray, padded_shape, stride, dilation) -> np.ndarray:
 
     A view cannot add into overlapping places, so this loops over the kh·kw kernel taps:
     tap (i, j) of all windows lands on one strided slice of the output."""
-    _, _, kh, kw, oh, ow = patches.shape
+    n, c, kh, kw, oh, ow = patches.shape
     (sh, sw), (dh, dw) = stride, dilation
-    out = np.zeros(padded_shape, dtype=patches.dtype)
+    # The sum is built image dims first, (H, W, N, C): each add then runs over whole
+    # (N, C) blocks rather than short rows, about twice as fast. Returned as (N, C, H, W).
+    out = np.zeros((*padded_shape[2:], n, c), dtype=patches.dtype)
+    taps = patches.transpose(2, 3, 4, 5, 0, 1)  # (kh, kw, oh, ow, N, C), a view
     for i in range(kh):
         rows = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh)
         for j in range(kw):
             cols = slice(j * dw, j * dw + sw * (ow - 1) + 1, sw)
-            out[:, :, rows, cols] += patches[:, :, i, j]
-    return out
+            out[rows, cols] += taps[i, j]
+    return out.transpose(2, 3, 0, 1)
 
 
 def unfold_array(x: np.ndarray, kernel, stride, dilation, padding,
@@ -236,9 +239,15 @@ class MaxPool2d(Function):
     def forward(ctx, x, kernel, stride, padding, dilation):
         n, c, _, _ = x.shape
         cols = unfold_array(x, kernel, stride, dilation, padding, pad_value=-np.inf)
-        windows = cols.reshape(n, c, kernel[0] * kernel[1], -1)  # (N, C, kh·kw, L)
-        ctx.argmax = windows.argmax(2)[:, :, None]  # (N, C, 1, L): the winner in each window
-        out = np.take_along_axis(windows, ctx.argmax, 2)
+        taps = kernel[0] * kernel[1]
+        windows = cols.reshape(n, c, taps, -1)  # (N, C, kh·kw, L)
+        out = windows.max(2)
+        # The winner of each window: its first max (NaN counts as a max, as in PyTorch).
+        # Found as the largest of (taps - k) over the maxima k: a max-reduction, which NumPy
+        # does several times faster than argmax along a middle axis.
+        is_max = (windows == out[:, :, None]) | np.isnan(windows)
+        priority = np.arange(taps, 0, -1, dtype=np.int32)[:, None]
+        ctx.argmax = taps - (is_max * priority).max(2, keepdims=True)  # (N, C, 1, L)
         return out.reshape(n, c, *_pooled_size(x.shape, kernel, stride, padding, dilation))
 
     @staticmethod
