@@ -245,6 +245,125 @@ NN_CATALOGUE: list[OpCase] = [
 
 CATALOGUE.extend(NN_CATALOGUE)
 
+
+# -- convolution and pooling (minigrad/convolution.py), with plain NumPy references -----
+# The references loop over the kernel taps (i, j): tap (i, j) of every window is one
+# strided slice of the padded input, ``_tap``.
+
+
+def _tap(x, i, j, size, stride, dilation):
+    (oh, ow), (sh, sw), (dh, dw) = size, stride, dilation
+    return x[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh, j * dw:j * dw + sw * (ow - 1) + 1:sw]
+
+
+def _windows(x, kernel, stride, dilation, padding, value=0.0):
+    """(padded input, output size) for windows of ``kernel`` over x (all pairs)."""
+    x = np.pad(x, ((0, 0), (0, 0), (padding[0],) * 2, (padding[1],) * 2), constant_values=value)
+    size = tuple((n - d * (k - 1) - 1) // s + 1
+                 for n, k, s, d in zip(x.shape[2:], kernel, stride, dilation))
+    return x, size
+
+
+def _np_conv2d(x, w, b=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1):
+    x, size = _windows(x, w.shape[2:], stride, dilation, padding)
+    out = np.zeros((x.shape[0], w.shape[0], *size))
+    per_in, per_out = x.shape[1] // groups, w.shape[0] // groups
+    for i, j in np.ndindex(*w.shape[2:]):
+        tap = _tap(x, i, j, size, stride, dilation)
+        for g in range(groups):
+            out[:, g * per_out:(g + 1) * per_out] += np.einsum(
+                "nchw,oc->nohw", tap[:, g * per_in:(g + 1) * per_in],
+                w[g * per_out:(g + 1) * per_out, :, i, j])
+    return out if b is None else out + b[:, None, None]
+
+
+def _np_conv_transpose2d(x, w, stride, padding, output_padding):
+    (sh, sw), (kh, kw) = stride, w.shape[2:]
+    n, _, h, wd = x.shape
+    full = np.zeros((n, w.shape[1], (h - 1) * sh + kh + output_padding,
+                     (wd - 1) * sw + kw + output_padding))
+    for i, j in np.ndindex(kh, kw):  # every input pixel spreads over a window of the output
+        full[:, :, i:i + sh * (h - 1) + 1:sh, j:j + sw * (wd - 1) + 1:sw] += np.einsum(
+            "nchw,co->nohw", x, w[:, :, i, j])
+    return full[:, :, padding:full.shape[2] - padding, padding:full.shape[3] - padding]
+
+
+def _np_pool(x, kernel, stride, padding=(0, 0), dilation=(1, 1), reduce=np.maximum):
+    value = -np.inf if reduce is np.maximum else 0.0
+    x, size = _windows(x, kernel, stride, dilation, padding, value)
+    taps = [_tap(x, i, j, size, stride, dilation) for i, j in np.ndindex(*kernel)]
+    return reduce.reduce(taps)
+
+
+def _np_unfold(x, kernel, stride, padding):
+    x, size = _windows(x, kernel, stride, (1, 1), padding)
+    taps = np.stack([_tap(x, i, j, size, stride, (1, 1)) for i, j in np.ndindex(*kernel)], 2)
+    return taps.reshape(x.shape[0], -1, size[0] * size[1])  # (N, C·kh·kw, L)
+
+
+def _np_fold(cols, output_size, kernel, stride):
+    n, rows, _ = cols.shape
+    size = tuple((o - k) // s + 1 for o, k, s in zip(output_size, kernel, stride))
+    taps = cols.reshape(n, rows // (kernel[0] * kernel[1]), *kernel, *size)
+    out = np.zeros((n, taps.shape[1], *output_size))
+    for i, j in np.ndindex(*kernel):
+        _tap(out, i, j, size, stride, (1, 1))[...] += taps[:, :, i, j]
+    return out
+
+
+def _np_adaptive(x, output_size, reduce):
+    def windows(n, count):
+        return [(k * n // count, -(-(k + 1) * n // count)) for k in range(count)]
+    return np.stack([np.stack([reduce(x[:, :, r0:r1, c0:c1], axis=(2, 3))
+                               for c0, c1 in windows(x.shape[3], output_size[1])], -1)
+                     for r0, r1 in windows(x.shape[2], output_size[0])], 2)
+
+
+CONV_CATALOGUE: list[OpCase] = [
+    OpCase("conv2d", lambda x, w, b: F.conv2d(x, w, b, stride=2, padding=1),
+           lambda x, w, b: _np_conv2d(x, w, b, (2, 2), (1, 1)),
+           [(2, 2, 5, 5), (3, 2, 3, 3), (3,)], group="layer"),
+    OpCase("conv2d_groups_dilation",
+           lambda x, w: F.conv2d(x, w, stride=(1, 2), dilation=(2, 1), groups=2),
+           lambda x, w: _np_conv2d(x, w, None, (1, 2), (0, 0), (2, 1), 2),
+           [(1, 4, 6, 5), (4, 2, 2, 3)], group="layer"),
+    OpCase("conv2d_same", lambda x, w: F.conv2d(x, w, padding="same"),
+           lambda x, w: _np_conv2d(x, w, None, (1, 1), (1, 1)), [(2, 2, 4, 4), (2, 2, 3, 3)],
+           group="layer"),
+    OpCase("conv1d", lambda x, w, b: F.conv1d(x, w, b, stride=2, padding=1),
+           lambda x, w, b: _np_conv2d(x[:, :, None], w[:, :, None], b, (1, 2),
+                                      (0, 1))[:, :, 0],
+           [(2, 3, 7), (2, 3, 3), (2,)], group="layer"),
+    OpCase("conv_transpose2d",
+           lambda x, w: F.conv_transpose2d(x, w, stride=2, padding=1, output_padding=1),
+           lambda x, w: _np_conv_transpose2d(x, w, (2, 2), 1, 1),
+           [(1, 2, 3, 3), (2, 3, 3, 3)], group="layer"),
+    OpCase("max_pool2d", lambda x: F.max_pool2d(x, 3, 2, padding=1),
+           lambda x: _np_pool(x, (3, 3), (2, 2), (1, 1)), [(2, 2, 5, 6)], group="layer"),
+    OpCase("max_pool2d_dilation_ceil",
+           lambda x: F.max_pool2d(x, 2, 2, dilation=2, ceil_mode=True),
+           lambda x: _np_pool(np.pad(x, ((0, 0), (0, 0), (0, 1), (0, 1)),
+                                     constant_values=-np.inf), (2, 2), (2, 2), (0, 0), (2, 2)),
+           [(1, 2, 6, 6)], group="layer"),
+    OpCase("avg_pool2d", lambda x: F.avg_pool2d(x, (2, 3), stride=1),
+           lambda x: _np_pool(x, (2, 3), (1, 1), reduce=np.add) / 6, [(2, 2, 4, 5)],
+           group="layer"),
+    OpCase("adaptive_avg_pool2d", lambda x: F.adaptive_avg_pool2d(x, (3, 2)),
+           lambda x: _np_adaptive(x, (3, 2), np.mean), [(2, 2, 5, 5)], group="layer"),
+    OpCase("adaptive_max_pool2d", lambda x: F.adaptive_max_pool2d(x, (2, 3)),
+           lambda x: _np_adaptive(x, (2, 3), np.max), [(1, 2, 5, 5)], group="layer"),
+    OpCase("unfold", lambda x: F.unfold(x, 2, padding=1, stride=2),
+           lambda x: _np_unfold(x, (2, 2), (2, 2), (1, 1)), [(2, 2, 4, 5)], group="layer"),
+    OpCase("fold", lambda c: F.fold(c, (4, 5), (2, 3)),
+           lambda c: _np_fold(c, (4, 5), (2, 3), (1, 1)), [(2, 12, 9)], group="layer"),
+    OpCase("batch_norm_train_4d",
+           lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True),
+           lambda x, w, b: _np_normalize(x, (0, 2, 3)) * w[:, None, None] + b[:, None, None],
+           [(3, 2, 3, 2), (2,), (2,)], group="layer"),
+]
+
+CATALOGUE.extend(CONV_CATALOGUE)
+
 CASES = {case.name: case for case in CATALOGUE}
 
 
