@@ -1,5 +1,7 @@
 """draw_graph: one node per op and per tensor, names from params, styles, values and grads,
-the freed-graph error, rendering with dot, and the install hint without it."""
+the freed-graph error, rendering with dot, and the install hint without it; expand=True
+(fused ops as their primitive ops, each form checked against its fused op), the roles
+input/target/loss, and composites named as written (mean, T)."""
 
 import re
 import shutil
@@ -12,8 +14,10 @@ import pytest
 
 import minigrad as mg
 from minigrad import nn
+from minigrad.tensor import Tensor
 from minigrad.training import make_mlp
 from minigrad.viz import DotNotFoundError, draw_graph, save_graph
+from minigrad.viz.graph import PRIMITIVE_FORMS
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
                                reason="Graphviz's dot is not installed (.ci/run installs it)")
@@ -184,7 +188,9 @@ def test_minigrad_imports_without_the_graphviz_package_and_drawing_says_how_to_i
 import sys
 sys.modules["graphviz"] = None
 import minigrad as mg
+from minigrad.tensor import Tensor
 from minigrad.viz import DotNotFoundError, draw_graph, save_graph
+from minigrad.viz.graph import PRIMITIVE_FORMS
 assert callable(mg.viz.draw_graph) and callable(save_graph) and DotNotFoundError
 x = mg.tensor([1.0, 2.0], requires_grad=True)
 try:
@@ -198,3 +204,94 @@ else:
                           timeout=120)
     assert done.returncode == 0, done.stderr
     assert "`graphviz` Python package" in done.stdout and "pip install graphviz" in done.stdout
+
+
+# -- expand=True and the names as written -------------------------------------------------
+
+
+def op_labels(graph) -> list[str]:
+    return sorted(label for key, label in node_labels(graph).items() if key.startswith("op"))
+
+
+def test_expand_draws_an_mlp_as_matmul_add_and_log_softmax():
+    model, loss = mlp_loss()
+    graph = draw_graph(loss, params=dict(model.named_parameters()), expand=True)
+    assert op_labels(graph) == sorted(["MatMul", "T", "Add"] * 3 + ["ReLU"] * 2
+                                      + ["LogSoftmax", "Mul", "Sum", "Neg", "mean"])
+    assert graph.op_count == 16
+    labels = list(node_labels(graph).values())
+    for name, _ in model.named_parameters():
+        assert sum(label.startswith(f"{name}\\n") for label in labels) == 1, name
+    assert sum(label.startswith("input\\n(5, 4)") for label in labels) == 1
+    assert sum(label.startswith("target\\n(5, 3)") for label in labels) == 1
+    assert sum(label.startswith("loss\\n() float32") for label in labels) == 1
+    # Every op still has exactly one outgoing edge, and every edge joins drawn nodes.
+    keys = set(node_labels(graph))
+    assert all(a in keys and b in keys for a, b in edges(graph))
+    outgoing = [a for a, _ in edges(graph) if a.startswith("op")]
+    assert sorted(outgoing) == sorted(k for k in keys if k.startswith("op"))
+
+
+def test_without_expand_fused_ops_keep_their_names_and_labels_still_say_what_is_what():
+    _, loss = mlp_loss()
+    labels = list(node_labels(draw_graph(loss)).values())
+    assert "SoftmaxCrossEntropy" in labels and "Linear" in labels
+    assert any(label.startswith("target\\n") for label in labels)
+    assert any(label.startswith("input\\n") for label in labels)
+    assert any(label.startswith("loss\\n") for label in labels)
+
+
+def test_drawing_expanded_leaves_the_graph_and_its_gradients_as_they_were():
+    model, loss = mlp_loss()
+    draw_graph(loss, expand=True)
+    loss.backward()
+    grads = [p.grad.data.copy() for p in model.parameters()]
+    model2, loss2 = mlp_loss()
+    loss2.backward()
+    for g, p in zip(grads, model2.parameters()):
+        np.testing.assert_array_equal(g, p.grad.data)
+    with pytest.raises(RuntimeError, match="freed by backward"):
+        draw_graph(loss, expand=True)
+
+
+@pytest.mark.parametrize("make_loss", [
+    lambda z, y, p: nn.functional.linear(z, mg.randn(2, 3, dtype=mg.float64)),
+    lambda z, y, p: nn.functional.linear(z, mg.randn(2, 3, dtype=mg.float64),
+                                         mg.randn(2, dtype=mg.float64)),
+    lambda z, y, p: nn.functional.cross_entropy(z, y),
+    lambda z, y, p: nn.functional.cross_entropy(z, y, reduction="sum"),
+    lambda z, y, p: nn.functional.cross_entropy(z, y, reduction="none"),
+    lambda z, y, p: nn.functional.cross_entropy(z, y, weight=mg.tensor([1.0, 2.0, 0.5],
+                                                                       dtype=mg.float64)),
+    lambda z, y, p: nn.functional.cross_entropy(z, y, label_smoothing=0.1),
+    lambda z, y, p: nn.functional.binary_cross_entropy(p, (p.detach() > 0.5).double()),
+], ids=["linear", "linear-bias", "ce-mean", "ce-sum", "ce-none", "ce-weights",
+        "ce-smoothing", "bce"])
+def test_each_primitive_form_computes_what_its_fused_op_computes(make_loss):
+    mg.manual_seed(1)
+    z = mg.randn(4, 3, dtype=mg.float64, requires_grad=True)
+    p = mg.tensor(np.array([[0.1, 0.7, 0.999], [0.5, 1e-6, 0.3], [0.2, 0.4, 0.6],
+                            [0.9, 0.05, 0.5]]), requires_grad=True)
+    out = make_loss(z, mg.tensor([0, 2, 1, 2]), p)
+    node = out.grad_fn
+    while node.name not in PRIMITIVE_FORMS:  # a reshape or weighting after the fused op
+        node = next(t.grad_fn for t in node.inputs if isinstance(t, Tensor) and t.grad_fn)
+    fused = node.output
+    with mg.no_grad():
+        primitive = PRIMITIVE_FORMS[node.name](*node.inputs)
+    np.testing.assert_allclose(primitive.data, fused.data, rtol=1e-12, atol=1e-12)
+
+
+def test_mean_and_transpose_read_as_written():
+    x = mg.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+    assert op_labels(draw_graph((x * 2.0).mean())) == ["Mul", "mean"]
+    assert op_labels(draw_graph(x.mean(dim=1).sum())) == ["Sum", "mean"]
+    assert op_labels(draw_graph(x.sum() / 2.0)) == ["Div", "Sum"]  # not a mean: 6 elements
+    assert op_labels(draw_graph(x.T.sum())) == ["Sum", "T"]
+    cube = mg.randn(2, 3, 4, requires_grad=True)
+    assert op_labels(draw_graph(cube.transpose(0, 2).sum())) == ["Sum", "T"]
+    assert op_labels(draw_graph(cube.transpose(0, 1).sum())) == ["Sum", "transpose(0, 1)"]
+    assert op_labels(draw_graph(cube.permute(2, 0, 1).sum())) == ["Sum", "permute(2, 0, 1)"]
+    # The mean's count constant and the intermediate sum are not drawn: x -> mean -> loss.
+    graph = draw_graph(x.mean(), params={"x": x})
+    assert graph.op_count == 1 and graph.tensor_count == 2

@@ -4,6 +4,19 @@
     graph = draw_graph(loss, params=dict(model.named_parameters()))
     graph                       # in Jupyter: shown inline
     save_graph(graph, "graph.svg")
+    draw_graph(loss, expand=True)   # fused ops (Linear, ...) drawn as matmul, add, ...
+
+Names as the user wrote them. The graph holds primitive ops only (``ops.py``), and a few
+things the user writes are built from several of them: ``x.mean()`` is ``Sum`` then ``Div``
+by the count, ``w.T`` is a ``Permute`` that reverses the dims. The drawing recognises these
+patterns (one table, ``_AS_WRITTEN`` below) and draws one node, ``mean`` or ``T``; every
+other op is drawn under the name of its class in ``ops.py``, where its backward is.
+
+Fused ops. ``Linear``, ``SoftmaxCrossEntropy`` and ``BinaryCrossEntropy`` are one op each
+for speed (the last section of ``ops.py``). With ``expand=True`` each is drawn as the
+primitive ops it stands for: the drawing evaluates the op's primitive form
+(``PRIMITIVE_FORMS``, e.g. ``x @ w.T + b``) on the op's own inputs and draws that graph in
+its place. ``tests/test_viz_graph.py`` checks that each form computes what its fused op does.
 
 The drawing is a ``graphviz.Digraph``: its DOT source is always available
 (``graph.source``); turning it into an image needs Graphviz's ``dot`` program.
@@ -22,6 +35,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from minigrad.engine import Function
+from minigrad.grad_mode import enable_grad
 from minigrad.tensor import Tensor
 
 if TYPE_CHECKING:
@@ -52,6 +66,98 @@ _STYLES = {
     "output": {"shape": "box", "style": "filled,rounded,bold", "fillcolor": "#d3f0d3",
                "color": "#2d7a2d"},
 }
+
+
+# -- fused ops as their primitive ops ----------------------------------------------------
+
+
+def _linear_as_primitives(x, weight, bias):
+    out = x @ weight.T
+    return out if bias is None else out + bias
+
+
+def _softmax_cross_entropy_as_primitives(logits, q, scale, reduce, one_hot=False):
+    losses = -(q * logits.log_softmax(1)).sum(1)  # one loss per row
+    if not reduce:
+        return losses
+    if scale * logits.shape[0] == 1:  # reduction="mean" over every row
+        return losses.mean()
+    return losses.sum() if scale == 1 else losses.sum() * scale
+
+
+def _binary_cross_entropy_as_primitives(x, y):
+    return -(y * x.log().clamp(min=-100.0) + (1.0 - y) * (1.0 - x).log().clamp(min=-100.0))
+
+
+PRIMITIVE_FORMS = {
+    "Linear": _linear_as_primitives,
+    "SoftmaxCrossEntropy": _softmax_cross_entropy_as_primitives,
+    "BinaryCrossEntropy": _binary_cross_entropy_as_primitives,
+}
+"""What ``draw_graph(..., expand=True)`` draws for each fused op: the same value, computed
+with primitive ops, from the fused op's inputs (``node.inputs``) in their order."""
+
+# The input of a fused loss that holds the targets (labelled "target" when unnamed).
+_TARGET_INPUT = {"SoftmaxCrossEntropy": 1, "BinaryCrossEntropy": 1}
+
+
+def _expanded(node: Function) -> tuple[Tensor, dict[int, Tensor]]:
+    """The output of ``node``'s primitive form, and which tensors of its graph stand for
+    ``node``'s inputs (by id: the form runs on detached copies, so that even constants are
+    recorded). The caller keeps the output alive while the drawing runs: it holds the whole
+    graph, and a freed tensor's id could be reused by the next."""
+    copies, originals = [], {}
+    for t in node.inputs:
+        if isinstance(t, Tensor):
+            copy = t.detach()
+            if copy.dtype.kind == "f":
+                copy.requires_grad_(True)
+            originals[id(copy)] = t
+            copies.append(copy)
+        else:
+            copies.append(t)
+    with enable_grad():
+        out = PRIMITIVE_FORMS[node.name](*copies)
+    return out, originals
+
+
+# -- composites drawn under the name the user wrote -------------------------------------
+
+
+def _as_mean(node: Function) -> tuple[str, list] | None:
+    """``Sum`` then ``Div`` by the number of elements summed: ``mean``."""
+    total, count = node.inputs
+    if not (isinstance(count, Tensor) and count.grad_fn is None and count.data.size == 1
+            and isinstance(total, Tensor) and total.grad_fn is not None
+            and total.grad_fn.name == "Sum" and total.grad_fn.inputs is not None):
+        return None
+    summed = total.grad_fn.inputs[0]
+    if summed.data.size == 0 or count.data.item() != summed.data.size // max(total.data.size,
+                                                                             1):
+        return None
+    return "mean", [summed]
+
+
+def _as_permutation(node: Function) -> tuple[str, list]:
+    """``Permute`` as written: ``T`` (all dims reversed), ``transpose(i, j)``, ``permute``."""
+    x, dims = node.inputs[0], tuple(node.inputs[1])
+    if dims == tuple(reversed(range(len(dims)))):
+        return "T", [x]
+    moved = [d for d, k in enumerate(dims) if d != k]
+    if len(moved) == 2:
+        return f"transpose({moved[0]}, {moved[1]})", [x]
+    return f"permute{dims}", [x]
+
+
+_AS_WRITTEN = {"Div": _as_mean, "Permute": _as_permutation}
+"""op name -> a function of the node returning (the name the user wrote, the tensors it
+takes), or None when the node is not that composite."""
+
+
+def _as_written(node: Function) -> tuple[str, list]:
+    recognise = _AS_WRITTEN.get(node.name)
+    written = recognise(node) if recognise is not None else None
+    return written if written is not None else (node.name, list(node.inputs))
 
 
 class DotNotFoundError(RuntimeError):
@@ -104,13 +210,18 @@ def computation_graph_class() -> type[graphviz.Digraph]:
 
 
 def draw_graph(tensor: Tensor, params: Mapping[str, Tensor] | None = None,
-               show_data: bool = False, show_grad: bool = False,
+               expand: bool = False, show_data: bool = False, show_grad: bool = False,
                rankdir: str = "LR") -> graphviz.Digraph:
     """The computation graph that produced ``tensor``, as a ``graphviz.Digraph``.
 
-    One node per op (its name, e.g. ``Linear``, ``ReLU``, ``SoftmaxCrossEntropy``) and one
-    per tensor, labelled with its shape and dtype, and with its name when ``params`` maps
-    names to tensors (e.g. ``dict(model.named_parameters())``). ``show_data`` adds the values
+    One node per op (its name, e.g. ``Linear``, ``ReLU``, ``SoftmaxCrossEntropy``; ``mean``
+    and ``T`` for ``x.mean()`` and ``w.T``) and one per tensor, labelled with its shape and
+    dtype, and with its name when ``params`` maps names to tensors (e.g.
+    ``dict(model.named_parameters())``; inputs and targets can be named there too). Unnamed,
+    the targets of a loss read "target", other constant arrays "input", and a scalar
+    ``tensor`` "loss". ``expand=True`` draws the fused ops (``Linear``,
+    ``SoftmaxCrossEntropy``, ``BinaryCrossEntropy``) as the primitive ops they stand for
+    (``MatMul``, ``T``, ``Add``, ``LogSoftmax``, ...). ``show_data`` adds the values
     (summarized when large) and ``show_grad`` the ``.grad`` of the tensors that have one.
     Leaves that require grad are filled blue boxes, constants dashed boxes, ``tensor``
     itself a green box; ``rankdir`` is Graphviz's direction ("LR" left to right, "TB" top
@@ -138,6 +249,9 @@ def draw_graph(tensor: Tensor, params: Mapping[str, Tensor] | None = None,
                              edge_attr={"arrowsize": "0.7"})
     drawn_tensors: set[int] = set()
     keys: dict[int, str] = {}  # node names numbered in drawing order: the same graph, the same DOT
+    roles: dict[int, str] = {}  # unnamed tensors' roles: "target"
+    originals: dict[int, Tensor] = {}  # id of a copy in an expanded form -> the tensor it is
+    expansions: list[Tensor] = []  # the expanded graphs, alive until the drawing is done
 
     def key_of(obj, prefix: str) -> str:
         return keys.setdefault(id(obj), f"{prefix}{len(keys)}")
@@ -146,7 +260,8 @@ def draw_graph(tensor: Tensor, params: Mapping[str, Tensor] | None = None,
         key = key_of(t, "t")
         if id(t) not in drawn_tensors:
             drawn_tensors.add(id(t))
-            label = _tensor_label(t, names.get(id(t)), kind, show_data, show_grad)
+            name = names.get(id(t)) or _role(t, kind, roles)
+            label = _tensor_label(t, name, kind, show_data, show_grad)
             graph.node(key, label, **_STYLES[kind])
         return key
 
@@ -157,22 +272,35 @@ def draw_graph(tensor: Tensor, params: Mapping[str, Tensor] | None = None,
 
     # Walk from the output to the leaves, without recursion (graphs can be long chains).
     seen: set[int] = set()
+    drawn_ops = 0
     stack: list[tuple[Function, str]] = [(tensor.grad_fn, root_key)]
     while stack:
         node, output_key = stack.pop()
         if id(node) in seen:  # reached again through another use of its output
             continue
         seen.add(id(node))
-        op_key = key_of(node, "op")
-        graph.edge(op_key, output_key)
         if node.inputs is None:
             raise RuntimeError(
                 f"draw_graph: the graph was freed by backward() (at op {node.name}); draw "
                 "it before calling backward(), or call backward(retain_graph=True)")
-        graph.node(op_key, node.name, **_STYLES["op"])
-        for t in node.inputs:
+        target = _TARGET_INPUT.get(node.name)
+        if target is not None and isinstance(node.inputs[target], Tensor):
+            roles.setdefault(id(node.inputs[target]), "target")
+        if expand and node.name in PRIMITIVE_FORMS:
+            primitive, stand_ins = _expanded(node)
+            originals.update(stand_ins)
+            expansions.append(primitive)
+            stack.append((primitive.grad_fn, output_key))  # drawn in the fused op's place
+            continue
+        label, inputs = _as_written(node)
+        op_key = key_of(node, "op")
+        graph.edge(op_key, output_key)
+        graph.node(op_key, label, **_STYLES["op"])
+        drawn_ops += 1
+        for t in inputs:
             if not isinstance(t, Tensor):
                 continue  # dims, flags and other settings of the op: part of the op itself
+            t = originals.get(id(t), t)
             if t.grad_fn is not None:
                 kind = "intermediate"
             elif t.requires_grad:
@@ -183,8 +311,18 @@ def draw_graph(tensor: Tensor, params: Mapping[str, Tensor] | None = None,
             graph.edge(input_key, op_key)
             if t.grad_fn is not None:
                 stack.append((t.grad_fn, input_key))
-    graph.op_count, graph.tensor_count = len(seen), len(drawn_tensors)
+    graph.op_count, graph.tensor_count = drawn_ops, len(drawn_tensors)
     return graph
+
+
+def _role(t: Tensor, kind: str, roles: dict[int, str]) -> str | None:
+    """What an unnamed tensor is to the reader: the loss, a target, an input, or nothing
+    worth saying (intermediates, parameters, scalar constants such as the 2 of x * 2)."""
+    if kind == "output":
+        return "loss" if t.ndim == 0 else None
+    if kind == "constant" and t.ndim > 0:
+        return roles.get(id(t), "input")
+    return None
 
 
 def _tensor_label(t: Tensor, name: str | None, kind: str, show_data: bool,
