@@ -890,9 +890,11 @@ def _import_target(target: str):
     return obj
 
 
-def _one_line(error: BaseException) -> str:
+def _one_line(error: BaseException | str, limit: int = 300) -> str:
+    """A message on one line, and not longer than ``limit`` (a user's absurdly long path or
+    value is quoted in it)."""
     text = " ".join(str(error).split())
-    return text if len(text) <= 200 else text[:200] + "…"
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def run_gradcheck(args: argparse.Namespace) -> int:
@@ -980,13 +982,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                              + f" (see {command} --help)")
         return args.run(args)
     except UsageError as error:
-        print(str(error), file=sys.stderr)
+        print(_one_line(error, limit=600), file=sys.stderr)
         return 2
     except SystemExit as exit_:  # --help and --version
         return exit_.code if isinstance(exit_.code, int) else 0
     except KeyboardInterrupt:
         print(f"{command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. piped into head: the reader has what it wanted
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so that the exit's flush does not fail too
+        return 141
     except (OSError, ValueError) as error:  # e.g. the disk filled up during --save
         print(f"{command}: error: {_one_line(error)}", file=sys.stderr)
         return 1
