@@ -223,3 +223,133 @@ def test_commands_run_as_a_module():
     result = subprocess.run([sys.executable, "-m", "minigrad", "compare", "--steps", "-5"],
                             capture_output=True, text=True, timeout=60, cwd=root)
     assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+# -- compare is fair: same settings unless asked, seeds, ranking ------------------------------
+
+
+def test_compare_gives_every_optimizer_the_same_lr_and_momentum_beats_sgd_on_the_bowl(capsys):
+    code, out, err = run(["compare", "--problem", "bowl", "--optimizers", "sgd,momentum,adam"],
+                         capsys)
+    assert code == 0, err
+    assert "the same learning rate for every optimizer: 0.015" in out
+    rows = table_rows(out)
+    assert {row[1] for row in rows.values()} == {"0.015"}
+    order = list(rows)
+    assert order.index("momentum") < order.index("sgd")  # ranked by steps to tolerance
+    steps = {name: int(row[-3]) for name, row in rows.items()}
+    assert steps["momentum"] < steps["sgd"]
+    assert "ranked by steps to reach and stay within tol 0.0001 (fewest first), then by " \
+           "final loss" in out
+
+
+def test_compare_tune_lr_shows_each_optimizers_own_lr(capsys):
+    code, out, err = run(["compare", "--problem", "bowl", "--optimizers", "sgd,momentum",
+                          "--tune-lr", "--steps", "300"], capsys)
+    assert code == 0, err
+    assert "learning rates tuned per optimizer (--tune-lr): sgd 0.09, momentum 0.015" in out
+    rows = table_rows(out)
+    assert rows["sgd"][1] == "0.09" and rows["momentum"][1] == "0.015"
+    code, _, err = run(["compare", "--tune-lr", "--lr", "0.1"], capsys)
+    assert code == 2 and "not allowed with argument" in err
+    code, _, err = run(["compare", "--tune-lr", "--set", "adam.lr=0.1"], capsys)
+    assert code == 2 and "--tune-lr chooses the learning rates" in err
+
+
+def test_compare_ranks_by_steps_not_by_final_loss(capsys):
+    # RMSProp ends with a lower loss than Nesterov here but reaches the tolerance later.
+    code, out, err = run(["compare", "--problem", "quadratic", "--optimizers",
+                          "rmsprop,nesterov", "--lr", "0.01", "--steps", "1000"], capsys)
+    assert code == 0, err
+    rows = table_rows(out)
+    assert list(rows) == ["nesterov", "rmsprop"]
+    assert int(rows["nesterov"][-3]) < int(rows["rmsprop"][-3])
+
+
+def test_compare_seeds_report_mean_and_spread(capsys):
+    code, out, err = run(["compare", "--problem", "himmelblau", "--optimizers", "sgd,nesterov",
+                          "--seeds", "3", "--steps", "300"], capsys)
+    assert code == 0, err
+    assert "(and 2 start(s) near it)" in out
+    assert "mean ± standard deviation over 3 seeds" in out
+    assert all("±" in " ".join(row) for row in table_rows(out).values())
+    code, out, err = run(["compare", "--problem", "digits", "--optimizers", "adam",
+                          "--seeds", "2", "--epochs", "1", "--hidden", "8"], capsys)
+    assert code == 0, err
+    assert "seed 0 to 1" in out and "adam (seed 1)" in out
+
+
+# -- gradcheck of a user's function ---------------------------------------------------------
+
+USER_MODULE = '''
+import minigrad as mg
+
+
+def loss(a, b):
+    return (a @ b).tanh().sum()
+
+
+class HalfWrong(mg.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x ** 2
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.inputs
+        return grad * 3 * x          # should be 2x
+
+
+def wrong(x):
+    return HalfWrong.apply(x).sum()
+
+
+class Layer(mg.nn.Module):
+    def forward(self, x):
+        return (x * x).sum()
+'''
+
+
+def test_gradcheck_target_checks_a_users_function(tmp_path, monkeypatch, capsys):
+    (tmp_path / "user_ops.py").write_text(USER_MODULE)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    code, out, err = run(["gradcheck", "--target", "user_ops:loss", "--shapes", "3,4", "4"],
+                         capsys)
+    assert code == 0, err
+    assert "user_ops:loss" in out and "3x4 4" in out and "1 of 1 passed" in out
+    code, out, _ = run(["gradcheck", "--target", "user_ops:wrong", "--shapes", "5"], capsys)
+    assert code == 1 and "FAILED: user_ops:wrong" in out
+    code, out, _ = run(["gradcheck", "--target", "user_ops:Layer", "--shapes", "2,2"], capsys)
+    assert code == 0 and "1 of 1 passed" in out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--target", "user_ops:loss", "--shapes", "3"], "failed on inputs of shapes 3: TypeError"),
+    (["--target", "user_ops:missing", "--shapes", "3"], "user_ops has no 'missing'"),
+    (["--target", "no_such_module:f", "--shapes", "3"], "cannot import 'no_such_module'"),
+    (["--target", "user_ops", "--shapes", "3"], "expected MODULE:FUNCTION"),
+    (["--target", "user_ops:loss"], "--target needs --shapes"),
+    (["--shapes", "3"], "--shapes needs --target"),
+    (["--target", "user_ops:loss", "--shapes", "3,x"], "expected a shape such as 3,4"),
+    (["--target", "user_ops:loss", "--shapes", "3", "--only", "relu"], "do not apply"),
+])
+def test_gradcheck_target_errors(argv, message, tmp_path, monkeypatch, capsys):
+    (tmp_path / "user_ops.py").write_text(USER_MODULE)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    code, _, err = run(["gradcheck", *argv], capsys)
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_gradcheck_rows_worst_first(monkeypatch, capsys):
+    catalogue = [OpCase("square", lambda a: a * a, np.square, [(3,)]),
+                 OpCase("wrong_square", WrongSquare.apply, np.square, [(3,)]),
+                 OpCase("exp", lambda a: a.exp(), np.exp, [(3,)])]
+    monkeypatch.setattr(checks, "CATALOGUE", catalogue)
+    code, out, _ = run(["gradcheck"], capsys)
+    lines = out.splitlines()
+    names = [line.split()[0] for line in lines[3:6]]
+    assert names[0] == "wrong_square"
+    errors = [float(line.split()[-3]) for line in lines[3:6]]
+    assert errors == sorted(errors, reverse=True)
