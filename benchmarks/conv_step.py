@@ -20,20 +20,18 @@ import statistics
 import sys
 
 
-def _pin_threads(argv) -> int:
-    """Read ``--threads`` early: thread counts must be set before NumPy is imported."""
-    threads = 1
-    for i, arg in enumerate(argv):
-        if arg == "--threads" and i + 1 < len(argv):
-            threads = int(argv[i + 1])
-        elif arg.startswith("--threads="):
-            threads = int(arg.split("=", 1)[1])
-    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[name] = str(threads)
+def _threads_pinned_from_argv() -> int:
+    """``--threads`` (default 1), set for BLAS/OpenMP. Done before NumPy and PyTorch are
+    imported: they read the thread counts from the environment when they load."""
+    peek = argparse.ArgumentParser(add_help=False)
+    peek.add_argument("--threads", type=int, default=1)
+    threads = peek.parse_known_args()[0].threads
+    os.environ.update({name: str(threads) for name in
+                       ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")})
     return threads
 
 
-THREADS = _pin_threads(sys.argv) if __name__ == "__main__" else None
+THREADS = _threads_pinned_from_argv() if __name__ == "__main__" else None
 
 from pathlib import Path  # noqa: E402
 

@@ -253,13 +253,8 @@ class MaxPool2d(Function):
     @staticmethod
     def backward(ctx, grad):
         x, kernel, stride, padding, dilation = ctx.inputs
-        if not is_grad_enabled():  # optimisation: the same lines on the arrays
-            grad = grad.data
-        n, c = grad.shape[:2]
         winner = np.arange(kernel[0] * kernel[1])[:, None] == ctx.argmax  # (N, C, kh·kw, L)
-        cols = grad.reshape(n, c, 1, -1) * winner
-        return _fold(cols.reshape(n, -1, winner.shape[-1]), x.shape[2:], kernel, stride,
-                     dilation, padding)
+        return _spread_back(grad, winner, x.shape, kernel, stride, padding, dilation)
 
 
 class AvgPool2d(Function):
@@ -281,13 +276,21 @@ class AvgPool2d(Function):
     @staticmethod
     def backward(ctx, grad):
         x, kernel, stride, padding, divisor = ctx.inputs
-        if not is_grad_enabled():  # optimisation: the same lines on the arrays
-            grad = grad.data
-        n, c = grad.shape[:2]
-        every_tap = np.ones((1, 1, kernel[0] * kernel[1], 1), dtype=x.dtype)
-        cols = (grad.reshape(n, c, 1, -1) / divisor) * every_tap
-        return _fold(cols.reshape(n, c * every_tap.size, -1), x.shape[2:], kernel, stride,
-                     (1, 1), padding)
+        every_tap = np.ones((kernel[0] * kernel[1], 1), dtype=x.dtype)
+        return _spread_back(grad, every_tap / divisor, x.shape, kernel, stride, padding,
+                            (1, 1))
+
+
+def _spread_back(grad, share, input_shape, kernel, stride, padding, dilation):
+    """∂L/∂x of a pool: the gradient of each output, times the ``share`` of it that each
+    tap of its window gets (broadcast to (N, C, kh·kw, L)), added back into the input by
+    fold. On the arrays (an optimisation) unless create_graph records it."""
+    if not is_grad_enabled():
+        grad = grad.data
+    n, c = grad.shape[:2]
+    cols = grad.reshape(n, c, 1, -1) * share  # (N, C, kh·kw, L)
+    return _fold(cols.reshape(n, -1, cols.shape[-1]), input_shape[2:], kernel, stride,
+                 dilation, padding)
 
 
 def _pooled_size(shape, kernel, stride, padding, dilation) -> tuple[int, int]:

@@ -76,6 +76,17 @@ def test_conv2d_module_padding_modes_match_torch(mode, padding):
                                rtol=1e-10, atol=1e-10)
 
 
+@pytest.mark.parametrize("mode", ["zeros", "reflect", "replicate", "circular"])
+def test_conv1d_module_padding_modes_and_unbatched_input_match_torch(mode):
+    mg.manual_seed(0)
+    ours = nn.Conv1d(2, 3, 4, padding="same", padding_mode=mode, dtype=mg.float64)
+    theirs = torch.nn.Conv1d(2, 3, 4, padding="same", padding_mode=mode, dtype=torch.float64)
+    load_into_torch(ours, theirs)
+    for shape in [(2, 2, 7), (2, 7)]:
+        (x,) = random_arrays(1, shape)
+        compare_with_torch(ours, theirs, [x])
+
+
 def test_conv2d_unbatched_input_matches_torch():
     x, w = random_arrays(2, (3, 6, 6), (2, 3, 3, 3))
     compare_with_torch(lambda x, w: F.conv2d(x, w, padding=1),
@@ -108,10 +119,11 @@ def test_conv_transpose2d_matches_torch(args):
 # Pooling
 # ---------------------------------------------------------------------------------------
 
-MAX_POOL_GRID = [
-    dict(kernel_size=k, stride=s, padding=p, dilation=d, ceil_mode=c, return_indices=r)
-    for k, s, p, d, c, r in itertools.product(
-        [2, 3, (3, 2)], [None, 1, 2], [0, 1], [1, 2], [False, True], [False, True])
+MAX_POOL_GRID = [  # return_indices on for half the combinations of dilation and ceil_mode
+    dict(kernel_size=k, stride=s, padding=p, dilation=d, ceil_mode=c,
+         return_indices=(d == 2) != c)
+    for k, s, p, d, c in itertools.product(
+        [2, 3, (3, 2)], [None, 1, 2], [0, 1], [1, 2], [False, True])
 ]
 
 
@@ -123,11 +135,11 @@ def test_max_pool2d_matches_torch(args):
 
 
 AVG_POOL_GRID = [
-    dict(kernel_size=k, stride=s, padding=p, ceil_mode=c, count_include_pad=i,
-         divisor_override=v)
-    for k, s, p, c, i, v in itertools.product(
-        [2, 3, (3, 2)], [None, 1, 2], [0, 1], [False, True], [False, True], [None, 5])
-]
+    dict(kernel_size=k, stride=s, padding=p, ceil_mode=c, count_include_pad=i)
+    for k, s, p, c, i in itertools.product(
+        [2, 3, (3, 2)], [None, 1, 2], [0, 1], [False, True], [False, True])
+] + [dict(kernel_size=3, stride=2, padding=1, ceil_mode=c, divisor_override=5)
+     for c in (False, True)]
 
 
 @pytest.mark.parametrize("args", AVG_POOL_GRID, ids=str)
@@ -239,7 +251,9 @@ def load_into_torch(ours, theirs):
     theirs.load_state_dict(state, strict=True)
 
 
-def lenet():
+def lenet(nn):
+    """A small CNN using every layer that has parameters or buffers, in the ``nn`` given:
+    minigrad's or torch's (the same names)."""
     return nn.Sequential(
         nn.Conv2d(1, 6, 5, padding=2), nn.BatchNorm2d(6), nn.ReLU(), nn.MaxPool2d(2),
         nn.Conv2d(6, 16, 5), nn.ReLU(), nn.AvgPool2d(2), nn.Dropout2d(0.1),
@@ -248,19 +262,9 @@ def lenet():
     )
 
 
-def torch_lenet():
-    T = torch.nn
-    return T.Sequential(
-        T.Conv2d(1, 6, 5, padding=2), T.BatchNorm2d(6), T.ReLU(), T.MaxPool2d(2),
-        T.Conv2d(6, 16, 5), T.ReLU(), T.AvgPool2d(2), T.Dropout2d(0.1),
-        T.Conv2d(16, 8, 3, padding=1, groups=2, padding_mode="reflect"),
-        T.AdaptiveAvgPool2d((2, 2)), T.Flatten(), T.Linear(32, 10),
-    )
-
-
 def test_a_trained_cnn_loads_into_torch_and_gives_the_same_outputs():
     mg.manual_seed(0)
-    model = lenet()
+    model = lenet(nn)
     optimizer = mg.optim.Adam(model.parameters(), lr=1e-2)
     generator = np.random.default_rng(0)
     x = generator.standard_normal((16, 1, 28, 28)).astype(np.float32)
@@ -270,7 +274,7 @@ def test_a_trained_cnn_loads_into_torch_and_gives_the_same_outputs():
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-    reference = torch_lenet()
+    reference = lenet(torch.nn)
     assert list(model.state_dict()) == list(reference.state_dict())
     load_into_torch(model, reference)
     model.eval()

@@ -11,8 +11,7 @@ import numpy as np
 
 from minigrad.nn import functional_conv as FC
 from minigrad.nn import init
-from minigrad.nn._checks import check_probability
-from minigrad.nn.layers import BatchNorm1d
+from minigrad.nn.layers import BatchNorm1d, Dropout
 from minigrad.nn.module import Module, Parameter
 from minigrad.tensor import Tensor, float32
 
@@ -258,18 +257,12 @@ class BatchNorm2d(BatchNorm1d):
         return super().forward(input.reshape(n, c, h * w)).reshape(n, c, h, w)
 
 
-class Dropout2d(Module):
-    """In training, zeros whole channels with probability p (see ``F.dropout2d``)."""
-
-    def __init__(self, p: float = 0.5):
-        super().__init__()
-        self.p = check_probability(p, "Dropout2d")
+class Dropout2d(Dropout):
+    """In training, zeros whole channels with probability p and scales the rest by
+    1/(1-p) (see ``F.dropout2d``); the identity in eval mode."""
 
     def forward(self, input: Tensor) -> Tensor:
         return FC.dropout2d(input, self.p, self.training)
-
-    def extra_repr(self) -> str:
-        return f"p={self.p}"
 
 
 class Unfold(Module):
