@@ -245,7 +245,9 @@ class MaxPool2d(Function):
         # The winner of each window: its first max (NaN counts as a max, as in PyTorch).
         # Found as the largest of (taps - k) over the maxima k: a max-reduction, which NumPy
         # does several times faster than argmax along a middle axis.
-        is_max = (windows == out[:, :, None]) | np.isnan(windows)
+        is_max = windows == out[:, :, None]
+        if np.isnan(out).any():  # (checked on the output, a kh·kw-th of the windows' size)
+            is_max |= np.isnan(windows)
         priority = np.arange(taps, 0, -1, dtype=np.int32)[:, None]
         ctx.argmax = taps - (is_max * priority).max(2, keepdims=True)  # (N, C, 1, L)
         return out.reshape(n, c, *_pooled_size(x.shape, kernel, stride, padding, dilation))

@@ -162,6 +162,21 @@ def test_adaptive_pools_match_torch(output_size, kind):
                            lambda x: TF.adaptive_max_pool2d(x, output_size, indices), [x])
 
 
+@pytest.mark.parametrize("case", ["ties", "nan"])
+def test_max_pool2d_ties_and_nans_as_torch(case):
+    """On ties the gradient goes to the first max of the window; NaN counts as the max."""
+    x = np.zeros((1, 2, 5, 5)) if case == "ties" else random_arrays(40, (1, 2, 5, 5))[0]
+    if case == "nan":
+        x[0, 0, 1, 1] = x[0, 1, 3, 2] = np.nan
+    ours = mg.tensor(x, requires_grad=True)
+    theirs = torch.tensor(x, requires_grad=True)
+    out, expected = F.max_pool2d(ours, 3, 1, 1), TF.max_pool2d(theirs, 3, 1, 1)
+    np.testing.assert_array_equal(out.numpy(), expected.detach().numpy())
+    out.sum().backward()
+    expected.sum().backward()
+    np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())
+
+
 def test_pools_take_unbatched_input():
     (x,) = random_arrays(8, (3, 6, 6))
     compare_with_torch(lambda x: F.max_pool2d(x, 2), lambda x: TF.max_pool2d(x, 2), [x])
