@@ -213,6 +213,20 @@ def shape(text: str) -> tuple[int, ...]:
         ) from None
 
 
+class DataSource(argparse.Action):
+    """``--data``: ``digits``, ``mnist DIR`` (or just ``DIR``), ``FILE.npz`` or ``FILE.csv``;
+    stored as one string, the folder for MNIST."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        if len(values) == 2 and values[0].lower() == "mnist":
+            values = values[1:]
+        if len(values) != 1:
+            raise argparse.ArgumentError(
+                self, "expected digits, mnist DIR, a folder, FILE.npz or FILE.csv, got "
+                      + " ".join(quoted(v) for v in values[:3]))
+        setattr(namespace, self.dest, values[0])
+
+
 def _literal(text: str) -> object:
     """One hyperparameter value: True/False, or a number."""
     if text in ("True", "False"):
@@ -318,8 +332,9 @@ def _add_train(commands) -> None:
                      help="seeds the split, the init, the shuffling and dropout (default: "
                           f"{defaults.seed})")
     data = train.add_argument_group("data")
-    data.add_argument("--data", metavar="digits|DIR|FILE",
-                      help="'digits' (built in), a folder with the MNIST IDX files (its own "
+    data.add_argument("--data", metavar="digits|mnist DIR|FILE", nargs="+", action=DataSource,
+                      help="'digits' (built in), 'mnist DIR': a folder with the MNIST IDX "
+                           "files (its own "
                            "test set), a .npz with arrays X and y, or a .csv with one sample "
                            "per line, the features then the label (a header line is skipped) "
                            "(default: digits)")
@@ -350,7 +365,8 @@ def _add_evaluate_and_predict(commands) -> None:
                     "its own data (the same split, so the accuracy train printed), or on all "
                     "the samples of --data.")
     evaluate.add_argument("checkpoint", metavar="CKPT")
-    evaluate.add_argument("--data", metavar="digits|DIR|FILE",
+    evaluate.add_argument("--data", metavar="digits|mnist DIR|FILE", nargs="+",
+                          action=DataSource,
                           help="labelled data, as for train: every sample of it is evaluated "
                                "(the test files of an MNIST folder)")
     evaluate.set_defaults(run=run_evaluate)

@@ -354,6 +354,11 @@ def test_train_on_an_mnist_folder_uses_its_own_test_files(tmp_path, capsys):
     assert code == 0, err
     assert "MLP 784-8-2 on MNIST" in out and "60 training, 20 test samples" in out
     assert float(out.splitlines()[-1].split(": ")[1]) == 1.0
+    code, same, _ = run(["train", "--data", "mnist", tmp_path, "--epochs", "3", "--hidden", "8"],
+                        capsys)
+    assert code == 0 and same.splitlines()[-1] == out.splitlines()[-1]  # the same run
+    code, _, err = run(["train", "--data", "mnist", tmp_path, "extra"], capsys)
+    assert code == 2 and "--data: expected digits, mnist DIR, a folder" in err
 
 
 # -- never a traceback -----------------------------------------------------------------------
