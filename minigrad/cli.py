@@ -297,50 +297,52 @@ def _add_train(commands) -> None:
     # Defaults are None here and filled in by run_train, so that --resume can tell the
     # options given from the ones left out.
     model = train.add_argument_group("model")
-    model.add_argument("--hidden", type=layer_sizes,
+    model.add_argument("--hidden", type=layer_sizes, metavar="SIZES",
                        help="hidden layer sizes, comma-separated, e.g. 128,64 (default: "
                             f"{comma_separated(defaults.hidden)})")
-    model.add_argument("--dropout", type=dropout_probability,
+    model.add_argument("--dropout", type=dropout_probability, metavar="P",
                        help="dropout probability after each hidden layer (default: 0)")
     opt = train.add_argument_group("optimizer (the names and defaults of torch.optim)")
     opt.add_argument("--optimizer", choices=list(OPTIMIZERS),
                      help=f"default: {defaults.optimizer}")
     opt.add_argument("--lr", type=positive_float,
                      help=f"learning rate (default, per optimizer: {_lr_defaults()})")
-    opt.add_argument("--momentum", type=non_negative_float,
+    opt.add_argument("--momentum", type=non_negative_float, metavar="M",
                      help="momentum of sgd (0 by default; 0.9 for the momentum and nesterov "
                           "choices) or rmsprop")
     opt.add_argument("--nesterov", action="store_const", const=True,
                      help="Nesterov momentum (sgd with --momentum > 0)")
-    opt.add_argument("--weight-decay", type=non_negative_float,
+    opt.add_argument("--weight-decay", type=non_negative_float, metavar="WD",
                      help="L2 penalty (decoupled for adamw, whose default is 0.01; else 0)")
-    opt.add_argument("--betas", type=betas, help="adam, adamw, nadam: e.g. 0.9,0.999")
+    opt.add_argument("--betas", type=betas, metavar="B1,B2",
+                     help="adam, adamw, nadam: e.g. 0.9,0.999")
     opt.add_argument("--scheduler", choices=list(training.SCHEDULERS),
                      help="learning-rate schedule, stepped per epoch: step (times --gamma, "
                           "default 0.1, every --step-size epochs, default a third of the run), "
                           "cosine (down to 0 over the run), exponential (times --gamma, "
                           "default 0.95, per epoch) (default: none)")
-    opt.add_argument("--step-size", type=positive_int, help="epochs between steps of 'step'")
-    opt.add_argument("--gamma", type=positive_float, help="factor of 'step' and 'exponential'")
+    opt.add_argument("--step-size", type=positive_int, metavar="N",
+                     help="epochs between steps of 'step'")
+    opt.add_argument("--gamma", type=positive_float, metavar="G",
+                     help="factor of 'step' and 'exponential'")
     run = train.add_argument_group("run")
-    run.add_argument("--epochs", type=positive_int,
+    run.add_argument("--epochs", type=positive_int, metavar="N",
                      help=f"epochs in all, also when resuming (default: {defaults.epochs})")
-    run.add_argument("--batch-size", type=batch_size,
+    run.add_argument("--batch-size", type=batch_size, metavar="N|full",
                      help="samples per step, or 'full' for full-batch gradient descent "
                           f"(default: {defaults.batch_size})")
-    run.add_argument("--seed", type=non_negative_int,
+    run.add_argument("--seed", type=non_negative_int, metavar="N",
                      help="seeds the split, the init, the shuffling and dropout (default: "
                           f"{defaults.seed})")
     data = train.add_argument_group("data")
-    data.add_argument("--data", metavar="digits|mnist DIR|FILE", nargs="+", action=DataSource,
-                      help="'digits' (built in), 'mnist DIR': a folder with the MNIST IDX "
-                           "files (its own "
-                           "test set), a .npz with arrays X and y, or a .csv with one sample "
+    data.add_argument("--data", metavar="SOURCE", nargs="+", action=DataSource,
+                      help="digits (built in), mnist DIR (or just DIR): a folder with the "
+                           "MNIST IDX files (its own test set), a .npz with arrays X and y, or a .csv with one sample "
                            "per line, the features then the label (a header line is skipped) "
                            "(default: digits)")
-    data.add_argument("--test-size", type=fraction,
+    data.add_argument("--test-size", type=fraction, metavar="F",
                       help=f"fraction held out for testing (default: {defaults.test_size})")
-    data.add_argument("--val-split", type=fraction,
+    data.add_argument("--val-split", type=fraction, metavar="F",
                       help="fraction of the training part held out for validation, reported "
                            "per epoch (default: none)")
     out = train.add_argument_group("output")
@@ -365,7 +367,7 @@ def _add_evaluate_and_predict(commands) -> None:
                     "its own data (the same split, so the accuracy train printed), or on all "
                     "the samples of --data.")
     evaluate.add_argument("checkpoint", metavar="CKPT")
-    evaluate.add_argument("--data", metavar="digits|mnist DIR|FILE", nargs="+",
+    evaluate.add_argument("--data", metavar="SOURCE", nargs="+",
                           action=DataSource,
                           help="labelled data, as for train: every sample of it is evaluated "
                                "(the test files of an MNIST folder)")
