@@ -337,9 +337,9 @@ def _add_train(commands) -> None:
     data = train.add_argument_group("data")
     data.add_argument("--data", metavar="SOURCE", nargs="+", action=DataSource,
                       help="digits (built in), mnist DIR (or just DIR): a folder with the "
-                           "MNIST IDX files (its own test set), a .npz with arrays X and y, or a .csv with one sample "
-                           "per line, the features then the label (a header line is skipped) "
-                           "(default: digits)")
+                           "MNIST IDX files (its own test set), a .npz with arrays X and y, "
+                           "or a .csv with one sample per line, the features then the label "
+                           "(a header line is skipped) (default: digits)")
     data.add_argument("--test-size", type=fraction, metavar="F",
                       help=f"fraction held out for testing (default: {defaults.test_size})")
     data.add_argument("--val-split", type=fraction, metavar="F",
