@@ -277,6 +277,9 @@ def test_compare_seeds_report_mean_and_spread(capsys):
                           "--seeds", "2", "--epochs", "1", "--hidden", "8"], capsys)
     assert code == 0, err
     assert "seed 0 to 1" in out and "adam (seed 1)" in out
+    code, out, err = run(["compare", "--problem", "digits", "--optimizers", "adam",
+                          "--batch-size", "full", "--epochs", "1", "--hidden", "8"], capsys)
+    assert code == 0 and "batch size full" in out
 
 
 # -- gradcheck of a user's function ---------------------------------------------------------

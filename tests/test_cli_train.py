@@ -4,6 +4,7 @@ their preprocessing, an exact ``--resume``, metrics files, and no traceback ever
 
 import csv
 import json
+import os
 import struct
 import subprocess
 import sys
@@ -44,6 +45,37 @@ def test_output_in_a_pipe_is_plain_lines_without_carriage_returns():
     epochs = [line for line in lines if line.startswith("epoch ")]
     assert len(epochs) == 3 and all(line == line.strip() for line in epochs)
     assert lines[-1].startswith("test accuracy: 0.")
+
+
+def test_a_terminal_gets_a_progress_bar_and_the_lines_stay_clean():
+    pytest.importorskip("tqdm")
+    pty = pytest.importorskip("pty")  # POSIX only
+    import fcntl
+    import termios
+
+    controller, terminal = pty.openpty()  # stderr is a terminal, stdout a pipe
+    # 24 rows of 80 columns: a new pty has 0, and tqdm draws nothing in 0 columns.
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    try:
+        process = subprocess.Popen([sys.executable, "-m", "minigrad", "train", "--epochs", "2",
+                                    "--hidden", "16"], cwd=ROOT, stdout=subprocess.PIPE,
+                                   stderr=terminal)
+        os.close(terminal)
+        bar = b""
+        while True:
+            try:
+                chunk = os.read(controller, 4096)
+            except OSError:  # the terminal closed with the process
+                break
+            if not chunk:
+                break
+            bar += chunk
+        stdout = process.communicate(timeout=120)[0]
+    finally:
+        os.close(controller)
+    assert process.returncode == 0
+    assert b"\r" in bar and b"epoch 1/2" in bar  # tqdm's bar, redrawn in place
+    assert b"\r" not in stdout and stdout.decode().splitlines()[-1].startswith("test accuracy")
 
 
 def test_quiet_prints_only_the_final_line(tmp_path):
