@@ -436,8 +436,8 @@ def _add_compare(commands) -> None:
     cmp.add_argument("--seed", type=non_negative_int, default=lab_compare.DIGITS_SEED,
                      help="digits: the first seed (default: %(default)s)")
     cmp.add_argument("--save-plot", metavar="PATH",
-                     help="save the trajectories (2-D functions) and the loss curves, "
-                          "as PATH and PATH with '-loss' added (needs matplotlib)")
+                     help="save the trajectories (2-D functions) and the loss curves of the "
+                          "first seed, as PATH and PATH with '-loss' added (needs matplotlib)")
     cmp.set_defaults(run=run_compare)
 
 
@@ -698,7 +698,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
         loss, accuracy = classifier.evaluate(X_test, [str(v) for v in labels],
                                              args.data or config.data)
     except (OSError, ValueError) as error:
-        raise UsageError(f"minigrad evaluate: --data: {error}") from None
+        hint = "" if args.data else " (the checkpoint's own data; --data names another)"
+        raise UsageError(f"minigrad evaluate: --data: {error}{hint}") from None
     print(f"evaluated on {what}: {len(labels):,} samples; loss {loss:.4f}")
     print(f"{label + ' ' if label else ''}accuracy: {accuracy:.4f}")
     return 0
