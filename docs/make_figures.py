@@ -312,6 +312,18 @@ def schedulers(out: Path, quick: bool) -> list[Path]:
     return [target]
 
 
+def conv_as_matmul(out: Path, quick: bool) -> list[Path]:
+    """A convolution as a matrix product over patches (docs/convolution.md), drawn by
+    docs/make_conv_figure.py, loaded from its file (docs/ is not a package)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "make_conv_figure", Path(__file__).resolve().parent / "make_conv_figure.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.conv_as_matmul(out, quick)
+
+
 FIGURE_MAKERS: dict[str, Callable[[Path, bool], list[Path]]] = {
     "graph": graph,
     "ema": ema,
@@ -327,6 +339,7 @@ FIGURE_MAKERS: dict[str, Callable[[Path, bool], list[Path]]] = {
     "finite_differences": finite_differences,
     "gd_variants": gd_variants,
     "schedulers": schedulers,
+    "conv_as_matmul": conv_as_matmul,
 }
 
 

@@ -84,8 +84,10 @@ def test_the_graph_figure_names_the_ops():
     if shutil.which("dot") is None:
         pytest.skip("Graphviz's dot is not installed")
     svg = (DOCS / "figures" / "graph.svg").read_text()
-    for op in ("MatMul", "Tanh", "Pow", "Sum", ">w<", ">b<"):  # ops, and named parameters
+    # ops, the composites as written (w.T, .mean()), named parameters, the loss
+    for op in ("MatMul", "Tanh", "Pow", ">T<", ">mean<", ">w<", ">b<", ">loss<"):
         assert op in svg, op
+    assert ">Permute<" not in svg and ">Sum<" not in svg
 
 
 def test_only_and_unknown_names(tmp_path, capsys):
