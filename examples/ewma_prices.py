@@ -48,17 +48,25 @@ def head_start(xs, beta: float) -> np.ndarray:
     return np.array(out)
 
 
-def momentum_buffer(xs, beta: float) -> np.ndarray:
-    """PyTorch's (and minigrad's) SGD velocity with dampening = momentum = β: feed xₜ as the
-    gradient, read ``momentum_buffer``. Its first value is g₁ itself."""
+def state_after_each_step(xs, make_optimizer, key: str) -> np.ndarray:
+    """Feed xₜ to an optimizer as the gradient of one parameter, and read the average it
+    keeps (``state[key]``) after each step."""
     p = mg.tensor([0.0], dtype=mg.float64, requires_grad=True)
-    sgd = mg.optim.SGD([p], lr=0.0, momentum=beta, dampening=beta)
+    optimizer = make_optimizer([p])
     out = []
     for x in xs:
         p.grad = mg.tensor([x], dtype=mg.float64)
-        sgd.step()
-        out.append(float(np.asarray(sgd.state[p]["momentum_buffer"]).item()))
+        optimizer.step()
+        out.append(float(np.asarray(optimizer.state[p][key]).item()))
     return np.array(out)
+
+
+def momentum_buffer(xs, beta: float) -> np.ndarray:
+    """PyTorch's (and minigrad's) SGD velocity with dampening = momentum = β. Its first
+    value is g₁ itself: the head start."""
+    return state_after_each_step(
+        xs, lambda params: mg.optim.SGD(params, lr=0.0, momentum=beta, dampening=beta),
+        "momentum_buffer")
 
 
 def debiased(averages: np.ndarray, beta: float) -> np.ndarray:
@@ -67,15 +75,9 @@ def debiased(averages: np.ndarray, beta: float) -> np.ndarray:
 
 
 def adam_first_moment(xs, beta: float) -> np.ndarray:
-    """The same average as kept by Adam: feed xₜ as the gradient, read ``exp_avg``."""
-    p = mg.tensor([0.0], dtype=mg.float64, requires_grad=True)
-    adam = mg.optim.Adam([p], betas=(beta, 0.999))
-    out = []
-    for x in xs:
-        p.grad = mg.tensor([x], dtype=mg.float64)
-        adam.step()
-        out.append(float(np.asarray(adam.state[p]["exp_avg"]).item()))
-    return np.array(out)
+    """The same average as kept by Adam (``exp_avg``), started at zero."""
+    return state_after_each_step(
+        xs, lambda params: mg.optim.Adam(params, betas=(beta, 0.999)), "exp_avg")
 
 
 def total_variation(xs) -> float:
