@@ -204,3 +204,23 @@ def test_quickstart_fits_the_line():
     assert result.returncode == 0, result.stderr
     assert number_after(r"w =", result.stdout) == pytest.approx(3, abs=0.05)
     assert number_after(r"b =", result.stdout) == pytest.approx(-2, abs=0.05)
+
+
+def test_every_example_is_linked_from_the_index():
+    index = (ROOT / "docs" / "index.md").read_text()
+    for path in EXAMPLES.glob("[!_]*.py"):
+        assert f"(../examples/{path.name})" in index, path.name
+
+
+def test_a_log_axis_is_cut_at_its_floor_not_flattened_by_1e_300(tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
+    monkeypatch.syspath_prepend(str(EXAMPLES))
+    from _flags import log_axis_curves
+
+    figure = log_axis_curves({"reaches 0": [1.0, 1e-5, 1e-300, 0.0], "stays": [1.0, 0.5, 0.2,
+                                                                             0.1]},
+                             tmp_path / "curves.png", floor=1e-12, title="t")
+    bottom, top = figure.axes[0].get_ylim()
+    assert bottom == pytest.approx(1e-12) and top < 10
+    assert "cut at 1e-12" in figure.axes[0].get_title()
+    assert (tmp_path / "curves.png").stat().st_size > 1000
