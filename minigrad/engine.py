@@ -58,8 +58,15 @@ class Function:
     backward that is differentiable again, compute with ``ctx.inputs`` and ``ctx.output``.
     """
 
-    inputs: tuple | None = None  # set when the call is recorded; None again once freed
     retain_output_grad = False  # set by ``retain_grad()`` on the output: give it a ``.grad``
+    # The versions of the inputs and the output when the call was recorded: ``inputs`` and
+    # ``output`` compare them before backward reads a value (one changed in place since
+    # would give a wrong gradient). Most are 0: the defaults here, not set per call.
+    _input_versions: list | None = None
+    _output_version = 0
+    # True for ops whose output may be a view of their first input (reshape, indexing...):
+    # the output then shares the input's version counter, as the two share memory.
+    is_view = False
 
     @staticmethod
     def forward(ctx, *args, **kwargs) -> np.ndarray:
@@ -84,27 +91,70 @@ class Function:
         if this_thread.grad_enabled:
             for a in args:
                 if isinstance(a, Tensor) and a.requires_grad:
-                    # Record the call: the output points at this node, the node at its inputs.
+                    # Record the call: the output points at this node, the node at its
+                    # inputs, through the nodes that made them and their versions now.
                     out = Tensor.wrap(data, True)
+                    if cls.is_view:
+                        _share_memory_version(out, args[0])
                     out.grad_fn = ctx
-                    ctx.inputs = args
+                    ctx._inputs = args
+                    # Per input, the node that made it: the edge the walk follows, fixed
+                    # now (an in-place op may later give that tensor a new grad_fn).
+                    ctx._input_nodes = nodes = []
+                    counted = False  # whether any input has a version counter yet
+                    for a in args:
+                        if isinstance(a, Tensor):
+                            nodes.append(a.grad_fn)
+                            counted = counted or a.version_counter is not None
+                        else:
+                            nodes.append(None)
+                    if counted:  # else all are at version 0, as most are
+                        ctx._input_versions = [_version_of(a) for a in args]
                     ctx._output_ref = weakref.ref(out)
+                    if out.version_counter is not None:  # a view of a changed tensor
+                        ctx._output_version = out.version_counter.value
                     return out
-        return Tensor.wrap(data)
+        out = Tensor.wrap(data)
+        if cls.is_view:
+            _share_memory_version(out, args[0])
+        return out
 
     @property
     def name(self) -> str:
         return type(self).__name__
 
     @property
+    def inputs(self) -> tuple | None:
+        """The arguments of ``apply`` (None once the graph is freed), for backward to read:
+        checked first, so that none of them was changed in place since the call."""
+        inputs = self.__dict__.get("_inputs")
+        if inputs is not None:
+            for t in inputs:  # most tensors were never changed in place: no counter at all
+                if isinstance(t, Tensor) and t.version_counter is not None:
+                    self._check_input_versions(inputs)
+                    break
+        return inputs
+
+    def _check_input_versions(self, inputs: tuple) -> None:
+        versions = self._input_versions or [0] * len(inputs)
+        for t, node, version in zip(inputs, self._input_nodes, versions):
+            if isinstance(t, Tensor) and version != _version_of(t):
+                raise _modified_error(self, t, node, version)
+
+    @property
     def output(self) -> Tensor | None:
-        """The Tensor this node made (alive whenever the graph is being walked)."""
+        """The Tensor this node made (alive whenever the graph is being walked), checked as
+        ``inputs`` are: not changed in place since it was made."""
         ref = self.__dict__.get("_output_ref")
-        return ref() if ref is not None else None
+        out = ref() if ref is not None else None
+        if out is not None and _version_of(out) != self._output_version:
+            raise _modified_error(self, out, self, self._output_version)
+        return out
 
     @property
     def needs_input_grad(self) -> tuple[bool, ...]:
-        return tuple([isinstance(a, Tensor) and a.requires_grad for a in self.inputs or ()])
+        inputs = self.__dict__.get("_inputs") or ()
+        return tuple([isinstance(a, Tensor) and a.requires_grad for a in inputs])
 
     def save_for_backward(self, *tensors) -> None:
         self.saved_tensors = tensors
@@ -112,10 +162,73 @@ class Function:
     @property
     def next_functions(self) -> tuple:
         """The nodes that made this node's inputs (None for leaves and constants)."""
-        return tuple(a.grad_fn if isinstance(a, Tensor) else None for a in self.inputs or ())
+        return self.__dict__.get("_input_nodes", ())
 
     def __repr__(self) -> str:
         return f"<{self.name}>"
+
+
+# ---------------------------------------------------------------------------------------
+# Recording a call, and the version counters that keep saved values honest
+# ---------------------------------------------------------------------------------------
+
+
+def _share_memory_version(out: Tensor, source: Tensor) -> None:
+    """A view op's output shares its input's version counter when it shares its memory
+    (NumPy's reshape, for one, copies when it has to)."""
+    if out.data.base is not None and np.may_share_memory(out.data, source.data):
+        out.version_counter = source.shared_version_counter()
+
+
+def take_history(target: Tensor, result: Tensor) -> None:
+    """After an in-place change: ``target``, whose memory now holds ``result``'s values,
+    takes ``result``'s place in the graph, as the output of ``result``'s node. Nodes that
+    used ``target`` before keep their edge to its old node (noted when they were recorded)."""
+    node = result.grad_fn
+    if node is None:
+        return
+    target.grad_fn = node
+    target.requires_grad_(True)
+    node._output_ref = weakref.ref(target)
+    node._output_version = _version_of(target)
+
+
+def view_source(t: Tensor) -> Function | None:
+    """The node that made ``t`` as a view of its input's memory (reshape, indexing with
+    slices...), or None if ``t`` has its own memory or was not recorded."""
+    node = t.grad_fn
+    if node is None or not node.is_view:
+        return None
+    source = node.__dict__.get("_inputs", (None,))[0]
+    if isinstance(source, Tensor) and np.may_share_memory(t.data, source.data):
+        return node
+    return None
+
+
+def view_source_tensor(node: Function) -> Tensor:
+    """The tensor whose memory the output of view node ``node`` shares."""
+    return node._inputs[0]
+
+
+def _version_of(t) -> int | None:
+    if not isinstance(t, Tensor):
+        return None
+    counter = t.version_counter
+    return counter.value if counter is not None else 0
+
+
+def _modified_error(node: Function, t: Tensor, made_by: Function | None,
+                    expected: int) -> RuntimeError:
+    """PyTorch's error for a saved value changed in place, naming both versions, the op
+    that made the value and the op whose backward needs it."""
+    made_by = f", which is output 0 of {made_by.name}," if made_by is not None else ""
+    return RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an "
+        f"inplace operation: [{t.dtype} tensor of shape {tuple(t.shape)}]{made_by} is at "
+        f"version {_version_of(t)}; expected version {expected} instead. The backward of "
+        f"{node.name} needs its value as it was when {node.name} was applied: change a "
+        "copy (.clone()) instead, or apply the op after the in-place change."
+    )
 
 
 def _op_error(op: str, error: Exception, args: tuple) -> Exception:
@@ -203,10 +316,10 @@ def run_backward(
                 if wanted is not None or node.retain_output_grad:
                     _hand_over(node, grad, wanted)
                 input_grads = _call_backward(node, grad)
-            for i, t in enumerate(node.inputs):
+            for i, t in enumerate(node._inputs):
                 if not isinstance(t, Tensor):
                     continue
-                child = t.grad_fn  # set only on tensors that require grad
+                child = node._input_nodes[i]  # set only on tensors that require grad
                 g = input_grads[i] if i < len(input_grads) else None
                 if g is not None and (child is not None or t.requires_grad):
                     if g.__class__ is np.ndarray:  # from a fused op's array path
@@ -250,14 +363,14 @@ def _count_uses(outputs: Sequence[Tensor]) -> dict[Function, int]:
             stack.append(node)
     while stack:
         node = stack.pop()
-        if node.inputs is None:
+        if "_inputs" not in node.__dict__:
             raise RuntimeError(
                 f"backward through the graph a second time: the graph of {node.name} was "
                 "freed by an earlier backward. Pass retain_graph=True to the first "
                 "backward() if you need to go back through the same graph again."
             )
-        for t in node.inputs:
-            if isinstance(t, Tensor) and (child := t.grad_fn) is not None:
+        for child in node._input_nodes:
+            if child is not None:
                 if child in pending:
                     pending[child] += 1
                 else:
@@ -282,7 +395,7 @@ def _hand_over(node: Function, grad: Tensor, wanted: dict | None) -> None:
         if node in wanted:
             wanted[node] = grad
     elif node.retain_output_grad:
-        out = node.output
+        out = node._output_ref()  # its gradient, not its value: no version check
         out.grad = _add(out.grad, grad)
 
 
@@ -296,10 +409,10 @@ def _call_backward(node: Function, grad: Tensor) -> tuple:
         ) from error
     if not isinstance(input_grads, tuple):
         input_grads = (input_grads,)
-    if len(input_grads) > len(node.inputs):
+    if len(input_grads) > len(node._inputs):
         raise RuntimeError(
             f"backward of {node.name} returned {len(input_grads)} gradients for "
-            f"{len(node.inputs)} inputs"
+            f"{len(node._inputs)} inputs"
         )
     if this_thread.anomaly_enabled:
         for g in input_grads:

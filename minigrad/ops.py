@@ -384,12 +384,12 @@ class Sum(Function):
 
     @staticmethod
     def forward(ctx, x, dims, keepdim):
+        ctx.shape, ctx.dims = x.shape, dims  # its values are not needed, only its shape
         return np.sum(x, axis=dims, keepdims=keepdim)
 
     @staticmethod
     def backward(ctx, grad):
-        x, dims, _ = ctx.inputs
-        return grad.reshape(_kept_shape(x.shape, dims)).expand(x.shape)
+        return grad.reshape(_kept_shape(ctx.shape, ctx.dims)).expand(ctx.shape)
 
 
 class Max(Function):
@@ -480,14 +480,14 @@ class Softmax(Function):
 
     @staticmethod
     def forward(ctx, x, dim):
+        ctx.dim = dim
         e = np.exp(x - np.max(x, axis=dim, keepdims=True))
         return e / np.sum(e, axis=dim, keepdims=True)
 
     @staticmethod
     def backward(ctx, grad):
-        _, dim = ctx.inputs
         out = ctx.output
-        return out * (grad - (grad * out).sum(dim, keepdim=True))
+        return out * (grad - (grad * out).sum(ctx.dim, keepdim=True))
 
 
 class LogSoftmax(Function):
@@ -495,17 +495,18 @@ class LogSoftmax(Function):
 
     @staticmethod
     def forward(ctx, x, dim):
+        ctx.dim = dim
         shifted = x - np.max(x, axis=dim, keepdims=True)
         return shifted - np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
 
     @staticmethod
     def backward(ctx, grad):
-        _, dim = ctx.inputs
-        return grad - ctx.output.exp() * grad.sum(dim, keepdim=True)
+        return grad - ctx.output.exp() * grad.sum(ctx.dim, keepdim=True)
 
 
 # ---------------------------------------------------------------------------------------
-# Shape, copies and indexing
+# Shape, copies and indexing. The views (``is_view``) share memory with their input, and
+# so its version counter; their backward needs its shape only, never its values.
 # ---------------------------------------------------------------------------------------
 
 
@@ -513,32 +514,38 @@ class Reshape(Function):
     """out = x with a new shape (the same elements in order)     the gradient is
     reshaped back"""
 
+    is_view = True
+
     @staticmethod
     def forward(ctx, x, shape):
+        ctx.input_shape = x.shape
         return x.reshape(shape)
 
     @staticmethod
     def backward(ctx, grad):
-        x, _ = ctx.inputs
-        return grad.reshape(x.shape)
+        return grad.reshape(ctx.input_shape)
 
 
 class Permute(Function):
     """out = x with its dims reordered     the gradient is permuted back"""
 
+    is_view = True
+
     @staticmethod
     def forward(ctx, x, dims):
+        ctx.dims = dims
         return np.transpose(x, dims)
 
     @staticmethod
     def backward(ctx, grad):
-        _, dims = ctx.inputs
-        return grad.permute(*np.argsort(dims).tolist())
+        return grad.permute(*np.argsort(ctx.dims).tolist())
 
 
 class Expand(Function):
     """out = x broadcast to ``shape`` (a read-only view)     the engine sums the gradient
     back over the broadcast dims, so backward passes it through"""
+
+    is_view = True
 
     @staticmethod
     def forward(ctx, x, shape):
@@ -579,13 +586,14 @@ class Cat(Function):
     @staticmethod
     def forward(ctx, *xs, dim):
         ctx.dim = dim
+        ctx.sizes = [x.shape[dim] for x in xs]
         return np.concatenate(xs, axis=dim)
 
     @staticmethod
     def backward(ctx, grad):
         grads, start = [], 0
-        for x in ctx.inputs:
-            stop = start + x.shape[ctx.dim]
+        for size in ctx.sizes:
+            stop = start + size
             grads.append(grad[(slice(None),) * ctx.dim + (slice(start, stop),)])
             start = stop
         return tuple(grads)
@@ -601,14 +609,16 @@ def _is_basic_key(key) -> bool:
 class GetItem(Function):
     """out = x[key]     the gradient is scattered back to the selected positions"""
 
+    is_view = True  # with a basic key (slices, ints): NumPy gives a view, not a copy
+
     @staticmethod
     def forward(ctx, x, key):
+        ctx.input_shape, ctx.key = x.shape, key
         return x[key]
 
     @staticmethod
     def backward(ctx, grad):
-        x, key = ctx.inputs
-        return ScatterAdd.apply(grad, key, x.shape)
+        return ScatterAdd.apply(grad, ctx.key, ctx.input_shape)
 
 
 class ScatterAdd(Function):
@@ -618,6 +628,7 @@ class ScatterAdd(Function):
 
     @staticmethod
     def forward(ctx, values, key, shape):
+        ctx.key = key
         out = np.zeros(shape, dtype=values.dtype)
         if _is_basic_key(key):
             out[key] = values  # each position at most once: plain assignment is enough
@@ -627,8 +638,29 @@ class ScatterAdd(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        _, key, _ = ctx.inputs
-        return GetItem.apply(grad, key)
+        return GetItem.apply(grad, ctx.key)
+
+
+class SetItem(Function):
+    """out = x with out[key] = v     ∂/∂x = grad, 0 at ``key``     ∂/∂v = grad[key]
+
+    ``t[key] = v`` while the graph is recorded (``t`` then takes ``out``'s values and its
+    place in the graph). The old values at ``key`` are overwritten: no gradient reaches
+    them. ``v`` may be broadcast to ``x[key]``; the engine sums its gradient back."""
+
+    @staticmethod
+    def forward(ctx, x, v, key):
+        ctx.key = key
+        out = x.copy()
+        out[key] = v
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        need_x, need_v = ctx.needs_input_grad[:2]
+        grad_x = SetItem.apply(grad, 0.0, ctx.key) if need_x else None
+        grad_v = grad[ctx.key] if need_v else None
+        return grad_x, grad_v
 
 
 # ---------------------------------------------------------------------------------------

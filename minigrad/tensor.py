@@ -148,6 +148,17 @@ def _count(shape: tuple[int, ...], dims: tuple[int, ...] | None) -> int:
 # ---------------------------------------------------------------------------------------
 
 
+class VersionCounter:
+    """How many times a tensor's memory was changed in place. Shared by every tensor that
+    views the same memory (reshape, basic indexing, transpose, expand, detach), so a change
+    through any of them is seen by the graph nodes that saved any of them."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: int = 0):
+        self.value = value
+
+
 class Tensor:
     """An n-dimensional array that can record the operations applied to it.
 
@@ -156,7 +167,8 @@ class Tensor:
     their float dtype; integer data stays integer and cannot require grad.
     """
 
-    __slots__ = ("data", "_grad", "_requires_grad", "grad_fn", "_retains_grad", "__weakref__")
+    __slots__ = ("data", "_grad", "_requires_grad", "grad_fn", "_retains_grad",
+                 "version_counter", "__weakref__")
 
     # NumPy defers to Tensor: ``ndarray + Tensor`` calls ``Tensor.__radd__`` and gives a Tensor.
     __array_priority__ = 1000
@@ -171,6 +183,15 @@ class Tensor:
         if requires_grad:
             self.requires_grad_(True)
 
+    def __new__(cls, *args, **kwargs):
+        # Here rather than in __init__, so that subclasses with their own __init__ (such as
+        # nn.Parameter) have it too. None stands for a counter at 0: most tensors are never
+        # changed in place, and None spares them the object (made at the first change, or
+        # when a first view shares it).
+        t = object.__new__(cls)
+        t.version_counter = None
+        return t
+
     @classmethod
     def wrap(cls, data: np.ndarray, requires_grad: bool = False) -> Tensor:
         """The ops' fast path: ``data`` as a Tensor, as it is (no copy, no dtype rules, no
@@ -182,6 +203,7 @@ class Tensor:
         t._requires_grad = requires_grad
         t.grad_fn = None
         t._retains_grad = False
+        t.version_counter = None
         return t
 
     # -- attributes -----------------------------------------------------------------------
@@ -348,8 +370,41 @@ class Tensor:
         return self._retains_grad
 
     def detach(self) -> Tensor:
-        """The same data (shared, not copied) as a new leaf outside the graph."""
-        return Tensor.wrap(self.data)
+        """The same data (shared, not copied) as a new leaf outside the graph. It shares
+        the version counter too: an in-place change through it is seen by the graph."""
+        t = Tensor.wrap(self.data)
+        t.version_counter = self.shared_version_counter()
+        return t
+
+    # -- in-place changes: the version counter ---------------------------------------------
+
+    @property
+    def version(self) -> int:
+        """How many in-place changes this tensor's memory has seen (through it or any
+        tensor sharing its memory), as PyTorch's ``t._version``. Backward compares it
+        with the version a node saw when it was recorded."""
+        counter = self.version_counter
+        return counter.value if counter is not None else 0
+
+    _version = version  # PyTorch's name, so PyTorch code reading it runs unchanged
+
+    def bump_version(self) -> None:
+        """Record that this tensor's memory was changed in place by code that writes its
+        array directly (an optimizer step): a backward through a graph that saved this
+        tensor then raises rather than computing with the new values. Writes through
+        ``.data`` are not tracked otherwise (that is what ``.data`` is for)."""
+        counter = self.version_counter
+        if counter is None:
+            self.version_counter = VersionCounter(1)
+        else:
+            counter.value += 1
+
+    def shared_version_counter(self) -> VersionCounter:
+        """This tensor's version counter, made now if it has none yet, for a new tensor
+        that shares its memory (a view) to share it too."""
+        if self.version_counter is None:
+            self.version_counter = VersionCounter()
+        return self.version_counter
 
     def backward(
         self,
@@ -446,41 +501,118 @@ class Tensor:
 
     # In place: ``p -= lr * p.grad`` under ``no_grad`` changes ``p`` itself, as in PyTorch,
     # so the update of a parameter in a loop reaches the model (without these, Python would
-    # rebind ``p`` to a new tensor and leave the model as it was). While the graph is being
-    # recorded, a leaf that requires grad cannot change (its gradient would be wrong), and a
-    # tensor inside the graph is replaced by a new node: ``h += x`` means ``h = h + x``.
+    # rebind ``p`` to a new tensor and leave the model as it was). Every change bumps the
+    # version counter, so a backward that saved the old values refuses to use the new ones.
+    # While the graph is recorded, a leaf that requires grad cannot change (its gradient
+    # would be wrong); any other tensor changes in place and takes the op as its history:
+    # after ``h += x``, ``h.grad_fn`` is the Add, whose input is ``h`` as it was.
 
-    def _in_place(self, other, ufunc, op) -> Tensor:
-        if this_thread.grad_enabled and (self._requires_grad
-                                         or (isinstance(other, Tensor)
-                                             and other._requires_grad)):
-            if self.grad_fn is None and self._requires_grad:
-                raise RuntimeError(
-                    f"a leaf tensor that requires grad cannot be changed in place "
-                    f"({ufunc.__name__}) while the graph is recorded; update parameters "
-                    "under `with mg.no_grad():`"
-                )
-            return op(self, other)
-        other = other.data if isinstance(other, Tensor) else other
-        try:
-            ufunc(self.data, other, out=self.data, casting="same_kind")
-        except (TypeError, ValueError) as error:  # a wider dtype, or a larger shape
-            kind = TypeError if isinstance(error, TypeError) else ValueError
-            raise kind(f"in-place {ufunc.__name__}: cannot update a tensor of shape "
-                       f"{self.shape} and dtype {self.dtype}: {error}") from None
+    def _in_place(self, other, ufunc, out_of_place, needs_old_value: bool) -> Tensor:
+        if not self._records_in_place(other):
+            other = other.data if isinstance(other, Tensor) else other
+            try:
+                ufunc(self.data, other, out=self.data, casting="same_kind")
+            except (TypeError, ValueError) as error:  # a wider dtype, or a larger shape
+                kind = TypeError if isinstance(error, TypeError) else RuntimeError
+                raise kind(f"in-place {ufunc.__name__}: cannot update a tensor of shape "
+                           f"{self.shape} and dtype {self.dtype}: {error}") from None
+            self.bump_version()
+            return self
+        self._refuse_leaf_in_place(ufunc.__name__)
+        old = self
+        if needs_old_value:  # the op's backward reads it: keep the values before the change
+            old = Tensor.wrap(self.data.copy(), self._requires_grad)
+            old.grad_fn = self.grad_fn
+        self._assign_in_place(out_of_place(old, other), ufunc.__name__)
         return self
 
+    def _records_in_place(self, other) -> bool:
+        """Whether an in-place change of this tensor by ``other`` is recorded in the graph."""
+        return (this_thread.grad_enabled and self.data.dtype.kind == "f"
+                and (self._requires_grad
+                     or (isinstance(other, Tensor) and other._requires_grad)))
+
+    def _refuse_leaf_in_place(self, op: str) -> None:
+        if self.grad_fn is None and self._requires_grad:
+            raise RuntimeError(
+                f"a leaf Variable that requires grad is being used in an in-place operation "
+                f"({op}): its gradient would be wrong. Update parameters under "
+                "`with mg.no_grad():`"
+            )
+
+    def _assign_in_place(self, result: Tensor, op: str) -> None:
+        """While recording: this tensor's memory takes ``result``'s values, and the tensor
+        takes ``result``'s place in the graph. Checked first, so a refusal changes nothing."""
+        if result.shape != self.shape:
+            raise RuntimeError(
+                f"in-place {op}: the result has shape {result.shape}, which cannot be "
+                f"written into a tensor of shape {self.shape}"
+            )
+        if not np.can_cast(result.dtype, self.dtype, "same_kind"):
+            raise TypeError(f"in-place {op}: result type {result.dtype} can't be cast to "
+                            f"the desired output type {self.dtype}")
+        view = engine.view_source(self)
+        if view is None:
+            self.data[...] = result.data
+            self.bump_version()
+            engine.take_history(self, result)
+        elif isinstance(view, ops.GetItem):
+            # A slice of a tensor in the graph (``t[1:3] += v`` makes one): the change goes
+            # through that tensor (``t[1:3] = ...``), so its history records it too, and this
+            # slice is again the slice of the tensor as it is now.
+            source = engine.view_source_tensor(view)
+            source[view.key] = result
+            engine.take_history(self, source[view.key])
+        else:
+            raise RuntimeError(
+                f"in-place {op} on the output of {view.name}, a view of a tensor in the "
+                "graph, is not supported (the change would not reach that tensor's "
+                "gradient); change the tensor itself, or a .clone() of the view"
+            )
+
     def __iadd__(self, other):
-        return self._in_place(other, np.add, Tensor.__add__)
+        return self._in_place(other, np.add, Tensor.__add__, needs_old_value=False)
 
     def __isub__(self, other):
-        return self._in_place(other, np.subtract, Tensor.__sub__)
+        return self._in_place(other, np.subtract, Tensor.__sub__, needs_old_value=False)
 
     def __imul__(self, other):
-        return self._in_place(other, np.multiply, Tensor.__mul__)
+        return self._in_place(other, np.multiply, Tensor.__mul__, needs_old_value=True)
 
     def __itruediv__(self, other):
-        return self._in_place(other, np.true_divide, Tensor.__truediv__)
+        return self._in_place(other, np.true_divide, Tensor.__truediv__, needs_old_value=True)
+
+    def __setitem__(self, key, value) -> None:
+        """``t[key] = value``, in place, as in PyTorch: ``value`` is broadcast to the
+        selected positions and cast to this tensor's dtype. While the graph is recorded, the
+        gradient flows to ``value`` and, away from ``key``, to the old values of ``t``."""
+        key = _normalize_key(key)
+        if not self._records_in_place(value):
+            values = value.data if isinstance(value, Tensor) else to_array(value)
+            try:  # NumPy checks the key and the shapes before it writes anything
+                self.data[key] = values
+            except (TypeError, ValueError) as error:
+                raise RuntimeError(f"t[key] = value: cannot write a value of shape "
+                                   f"{values.shape} into a tensor of shape {self.shape} at "
+                                   f"{key!r}: {error}") from None
+            self.bump_version()
+            return
+        if self.grad_fn is None and self._requires_grad:
+            raise RuntimeError(
+                "a view of a leaf Variable that requires grad is being used in an in-place "
+                "operation (t[key] = value): its gradient would be wrong. Update parameters "
+                "under `with mg.no_grad():`"
+            )
+        value = value if isinstance(value, Tensor) else Tensor(value)
+        if value.dtype != self.dtype:
+            value = value.to(self.dtype)
+        try:
+            result = ops.SetItem.apply(self, value, key)
+        except ValueError as error:
+            raise RuntimeError(f"t[key] = value: cannot write a value of shape {value.shape} "
+                               f"into a tensor of shape {self.shape} at {key!r}: "
+                               f"{error}") from None
+        self._assign_in_place(result, "t[key] = value")
 
     def __pos__(self):
         return self

