@@ -270,7 +270,7 @@ class Sigmoid(Function):
 
 
 class ReLU(Function):
-    """out = max(x, 0)     ∂/∂x = 1 where x > 0, else 0"""
+    """out = max(x, 0)     ∂/∂x = 0 where x ≤ 0, else 1 (also at NaN, as PyTorch)"""
 
     @staticmethod
     def forward(ctx, x):
@@ -279,7 +279,7 @@ class ReLU(Function):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.inputs
-        return grad * (x.data > 0)
+        return grad * ~(x.data <= 0)
 
 
 class LeakyReLU(Function):
@@ -327,7 +327,11 @@ class Clamp(Function):
 
 
 class Maximum(Function):
-    """out = max(a, b)     the gradient goes to the larger; ties split it in halves"""
+    """out = max(a, b)     the gradient goes to the larger; ties split it in halves
+
+    Where either is NaN, out is NaN and both get the whole gradient, as in PyTorch: each
+    is kept from it only where it is strictly the smaller.
+    """
 
     @staticmethod
     def forward(ctx, a, b):
@@ -336,12 +340,12 @@ class Maximum(Function):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.inputs
-        share_a = (a.data > b.data) + 0.5 * (a.data == b.data)
-        return grad * share_a, grad * (1.0 - share_a)
+        return _pairwise_shares(grad, a.data, b.data, a.data < b.data, a.data > b.data)
 
 
 class Minimum(Function):
-    """out = min(a, b)     the gradient goes to the smaller; ties split it in halves"""
+    """out = min(a, b)     the gradient goes to the smaller; ties split it in halves
+    (and, where either is NaN, to both, as for ``Maximum``)"""
 
     @staticmethod
     def forward(ctx, a, b):
@@ -350,8 +354,16 @@ class Minimum(Function):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.inputs
-        share_a = (a.data < b.data) + 0.5 * (a.data == b.data)
-        return grad * share_a, grad * (1.0 - share_a)
+        return _pairwise_shares(grad, a.data, b.data, a.data > b.data, a.data < b.data)
+
+
+def _pairwise_shares(grad, a, b, a_loses, b_loses):
+    """The gradients of max/min(a, b): all of ``grad`` to each operand except where it
+    loses (0) or ties (½). A NaN never compares, so both operands of a NaN keep it all."""
+    tie = 0.5 * (a == b)
+    share_a = np.where(a_loses, 0.0, 1.0) - tie
+    share_b = np.where(b_loses, 0.0, 1.0) - tie
+    return grad * share_a.astype(grad.dtype), grad * share_b.astype(grad.dtype)
 
 
 class Where(Function):
@@ -397,7 +409,8 @@ class Max(Function):
 
     On ties, as PyTorch: ``max(dim)`` with one dim (``pick_first``) gives it all to the
     first maximal element (the one ``argmax`` names); over all or several dims it is shared
-    evenly between them.
+    evenly between them. NaN is the maximum (and the minimum), as in PyTorch: a NaN makes
+    the result NaN, and the gradient goes to the NaNs.
     """
 
     _select = staticmethod(np.max)
@@ -412,7 +425,8 @@ class Max(Function):
     def backward(ctx, grad):
         x, dims, _, pick_first = ctx.inputs
         kept = _kept_shape(x.shape, dims)
-        chosen = x.data == ctx.output.data.reshape(kept)
+        out = ctx.output.data.reshape(kept)
+        chosen = (x.data == out) | (np.isnan(x.data) & np.isnan(out))  # NaN != NaN
         if pick_first:
             (dim,) = dims
             first = np.argmax(chosen, axis=dim, keepdims=True)

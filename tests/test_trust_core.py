@@ -218,3 +218,65 @@ def test_setitem_casts_to_the_tensor_dtype_as_pytorch():
     f = mg.zeros(2)
     f[0] = mg.tensor(1.5, dtype=mg.float64)
     assert f.dtype == mg.float32 and f.tolist() == [1.5, 0.0]
+
+
+# -- NaN through max and min ------------------------------------------------------------------
+
+NAN = float("nan")
+
+
+def torch_and_mine(values):
+    torch = torch_or_skip()
+    return (torch.tensor(values, dtype=torch.float64, requires_grad=True), f64(values))
+
+
+def same(mine, pytorchs):
+    np.testing.assert_array_equal(np.asarray(mine.tolist()), np.asarray(pytorchs.tolist()))
+
+
+@pytest.mark.parametrize("values", [[1.0, NAN, 3.0], [NAN, NAN, 3.0], [2.0, 2.0, 1.0]])
+@pytest.mark.parametrize("reduce", ["max", "min"])
+def test_nan_is_the_max_and_the_min_and_gets_the_gradient(values, reduce):
+    x_torch, x = torch_and_mine(values)
+    for over_all in (True, False):
+        x_torch.grad, x.grad = None, None
+        if over_all:
+            y_torch, y = getattr(x_torch, reduce)(), getattr(x, reduce)()
+        else:  # one dim: the first NaN (or first extreme) is picked, as argmax names it
+            y_torch, y = getattr(x_torch, reduce)(0).values, getattr(x, reduce)(0)
+        same(y, y_torch)
+        y_torch.backward()
+        y.backward()
+        same(x.grad, x_torch.grad)
+
+
+def test_argmax_and_argmin_name_the_first_nan():
+    torch = torch_or_skip()
+    values = [[1.0, NAN, 3.0, NAN], [4.0, 2.0, 0.0, 1.0]]
+    x, x_torch = mg.tensor(values), torch.tensor(values)
+    for name in ("argmax", "argmin"):
+        assert getattr(x, name)().tolist() == getattr(x_torch, name)().tolist()
+        assert getattr(x, name)(1).tolist() == getattr(x_torch, name)(1).tolist()
+
+
+@pytest.mark.parametrize("op", ["maximum", "minimum"])
+def test_maximum_and_minimum_propagate_nan_and_send_it_the_gradient(op):
+    torch = torch_or_skip()
+    a_torch, a = torch_and_mine([1.0, NAN, 3.0, 2.0, NAN])
+    b_torch, b = torch_and_mine([2.0, 2.0, NAN, 2.0, NAN])
+    y_torch, y = getattr(torch, op)(a_torch, b_torch), getattr(mg, op)(a, b)
+    same(y, y_torch)
+    y_torch.sum().backward()
+    y.sum().backward()
+    same(a.grad, a_torch.grad)
+    same(b.grad, b_torch.grad)
+
+
+@pytest.mark.parametrize("fn", [lambda t: t.clamp(0.0, 2.0), lambda t: t.clamp(min=0.0),
+                                lambda t: t.relu()])
+def test_clamp_and_relu_with_nan_as_pytorch(fn):
+    x_torch, x = torch_and_mine([1.0, NAN, 3.0, -1.0])
+    same(fn(x), fn(x_torch))
+    fn(x_torch).sum().backward()
+    fn(x).sum().backward()
+    same(x.grad, x_torch.grad)
