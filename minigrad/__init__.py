@@ -79,7 +79,8 @@ from minigrad.grad_mode import (
 )
 from minigrad.gradcheck import GradcheckError, gradcheck, gradcheck_report, gradgradcheck
 from minigrad.rng import manual_seed
-from minigrad.tensor import Tensor, bool_, float32, float64, int32, int64, where
+from minigrad.tensor import (Tensor, bool_, float32, float64, int8, int16, int32, int64, uint8,
+                             where)
 
 __version__ = "0.1.0"
 
@@ -89,7 +90,7 @@ from minigrad.serialization import load, save  # noqa: E402
 
 __all__ = [
     "Tensor", "Function", "tensor", "grad", "autograd",
-    "float32", "float64", "int32", "int64", "bool_",
+    "float32", "float64", "uint8", "int8", "int16", "int32", "int64", "bool_",
     "zeros", "ones", "full", "eye", "arange", "rand", "randn", "zeros_like", "ones_like",
     "manual_seed", "cat", "concat", "stack", "where",
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "detect_anomaly",

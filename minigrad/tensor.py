@@ -26,6 +26,9 @@ float32 = np.dtype(np.float32)
 float64 = np.dtype(np.float64)
 int64 = np.dtype(np.int64)
 int32 = np.dtype(np.int32)
+int16 = np.dtype(np.int16)
+int8 = np.dtype(np.int8)
+uint8 = np.dtype(np.uint8)
 bool_ = np.dtype(np.bool_)
 
 _FLOAT_DTYPES = (float32, float64)
@@ -66,8 +69,9 @@ def to_array(data: Any, dtype: Any = None) -> np.ndarray:
 def promote_operands(a: Tensor, other: Any) -> tuple[Tensor, Tensor]:
     """``(a, other)`` as Tensors for a binary op, promoted as PyTorch does rather than
     as NumPy would: an integer or boolean operand takes the float dtype of the other one
-    (NumPy makes int64 with float32 a float64), Python numbers take the tensor's dtype,
-    and a Python float with an integer tensor gives float32."""
+    (NumPy makes int64 with float32 a float64), Python numbers take the tensor's dtype
+    (also an integer one: ``int8 + 1`` is int8), and a Python float with an integer tensor
+    gives float32."""
     if isinstance(other, Tensor) and other.data.dtype is a.data.dtype:
         return a, other  # the common case, first
     python_number = False
@@ -91,6 +95,10 @@ def promote_operands(a: Tensor, other: Any) -> tuple[Tensor, Tensor]:
             a, b = Tensor.wrap(a.data.astype(float32)), Tensor.wrap(b.data.astype(float32))
         elif kind_a in "iu":
             a = Tensor.wrap(a.data.astype(b.data.dtype))
+    elif python_number and kind_a in "iu" and b.data.dtype != a.data.dtype:
+        # int8 + 1 stays int8 (NumPy would widen it to the 1's int64); a number out of
+        # the dtype's range wraps around, as in PyTorch (int8 + 300 is int8 + 44)
+        b = Tensor.wrap(b.data.astype(a.data.dtype))
     return a, b
 
 
@@ -509,7 +517,7 @@ class Tensor:
 
     def _in_place(self, other, ufunc, out_of_place, needs_old_value: bool) -> Tensor:
         if not self._records_in_place(other):
-            other = other.data if isinstance(other, Tensor) else other
+            other = promote_operands(self, other)[1].data  # int8 += 300 wraps, as PyTorch
             try:
                 ufunc(self.data, other, out=self.data, casting="same_kind")
             except (TypeError, ValueError) as error:  # a wider dtype, or a larger shape

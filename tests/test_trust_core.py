@@ -280,3 +280,40 @@ def test_clamp_and_relu_with_nan_as_pytorch(fn):
     fn(x_torch).sum().backward()
     fn(x).sum().backward()
     same(x.grad, x_torch.grad)
+
+
+# -- integer widths ---------------------------------------------------------------------------
+
+INTEGER_CASES = ["i8 + 1", "u8 * 2", "i32 ** 2", "i16 - 1", "1 - u8", "i8 + True", "b + 1",
+                 "i8 + 300", "u8 + (-1)", "2 ** i8", "i8 + 1.5", "i8 / 2", "b + 1.5",
+                 "i8 + i32", "u8 + i8", "u8 + i16", "i32 + i64", "i8 + f", "u8 + d", "b + i8",
+                 "(i8 * 2 - 1) ** 2"]
+
+
+def integer_operands(lib):
+    names = {"i8": "int8", "u8": "uint8", "i16": "int16", "i32": "int32", "i64": "int64",
+             "f": "float32", "d": "float64"}
+    env = {name: lib.tensor(np.array([1, 2]).astype(dtype).tolist(), dtype=getattr(lib, dtype))
+           for name, dtype in names.items()}
+    env["b"] = lib.tensor([True, False])
+    return env
+
+
+@pytest.mark.parametrize("expression", INTEGER_CASES)
+def test_integer_dtypes_keep_their_width_as_pytorch(expression):
+    torch = torch_or_skip()
+    mine = eval(expression, integer_operands(mg))
+    pytorchs = eval(expression, integer_operands(torch))
+    assert str(mine.dtype) == str(pytorchs.dtype).removeprefix("torch.")
+    assert mine.tolist() == pytorchs.tolist()
+
+
+def test_in_place_integer_updates_keep_the_dtype_and_wrap_as_pytorch():
+    torch = torch_or_skip()
+    results = []
+    for lib in (mg, torch):
+        t = lib.tensor([1, 2], dtype=lib.int8)
+        t += 300
+        t *= 2
+        results.append((str(t.dtype).removeprefix("torch."), t.tolist()))
+    assert results[0] == results[1]
