@@ -79,8 +79,7 @@ from minigrad.grad_mode import (
 )
 from minigrad.gradcheck import GradcheckError, gradcheck, gradcheck_report, gradgradcheck
 from minigrad.rng import manual_seed
-from minigrad.tensor import (Tensor, bool_, float32, float64, int8, int16, int32, int64, uint8,
-                             where)
+from minigrad.tensor import Tensor, bool_, float32, float64, int8, int16, int32, int64, uint8, where
 
 __version__ = "0.1.0"
 
