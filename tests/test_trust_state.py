@@ -323,3 +323,19 @@ def test_huge_batch_size_gives_one_batch_as_torch_and_beyond_sys_maxsize_an_erro
 def test_loader_flags_must_be_booleans(argument):
     with pytest.raises(ValueError, match=f"{next(iter(argument))} must be True or False"):
         DataLoader(TensorDataset(mg.arange(5.0)), **argument)
+
+
+def test_a_state_value_replaced_by_the_user_is_used_as_in_torch():
+    torch = pytest.importorskip("torch")
+    start = np.array([0.3, -1.2, 2.0])
+    p, t = mg.tensor(start, requires_grad=True), torch.tensor(start, requires_grad=True)
+    opt, t_opt = optim.Adam([p], lr=0.1), torch.optim.Adam([t], lr=0.1)
+    for k in range(4):
+        if k == 2:
+            opt.state[p]["exp_avg"] = np.full(3, 0.5)
+            t_opt.state[t]["exp_avg"] = torch.full((3,), 0.5, dtype=torch.float64)
+        g = np.sin(start * (k + 1))
+        p.grad, t.grad = mg.tensor(g), torch.tensor(g)
+        opt.step()
+        t_opt.step()
+    np.testing.assert_allclose(p.data, t.detach().numpy(), rtol=1e-12, atol=1e-14)

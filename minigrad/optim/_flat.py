@@ -122,6 +122,7 @@ class FlatBucket:
         self.grad = np.empty(total, dtype)
         # Each parameter's array: a view of theta, or its own array ("external", see above).
         self.views: list[np.ndarray] = [None] * len(params)  # type: ignore[list-item]
+        self.external: set[int] = set()  # the indices of the external ones
         for i in range(len(params)):
             self.adopt(i)
         scratch_size = min(max(total, 1), CHUNK)
@@ -156,6 +157,9 @@ class FlatBucket:
         np.copyto(view, p.data)
         if only_its_parameter_holds(p):
             p.data = view
+            self.external.discard(i)
+        else:
+            self.external.add(i)
         self.views[i] = p.data
 
     def is_packed(self, i: int) -> bool:
@@ -200,14 +204,13 @@ class FlatBucket:
         return all(s.min() == s.max() for s in self.scalars.values() if s.size)
 
     def step(self, rule: Callable, buffers: dict[str, float]) -> list:
-        """``FlatGroup.step`` for this bucket's parameters."""
+        """``FlatGroup.step`` for this bucket's parameters (``check_params`` comes first)."""
         flat_buffers = self.add_buffers(buffers)
         grads = [p.grad for p in self.params]
-        external = [i for i in range(len(self.params)) if not self.is_packed(i)]
-        for i in external:  # their current values, which may have been changed in place
+        for i in self.external:  # their current values, which may have been changed in place
             np.copyto(self.param_view(self.theta, i), self.views[i])
         stepped = self.step_packed(rule, flat_buffers, grads)
-        for i in external:  # write the step through to the parameter's own array
+        for i in self.external:  # write the step through to the parameter's own array
             if grads[i] is not None:
                 np.copyto(self.views[i], self.param_view(self.theta, i))
         return stepped

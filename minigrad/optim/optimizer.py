@@ -22,6 +22,7 @@ import copy
 import functools
 import math
 import numbers
+import operator
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -73,9 +74,9 @@ class Optimizer:
         self.param_groups: list[dict[str, Any]] = []
         self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         self._storage: dict[int, FlatGroup] = {}  # group index -> its packed parameters
-        # parameter -> the entry of ``state`` showing its flat state (to notice when the user
-        # deleted or replaced it)
-        self._published: dict[Tensor, dict[str, Any]] = {}
+        # parameter -> the entry of ``state`` showing its flat state and the views it held, to
+        # notice when the user deleted or replaced the entry or one of its values
+        self._published: dict[Tensor, tuple[dict[str, Any], tuple]] = {}
         for group in param_groups:
             self.add_param_group(group)
         if self._state_at_construction:
@@ -197,12 +198,16 @@ class Optimizer:
 
     def _take_in_state_changes(self, group: dict[str, Any], flat: FlatGroup) -> None:
         """Make the flat state follow what was done to ``self.state`` since the last step: a
-        deleted entry restarts from zero (as PyTorch's), a new dict is checked and taken in."""
+        deleted entry restarts from zero (as PyTorch's), a new dict or value is checked and
+        taken in."""
         for p in group["params"]:
-            published = self._published.get(p)
-            entry = self.state.get(p)
-            if published is None or entry is published:
+            published, views = self._published.get(p, (None, None))
+            if published is None:
                 continue
+            entry = self.state.get(p)
+            if (entry is published and len(entry) == len(views)
+                    and all(map(operator.is_, entry.values(), views))):
+                continue  # as published (its values may have been changed in place)
             del self._published[p]
             if entry:
                 flat.set_state(p, self._checked_entry(p, entry, "state"))
@@ -245,7 +250,8 @@ class Optimizer:
         the current values (modify it in place, do not assign new arrays)."""
         entry = flat.state_views(p, hidden=self._hidden_state)
         if entry:
-            self.state[p] = self._published[p] = entry
+            self.state[p] = entry
+            self._published[p] = (entry, tuple(entry.values()))
 
     def __deepcopy__(self, memo: dict) -> Optimizer:
         """An independent copy (with copies of the parameters, or of the model when it is
