@@ -41,6 +41,13 @@ def output_length(size: int, kernel: int, stride: int, dilation: int) -> int:
     return (size - dilation * (kernel - 1) - 1) // stride + 1
 
 
+def _output_size(shape, kernel, stride, padding, dilation) -> tuple[int, int]:
+    """(oh, ow): how many windows fit down and across the padded input."""
+    (top, bottom), (left, right) = padding
+    return (output_length(shape[2] + top + bottom, kernel[0], stride[0], dilation[0]),
+            output_length(shape[3] + left + right, kernel[1], stride[1], dilation[1]))
+
+
 def im2col(x: np.ndarray, kernel, stride, dilation) -> np.ndarray:
     """All the windows of a padded (N, C, H, W) array, as a read-only strided view of shape
     (N, C, kh, kw, oh, ow):
@@ -99,8 +106,7 @@ def fold_array(cols: np.ndarray, output_size, kernel, stride, dilation,
     (h, w), (kh, kw) = output_size, kernel
     (top, bottom), (left, right) = padding
     padded = (h + top + bottom, w + left + right)
-    oh = output_length(padded[0], kh, stride[0], dilation[0])
-    ow = output_length(padded[1], kw, stride[1], dilation[1])
+    oh, ow = _output_size((n, rows, h, w), kernel, stride, padding, dilation)
     if rows % (kh * kw) or length != oh * ow or oh < 1 or ow < 1:
         raise ValueError(
             f"fold: input of shape {cols.shape} does not fit output_size {tuple(output_size)} "
@@ -186,14 +192,13 @@ class Conv2d(Function):
         out_channels, _, kh, kw = weight.shape
         cols = unfold_array(x, (kh, kw), stride, dilation, padding)  # (N, C·kh·kw, L)
         ctx.cols = cols  # for backward, when it runs on the arrays
-        length = cols.shape[2]
-        out = _grouped_weight(weight, groups) @ cols.reshape(n, groups, -1, length)
+        rows, length = cols.shape[1:]
+        out = _grouped_weight(weight, groups) @ cols.reshape(n, groups, rows // groups, length)
         out = out.reshape(n, out_channels, length)
         if bias is not None:
             out += bias[:, None]
-        top, bottom = padding[0]
-        oh = output_length(x.shape[2] + top + bottom, kh, stride[0], dilation[0])
-        return out.reshape(n, out_channels, oh, length // oh)
+        return out.reshape(n, out_channels,
+                           *_output_size(x.shape, (kh, kw), stride, padding, dilation))
 
     @staticmethod
     def backward(ctx, grad):
@@ -205,16 +210,17 @@ class Conv2d(Function):
             cols = Unfold.apply(x, kernel, stride, dilation, padding) if need_weight else None
         else:  # optimisation: on the arrays, with forward's patch matrix
             grad, weight, cols = grad.data, weight.data, ctx.cols
-        n, out_channels = grad.shape[:2]
-        g = grad.reshape(n, groups, out_channels // groups, -1)  # (N, G, O/G, L)
+        n, out_channels, oh, ow = grad.shape
+        g = grad.reshape(n, groups, out_channels // groups, oh * ow)  # (N, G, O/G, L)
         grad_weight = grad_x = grad_bias = None
         if need_weight:
-            patches = cols.reshape(n, groups, -1, g.shape[-1])  # (N, G, C/G·kh·kw, L)
+            rows = weight.shape[1] * kernel[0] * kernel[1]
+            patches = cols.reshape(n, groups, rows, oh * ow)  # (N, G, C/G·kh·kw, L)
             grad_weight = (g @ _swap_last_two(patches)).sum(0).reshape(weight.shape)
         if need_x:
             grad_cols = _swap_last_two(_grouped_weight(weight, groups)) @ g
-            grad_x = _fold(grad_cols.reshape(n, -1, g.shape[-1]), x.shape[2:], kernel,
-                           stride, dilation, padding)
+            grad_cols = grad_cols.reshape(n, x.shape[1] * kernel[0] * kernel[1], oh * ow)
+            grad_x = _fold(grad_cols, x.shape[2:], kernel, stride, dilation, padding)
         if need_bias:
             grad_bias = grad.sum((0, 2, 3))
         return grad_x, grad_weight, grad_bias
@@ -240,7 +246,7 @@ class MaxPool2d(Function):
         n, c, _, _ = x.shape
         cols = unfold_array(x, kernel, stride, dilation, padding, pad_value=-np.inf)
         taps = kernel[0] * kernel[1]
-        windows = cols.reshape(n, c, taps, -1)  # (N, C, kh·kw, L)
+        windows = cols.reshape(n, c, taps, cols.shape[2])  # (N, C, kh·kw, L)
         out = windows.max(2)
         # The winner of each window: its first max (NaN counts as a max, as in PyTorch).
         # Found as the largest of (taps - k) over the maxima k: a max-reduction, which NumPy
@@ -250,7 +256,7 @@ class MaxPool2d(Function):
             is_max |= np.isnan(windows)
         priority = np.arange(taps, 0, -1, dtype=np.int32)[:, None]
         ctx.argmax = taps - (is_max * priority).max(2, keepdims=True)  # (N, C, 1, L)
-        return out.reshape(n, c, *_pooled_size(x.shape, kernel, stride, padding, dilation))
+        return out.reshape(n, c, *_output_size(x.shape, kernel, stride, padding, dilation))
 
     @staticmethod
     def backward(ctx, grad):
@@ -271,9 +277,9 @@ class AvgPool2d(Function):
     def forward(ctx, x, kernel, stride, padding, divisor):
         n, c, _, _ = x.shape
         cols = unfold_array(x, kernel, stride, (1, 1), padding)
-        sums = cols.reshape(n, c, kernel[0] * kernel[1], -1).sum(2)
+        sums = cols.reshape(n, c, kernel[0] * kernel[1], cols.shape[2]).sum(2)
         out = sums / divisor
-        return out.reshape(n, c, *_pooled_size(x.shape, kernel, stride, padding, (1, 1)))
+        return out.reshape(n, c, *_output_size(x.shape, kernel, stride, padding, (1, 1)))
 
     @staticmethod
     def backward(ctx, grad):
@@ -289,13 +295,7 @@ def _spread_back(grad, share, input_shape, kernel, stride, padding, dilation):
     fold. On the arrays (an optimisation) unless create_graph records it."""
     if not is_grad_enabled():
         grad = grad.data
-    n, c = grad.shape[:2]
-    cols = grad.reshape(n, c, 1, -1) * share  # (N, C, kh·kw, L)
-    return _fold(cols.reshape(n, -1, cols.shape[-1]), input_shape[2:], kernel, stride,
+    n, c, oh, ow = grad.shape
+    cols = grad.reshape(n, c, 1, oh * ow) * share  # (N, C, kh·kw, L)
+    return _fold(cols.reshape(n, c * cols.shape[2], oh * ow), input_shape[2:], kernel, stride,
                  dilation, padding)
-
-
-def _pooled_size(shape, kernel, stride, padding, dilation) -> tuple[int, int]:
-    (top, bottom), (left, right) = padding
-    return (output_length(shape[2] + top + bottom, kernel[0], stride[0], dilation[0]),
-            output_length(shape[3] + left + right, kernel[1], stride[1], dilation[1]))

@@ -407,3 +407,18 @@ def test_im2col_is_a_view_and_col2im_its_adjoint():
     (p,) = random_arrays(33, patches.shape)
     back = col2im(p, x.shape, (2, 1), (1, 2))
     np.testing.assert_allclose(np.vdot(patches, p), np.vdot(x, back), rtol=1e-12)
+
+
+@pytest.mark.parametrize("ours, theirs", [
+    (lambda x: F.conv2d(x, mg.ones(6, 2, 3, 3), groups=2),
+     lambda x: TF.conv2d(x, torch.ones(6, 2, 3, 3), groups=2)),
+    (lambda x: F.max_pool2d(x, 2), lambda x: TF.max_pool2d(x, 2)),
+    (lambda x: F.avg_pool2d(x, 3, 2, 1), lambda x: TF.avg_pool2d(x, 3, 2, 1)),
+    (lambda x: F.unfold(x, 2), lambda x: TF.unfold(x, 2)),
+], ids=["conv2d", "max_pool2d", "avg_pool2d", "unfold"])
+def test_an_empty_batch_works_as_in_torch(ours, theirs):
+    x = mg.zeros(0, 4, 8, 8, requires_grad=True)
+    out = ours(x)
+    assert out.shape == tuple(theirs(torch.zeros(0, 4, 8, 8)).shape)
+    out.sum().backward()
+    assert x.grad.shape == (0, 4, 8, 8)
