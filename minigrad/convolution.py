@@ -120,13 +120,7 @@ def fold_array(cols: np.ndarray, output_size, kernel, stride, dilation,
 
 # Backward of the ops below runs on Tensors when create_graph=True (recorded, so it can be
 # differentiated again) and, as an optimisation, on the arrays otherwise: the same lines
-# of code, with these two switching between the Function and its array form.
-
-def _unfold(x, kernel, stride, dilation, padding):
-    if isinstance(x, Tensor):
-        return Unfold.apply(x, kernel, stride, dilation, padding)
-    return unfold_array(x, kernel, stride, dilation, padding)
-
+# of code, with these helpers switching between the op and its array form.
 
 def _fold(cols, output_size, kernel, stride, dilation, padding):
     if isinstance(cols, Tensor):
