@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from minigrad import ops, rng
-from minigrad.tensor import Tensor, float32, normalize_dims, shape_from_args
+from minigrad.tensor import Tensor, float32, normalize_dims, size_from_args
 
 # ---------------------------------------------------------------------------------------
 # Factories
@@ -30,21 +30,22 @@ def _float_dtype(dtype: Any) -> np.dtype:
 
 
 def zeros(*shape, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _new(np.zeros(shape_from_args(shape, "zeros"), _float_dtype(dtype)), requires_grad)
+    return _new(np.zeros(size_from_args(shape, "zeros"), _float_dtype(dtype)), requires_grad)
 
 
 def ones(*shape, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _new(np.ones(shape_from_args(shape, "ones"), _float_dtype(dtype)), requires_grad)
+    return _new(np.ones(size_from_args(shape, "ones"), _float_dtype(dtype)), requires_grad)
 
 
 def full(shape, fill_value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     if dtype is None:
         dtype = float32 if isinstance(fill_value, float) else np.asarray(fill_value).dtype
-    array = np.full(shape_from_args((shape,), "full"), fill_value, dtype=dtype)
+    array = np.full(size_from_args((shape,), "full"), fill_value, dtype=dtype)
     return _new(array, requires_grad)
 
 
 def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    size_from_args((n,) if m is None else (n, m), "eye")  # integers, not negative
     return _new(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
 
 
@@ -55,6 +56,9 @@ def arange(start, end=None, step=1, dtype: Any = None, requires_grad: bool = Fal
     if dtype is None:
         is_int = all(isinstance(v, int | np.integer) for v in (start, end, step))
         dtype = np.int64 if is_int else float32
+    if step == 0 or (end - start) * step < 0:  # NumPy would give an empty tensor
+        raise RuntimeError(f"arange: upper bound and lower bound inconsistent with step "
+                           f"sign (start={start}, end={end}, step={step})")
     return _new(np.arange(start, end, step, dtype=dtype), requires_grad)
 
 
@@ -68,13 +72,13 @@ def ones_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tens
 
 def rand(*shape, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Uniform on [0, 1), from minigrad's seeded generator (``manual_seed``)."""
-    array = rng.generator().random(shape_from_args(shape, "rand"), dtype=_float_dtype(dtype))
+    array = rng.generator().random(size_from_args(shape, "rand"), dtype=_float_dtype(dtype))
     return _new(array, requires_grad)
 
 
 def randn(*shape, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Standard normal, from minigrad's seeded generator (``manual_seed``)."""
-    shape = shape_from_args(shape, "randn")
+    shape = size_from_args(shape, "randn")
     array = rng.generator().standard_normal(shape, dtype=_float_dtype(dtype))
     return _new(array, requires_grad)
 

@@ -114,14 +114,29 @@ def _true_division(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
 # ---------------------------------------------------------------------------------------
 
 
-def shape_from_args(args: tuple, op: str) -> tuple[int, ...]:
-    """``f(2, 3)`` and ``f((2, 3))`` both mean shape (2, 3)."""
+def shape_from_args(args: tuple, op: str, argument: str = "size") -> tuple[int, ...]:
+    """``f(2, 3)`` and ``f((2, 3))`` both mean shape (2, 3). Each entry must be an integer,
+    as in PyTorch: ``zeros(1.5)`` is an error, not a shape of 1 (nor are ``2.0`` and
+    ``True``)."""
     if len(args) == 1 and isinstance(args[0], Sequence | np.ndarray):
         args = tuple(args[0])
-    try:
-        shape = tuple(int(n) for n in args)
-    except (TypeError, ValueError):
-        raise TypeError(f"{op}: shape must be integers, got {args!r}") from None
+    shape = []
+    for position, n in enumerate(args):
+        if isinstance(n, Tensor) and n.ndim == 0:
+            n = n.data.item()  # a 0-d integer tensor counts as its number, as in PyTorch
+        if isinstance(n, bool | np.bool_) or not isinstance(n, int | np.integer):
+            raise TypeError(f"{op}(): argument '{argument}' must be a tuple of ints, but "
+                            f"found element of type {type(n).__name__} at pos {position}: "
+                            f"{n!r}")
+        shape.append(int(n))
+    return tuple(shape)
+
+
+def size_from_args(args: tuple, op: str) -> tuple[int, ...]:
+    """The shape of a new tensor (``zeros(2, 3)``): integers, none negative."""
+    shape = shape_from_args(args, op)
+    if any(n < 0 for n in shape):
+        raise RuntimeError(f"{op}: Dimension size must be non-negative, got size {shape}")
     return shape
 
 
@@ -777,7 +792,7 @@ class Tensor:
     # -- shape ----------------------------------------------------------------------------
 
     def reshape(self, *shape):
-        shape = shape_from_args(shape, "reshape")
+        shape = shape_from_args(shape, "reshape", "shape")
         if shape == self.shape:
             return self
         return ops.Reshape.apply(self, shape)
@@ -795,7 +810,7 @@ class Tensor:
         return self.reshape(shape)
 
     def permute(self, *dims):
-        dims = shape_from_args(dims, "permute")
+        dims = shape_from_args(dims, "permute", "dims")
         if len(dims) != self.ndim or sorted(normalize_dims(dims, self.ndim, "permute")) != list(
             range(self.ndim)
         ):
@@ -835,7 +850,7 @@ class Tensor:
         return self.broadcast_to(shape)
 
     def broadcast_to(self, *shape):
-        shape = shape_from_args(shape, "broadcast_to")
+        shape = shape_from_args(shape, "broadcast_to", "shape")
         if shape == self.shape:
             return self
         return ops.Expand.apply(self, shape)

@@ -71,7 +71,7 @@ def test_factories():
     assert mg.randn(2, 3, dtype=mg.float64).dtype == np.float64
     r = mg.rand(1000)
     assert r.dtype == np.float32 and 0 <= r.data.min() and r.data.max() < 1
-    with pytest.raises(TypeError, match="zeros: shape"):
+    with pytest.raises(TypeError, match=r"zeros\(\): argument .size. must be a tuple of ints"):
         mg.zeros("a")
 
 

@@ -317,3 +317,27 @@ def test_in_place_integer_updates_keep_the_dtype_and_wrap_as_pytorch():
         t *= 2
         results.append((str(t.dtype).removeprefix("torch."), t.tolist()))
     assert results[0] == results[1]
+
+
+# -- sizes must be integers ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("call, error", [
+    ("zeros(1.5)", TypeError), ("randn(2.5)", TypeError), ("ones((2, 1.5))", TypeError),
+    ("zeros(2.0)", TypeError), ("zeros(True)", TypeError), ("rand(2, 'a')", TypeError),
+    ("full((1.5,), 1.0)", TypeError), ("eye(2.5)", TypeError),
+    ("zeros(-1)", RuntimeError), ("zeros(2, -3)", RuntimeError), ("eye(-1)", RuntimeError),
+    ("arange(-1)", RuntimeError),
+    ("ones(2).reshape(1.5)", TypeError), ("ones(2).expand(2.5)", TypeError),
+])
+def test_sizes_that_are_not_integers_are_errors_as_in_pytorch(call, error):
+    torch = torch_or_skip()
+    with pytest.raises(error):
+        eval("torch." + call, {"torch": torch})
+    with pytest.raises(error, match="size|shape|bound"):
+        eval("mg." + call, {"mg": mg})
+
+
+def test_sizes_may_be_numpy_integers_and_0d_integer_tensors():
+    assert mg.zeros(np.int64(2), mg.tensor(3)).shape == (2, 3)
+    assert mg.ones(2).reshape(-1).shape == (2,)
