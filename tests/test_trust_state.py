@@ -348,3 +348,23 @@ def test_a_state_value_replaced_by_the_user_is_used_as_in_torch():
         opt.step()
         t_opt.step()
     np.testing.assert_allclose(p.data, t.detach().numpy(), rtol=1e-12, atol=1e-14)
+
+
+def test_parameter_shares_its_tensors_version_and_a_step_bumps_it_as_torch():
+    torch = pytest.importorskip("torch")
+    t, t_torch = mg.tensor([1.0, 2.0]), torch.tensor([1.0, 2.0])
+    p, p_torch = nn.Parameter(t), torch.nn.Parameter(t_torch)
+    opt, opt_torch = optim.SGD([p], lr=0.1), torch.optim.SGD([p_torch], lr=0.1)
+    p.grad, p_torch.grad = mg.ones(2), torch.ones(2)
+    opt.step()
+    opt_torch.step()
+    assert p.version == t.version == p_torch._version == t_torch._version == 1
+
+
+def test_load_state_dict_counts_as_an_in_place_change_as_torch():
+    torch = pytest.importorskip("torch")
+    model, model_torch = nn.Linear(2, 2), torch.nn.Linear(2, 2)
+    before, before_torch = model.weight.version, model_torch.weight._version
+    model.load_state_dict(nn.Linear(2, 2).state_dict())
+    model_torch.load_state_dict(torch.nn.Linear(2, 2).state_dict())
+    assert model.weight.version - before == model_torch.weight._version - before_torch == 1

@@ -27,7 +27,8 @@ class Parameter(Tensor):
     """A tensor that is a learned parameter of a ``Module`` (``requires_grad=True``).
 
     ``Parameter(data)`` shares the array of a Tensor or float ndarray it is given (as
-    PyTorch's does), so ``Parameter(t)`` and ``t`` see the same numbers.
+    PyTorch's does), so ``Parameter(t)`` and ``t`` see the same numbers, also after optimizer
+    steps, and share their version counter.
     """
 
     __slots__ = ()
@@ -36,6 +37,7 @@ class Parameter(Tensor):
         if data is None:
             data = np.empty(0, dtype=float32)
         if isinstance(data, Tensor):
+            self.version_counter = data.shared_version_counter()
             data = data.data
         if not (isinstance(data, np.ndarray) and data.dtype in (float32, float64)):
             data = to_array(data)
@@ -411,6 +413,7 @@ class Module:
             )
         for target, array in updates:
             target.data[...] = array  # in place: optimizers hold these very arrays
+            target.bump_version()  # as PyTorch's copy_: a graph that saved it sees the change
         return IncompatibleKeys(missing, unexpected)
 
     # -- printing -------------------------------------------------------------------------

@@ -180,6 +180,7 @@ class Optimizer:
         for group, flat in zip(self.param_groups, storage):
             rule = functools.partial(self._update, group)  # rule(theta, g, state, scratch)
             for p in flat.step(rule, self._state_buffers(group)):
+                p.bump_version()  # changed in place: a graph that saved p must not use it now
                 if not self.state.get(p):  # its first step: publish its state
                     self._publish_state(flat, p)
         return loss
