@@ -49,8 +49,8 @@ def test_three_regimes_and_the_noise_of_their_steps(tmp_path):
 
 
 def test_the_flag_vocabulary_is_the_same_as_the_other_examples():
-    assert run("--help").returncode == 0
-    assert "--quick" in run("--help").stdout and "--out" in run("--help").stdout
+    helped = run("--help")
+    assert helped.returncode == 0 and "--quick" in helped.stdout and "--out" in helped.stdout
     refused = run("--plot", "x.png")  # the old flag is gone: --out DIR saves every figure
     assert refused.returncode == 2 and "--plot" in refused.stderr
     refused = run("--seed", "-1")
