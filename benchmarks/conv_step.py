@@ -7,8 +7,9 @@ conv 6→16 (5×5), ReLU, 2×2 max pool, then 400→120→84→10 with ReLUs. On
 cross-entropy, backward, Adam update, zero grad; float32; both with the same number of
 BLAS/OpenMP threads (pinned through the environment before NumPy and PyTorch load, and
 ``torch.set_num_threads``). Both start from the same weights and must give the same losses.
-Reported: median time per step, and minigrad / PyTorch (the median of the ratios
-of rounds that alternate between the two). Writes
+Reported: the median time per step, in wall time and in CPU time (on a machine shared
+with other work the wall time also counts waits for a core), and minigrad / PyTorch (the
+median of the ratios of rounds that alternate between the two). Writes
 ``benchmarks/results/conv_step.json``.
 """
 
@@ -18,6 +19,7 @@ import argparse
 import os
 import statistics
 import sys
+import time
 
 
 def _threads_pinned_from_argv() -> int:
@@ -39,10 +41,12 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from _timing import median_time, print_table, write_json  # noqa: E402
+from _timing import print_table, write_json  # noqa: E402
 
 import minigrad as mg  # noqa: E402
 from minigrad import nn, optim  # noqa: E402
+
+STEPS_PER_ROUND = 10
 
 
 def lenet5(nn):
@@ -115,16 +119,29 @@ def run(batch: int, repeats: int) -> dict:
     y = generator.integers(0, 10, batch).astype(np.int64)
     check_same_losses(make_contenders(torch, x, y))
     steps = make_contenders(torch, x, y)
+    for step in steps.values():
+        for _ in range(5):  # warm-up
+            step()
     # Rounds alternate between the contenders, so that a machine busy with something else
-    # for a while slows both alike; the ratio is the median of the per-round ratios.
-    rounds = {name: [] for name in steps}
+    # for a while slows both alike; the ratios are the medians of the per-round ratios.
+    # Wall time, and CPU time of this process: on a shared machine the wall time also
+    # counts the waits for a core, the CPU time only the work.
+    wall = {name: [] for name in steps}
+    cpu = {name: [] for name in steps}
     for _ in range(repeats):
         for name, step in steps.items():
-            rounds[name].append(median_time(step, repeats=1, warmup=2, budget=0.3))
-    row = {f"{name}_ms": statistics.median(times) * 1e3 for name, times in rounds.items()}
-    if torch is not None:
-        row["ratio"] = statistics.median(m / t for m, t in zip(rounds["minigrad"],
-                                                                 rounds["torch"]))
+            wall_start, cpu_start = time.perf_counter(), time.process_time()
+            for _ in range(STEPS_PER_ROUND):
+                step()
+            wall[name].append((time.perf_counter() - wall_start) / STEPS_PER_ROUND)
+            cpu[name].append((time.process_time() - cpu_start) / STEPS_PER_ROUND)
+    row = {}
+    for clock, times in (("wall", wall), ("cpu", cpu)):
+        for name, samples in times.items():
+            row[f"{name}_{clock}_ms"] = statistics.median(samples) * 1e3
+        if torch is not None:
+            row[f"{clock}_ratio"] = statistics.median(
+                m / t for m, t in zip(times["minigrad"], times["torch"]))
     return row
 
 
@@ -134,15 +151,17 @@ def main(argv=None) -> None:
     parser.add_argument("--threads", type=int, default=1, help="BLAS/OpenMP threads for both")
     parser.add_argument("--batch", type=int, default=64)
     args = parser.parse_args(argv)
-    row = run(args.batch, repeats=3 if args.quick else 9)
-    header = ["model", "minigrad (ms)"]
-    line = [f"LeNet-5, 28×28, batch {args.batch}", f"{row['minigrad_ms']:.2f}"]
-    if "torch_ms" in row:
+    row = run(args.batch, repeats=5 if args.quick else 15)
+    header = ["model", "clock", "minigrad (ms)"]
+    lines = [[f"LeNet-5, 28×28, batch {args.batch}", clock, f"{row[f'minigrad_{clock}_ms']:.2f}"]
+             for clock in ("wall", "cpu")]
+    if "torch_wall_ms" in row:
         header += ["PyTorch eager (ms)", "minigrad / PyTorch"]
-        line += [f"{row['torch_ms']:.2f}", f"{row['ratio']:.2f}x"]
+        for line, clock in zip(lines, ("wall", "cpu")):
+            line += [f"{row[f'torch_{clock}_ms']:.2f}", f"{row[f'{clock}_ratio']:.2f}x"]
     print_table(f"training step (Adam), float32, {args.threads} thread(s), median per step",
-                header, [line])
-    if "torch_ms" not in row:
+                header, lines)
+    if "torch_wall_ms" not in row:
         print("(PyTorch is not installed: its columns are skipped)")
     path = write_json("conv_step", {"threads": args.threads, "batch": args.batch, **row})
     print(f"\nwritten to {path}")
