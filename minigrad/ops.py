@@ -417,8 +417,14 @@ class Max(Function):
 
     @classmethod
     def forward(cls, ctx, x, dims, keepdim, pick_first=False):
-        if x.size == 0:
-            raise ValueError(f"{cls.__name__.lower()} of an empty tensor")
+        # No identity to give an empty reduction, as in PyTorch; other dims may be empty.
+        op = cls.__name__.lower()
+        if dims is None and x.size == 0:
+            raise RuntimeError(f"{op}(): Expected reduction dim to be specified for an empty "
+                               f"tensor (shape {x.shape}); give the dim to reduce")
+        for d in dims or ():
+            if x.shape[d] == 0:
+                raise IndexError(f"{op}(): Expected reduction dim {d} to have non-zero size")
         return cls._select(x, axis=dims, keepdims=keepdim)
 
     @staticmethod
@@ -477,6 +483,9 @@ class LogSumExp(Function):
 
     @staticmethod
     def forward(ctx, x, dims, keepdim):
+        if x.size == 0:  # ln of an empty sum: -inf, as in PyTorch (max has no identity)
+            with np.errstate(divide="ignore"):
+                return np.log(np.sum(np.exp(x), axis=dims, keepdims=keepdim))
         m = np.max(x, axis=dims, keepdims=True)
         m = np.where(np.isfinite(m), m, 0)  # all -inf (or inf) along a dim: leave it to exp
         out = np.log(np.sum(np.exp(x - m), axis=dims, keepdims=True)) + m
@@ -494,7 +503,9 @@ class Softmax(Function):
 
     @staticmethod
     def forward(ctx, x, dim):
-        ctx.dim = dim
+        ctx.dim = dim  # None for a 0-d tensor: its one element is all there is
+        if x.size == 0:
+            return x.copy()
         e = np.exp(x - np.max(x, axis=dim, keepdims=True))
         return e / np.sum(e, axis=dim, keepdims=True)
 
@@ -510,6 +521,8 @@ class LogSoftmax(Function):
     @staticmethod
     def forward(ctx, x, dim):
         ctx.dim = dim
+        if x.size == 0:
+            return x.copy()
         shifted = x - np.max(x, axis=dim, keepdims=True)
         return shifted - np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
 

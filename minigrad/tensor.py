@@ -159,6 +159,13 @@ def normalize_dims(dim, ndim: int, op: str) -> tuple[int, ...] | None:
     return tuple(out)
 
 
+def reduction_dims(dim, ndim: int, op: str) -> tuple[int, ...] | None:
+    """``normalize_dims`` for a reduction. A 0-d tensor has one element and, as in PyTorch,
+    accepts dim 0 (or -1) for it: reducing over that is reducing over all (None)."""
+    dims = normalize_dims(dim, ndim, op)
+    return None if ndim == 0 else dims
+
+
 def _count(shape: tuple[int, ...], dims: tuple[int, ...] | None) -> int:
     """How many elements a reduction over ``dims`` combines into one."""
     if dims is None:
@@ -735,10 +742,10 @@ class Tensor:
     # -- reductions -----------------------------------------------------------------------
 
     def sum(self, dim=None, keepdim: bool = False):
-        return ops.Sum.apply(self, normalize_dims(dim, self.ndim, "sum"), keepdim)
+        return ops.Sum.apply(self, reduction_dims(dim, self.ndim, "sum"), keepdim)
 
     def mean(self, dim=None, keepdim: bool = False):
-        dims = normalize_dims(dim, self.ndim, "mean")
+        dims = reduction_dims(dim, self.ndim, "mean")
         count = _count(self.shape, dims)
         # Divide (not multiply by 1/N): the gradient grad/N is then exact, as PyTorch's.
         return ops.Sum.apply(self, dims, keepdim) / (count if count else float("nan"))
@@ -747,7 +754,7 @@ class Tensor:
         """Variance, with Bessel's correction by default (divide by N - correction)."""
         if unbiased is not None:
             correction = 1 if unbiased else 0
-        dims = normalize_dims(dim, self.ndim, "var")
+        dims = reduction_dims(dim, self.ndim, "var")
         count = _count(self.shape, dims)
         centered = self - ops.Sum.apply(self, dims, True) / (count if count else float("nan"))
         squares = ops.Sum.apply(centered * centered, dims, keepdim)
@@ -759,29 +766,32 @@ class Tensor:
         is 0 as in PyTorch, not the NaN of √'s infinite slope times zero)."""
         if unbiased is not None:
             correction = 1 if unbiased else 0
-        dims = normalize_dims(dim, self.ndim, "std")
+        dims = reduction_dims(dim, self.ndim, "std")
         return ops.Std.apply(self._float(), dims, keepdim, correction)
 
     def max(self, dim=None, keepdim: bool = False):
         if isinstance(dim, Tensor):  # torch.max(a, b) is the elementwise maximum
             return self.maximum(dim)
-        one_dim = isinstance(dim, int | np.integer)  # max(dim) as torch.max: to the first
-        return ops.Max.apply(self, normalize_dims(dim, self.ndim, "max"), keepdim, one_dim)
+        # max(dim) as torch.max: the gradient to the first maximal element
+        one_dim = isinstance(dim, int | np.integer) and self.ndim > 0
+        return ops.Max.apply(self, reduction_dims(dim, self.ndim, "max"), keepdim, one_dim)
 
     def min(self, dim=None, keepdim: bool = False):
         if isinstance(dim, Tensor):
             return self.minimum(dim)
-        one_dim = isinstance(dim, int | np.integer)
-        return ops.Min.apply(self, normalize_dims(dim, self.ndim, "min"), keepdim, one_dim)
+        one_dim = isinstance(dim, int | np.integer) and self.ndim > 0
+        return ops.Min.apply(self, reduction_dims(dim, self.ndim, "min"), keepdim, one_dim)
 
     def logsumexp(self, dim=None, keepdim: bool = False):
-        return ops.LogSumExp.apply(self, normalize_dims(dim, self.ndim, "logsumexp"), keepdim)
+        return ops.LogSumExp.apply(self, reduction_dims(dim, self.ndim, "logsumexp"), keepdim)
 
     def softmax(self, dim: int):
-        return ops.Softmax.apply(self, normalize_dims(dim, self.ndim, "softmax")[0])
+        dims = reduction_dims(dim, self.ndim, "softmax")  # None on a 0-d tensor: all of it
+        return ops.Softmax.apply(self, dims and dims[0])
 
     def log_softmax(self, dim: int):
-        return ops.LogSoftmax.apply(self, normalize_dims(dim, self.ndim, "log_softmax")[0])
+        dims = reduction_dims(dim, self.ndim, "log_softmax")
+        return ops.LogSoftmax.apply(self, dims and dims[0])
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         return _arg_reduce(self, np.argmax, dim, keepdim, "argmax")
@@ -821,7 +831,10 @@ class Tensor:
         return ops.Permute.apply(self, normalize_dims(dims, self.ndim, "permute"))
 
     def transpose(self, dim0: int, dim1: int):
-        dim0, dim1 = normalize_dims((dim0, dim1), self.ndim, "transpose")
+        (dim0,) = normalize_dims(dim0, self.ndim, "transpose")
+        (dim1,) = normalize_dims(dim1, self.ndim, "transpose")
+        if dim0 == dim1:  # also dims 0 and -1 of a 0-d tensor: nothing moves
+            return self
         dims = list(range(self.ndim))
         dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
         return ops.Permute.apply(self, tuple(dims))
@@ -831,7 +844,7 @@ class Tensor:
             dims = tuple(i for i, n in enumerate(self.shape) if n == 1)
         else:
             dims = tuple(d for d in normalize_dims(dim, self.ndim, "squeeze")
-                         if self.shape[d] == 1)
+                         if self.ndim > 0 and self.shape[d] == 1)
         return self.reshape(tuple(n for i, n in enumerate(self.shape) if i not in dims))
 
     def unsqueeze(self, dim: int):
@@ -865,12 +878,18 @@ _SQRT_2_OVER_PI = 0.7978845608028654
 
 def _arg_reduce(t: Tensor, func, dim, keepdim: bool, op: str) -> Tensor:
     if dim is None:
+        if t.data.size == 0:  # PyTorch's IndexError (max() gives a RuntimeError)
+            raise IndexError(f"{op}(): Expected reduction dim to be specified for an empty "
+                               f"tensor (shape {t.shape}); give the dim to reduce")
         index = func(t.data)  # an index into the flattened tensor, as in PyTorch
         return Tensor.wrap(np.asarray(index, dtype=np.int64).reshape((1,) * t.ndim if keepdim
                                                                        else ()))
     (axis,) = normalize_dims(dim, t.ndim, op)
     if t.ndim == 0:
         return Tensor.wrap(np.asarray(0, dtype=np.int64))
+    if t.shape[axis] == 0:
+        raise IndexError(f"{op}(): Expected reduction dim {axis} to have non-zero size "
+                         f"(the tensor has shape {t.shape})")
     return Tensor.wrap(func(t.data, axis=axis, keepdims=keepdim).astype(np.int64))
 
 

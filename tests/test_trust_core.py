@@ -341,3 +341,67 @@ def test_sizes_that_are_not_integers_are_errors_as_in_pytorch(call, error):
 def test_sizes_may_be_numpy_integers_and_0d_integer_tensors():
     assert mg.zeros(np.int64(2), mg.tensor(3)).shape == (2, 3)
     assert mg.ones(2).reshape(-1).shape == (2,)
+
+
+# -- 0-d and empty tensors ------------------------------------------------------------------------
+
+ZERO_D_CASES = ["t.sum(0)", "t.sum(-1)", "t.sum((0,))", "t.mean(0)", "t.mean(0, keepdim=True)",
+                "t.max(0)", "t.min(-1)", "t.max(0, keepdim=True)", "t.logsumexp(0)",
+                "t.std(0)", "t.var(0)", "t.squeeze(0)", "t.squeeze(-1)", "t.softmax(0)",
+                "t.log_softmax(-1)", "t.transpose(0, -1)"]
+
+
+def values_of(result):
+    """``max(dim)`` gives PyTorch (values, indices), minigrad the values (for now)."""
+    values = getattr(result, "values", result)
+    return result if callable(values) else values
+
+
+@pytest.mark.filterwarnings("ignore:.*degrees of freedom:UserWarning")  # PyTorch's, on std
+@pytest.mark.parametrize("expression", ZERO_D_CASES)
+def test_0d_tensors_accept_dim_0_and_minus_1_as_pytorch(expression):
+    torch = torch_or_skip()
+    results = []
+    for t in (torch.tensor(2.0, dtype=torch.float64, requires_grad=True), f64(2.0)):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out = values_of(eval(expression, {"t": t}))
+            out.sum().backward()
+        results.append((tuple(out.shape), out.tolist(), t.grad.tolist()))
+    assert results[1][0] == results[0][0]
+    np.testing.assert_allclose(results[1][1:], results[0][1:])  # NaN where PyTorch's is
+
+
+EMPTY_CASES = ["L.tensor([]).logsumexp(0)", "L.zeros(0, 3).logsumexp(0)",
+               "L.zeros(0, 3).max(1)", "L.zeros(0, 3).min(1)", "L.zeros(3, 0).max(0)",
+               "L.zeros(0, 3).sum(0)", "L.zeros(0, 3).mean(0)", "L.zeros(0, 3).mean()",
+               "L.zeros(0, 3).sum(1)", "L.zeros(0, 3).std(0)", "L.zeros(0, 3).argmax(1)",
+               "L.zeros(0, 3).softmax(0)", "L.zeros(0, 3).log_softmax(0)"]
+
+
+@pytest.mark.filterwarnings("ignore:.*degrees of freedom:UserWarning")
+@pytest.mark.parametrize("expression", EMPTY_CASES)
+def test_reductions_over_empty_dims_give_pytorchs_identities(expression):
+    torch = torch_or_skip()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mine = values_of(eval(expression, {"L": mg}))
+    pytorchs = values_of(eval(expression, {"L": torch}))
+    assert tuple(mine.shape) == tuple(pytorchs.shape)
+    assert str(mine.tolist()) == str(pytorchs.tolist())  # nan and -inf compare as text
+
+
+@pytest.mark.parametrize("expression, error", [
+    ("L.zeros(0, 3).max(0)", IndexError), ("L.zeros(3, 0).min(1)", IndexError),
+    ("L.zeros(0, 3).max()", RuntimeError), ("L.zeros(0, 3).argmax(0)", IndexError),
+    ("L.zeros(0, 3).argmax()", IndexError),
+])
+def test_reductions_with_no_identity_over_empty_dims_raise_as_pytorch(expression, error):
+    torch = torch_or_skip()
+    for lib in (torch, mg):
+        with pytest.raises(error, match="Expected reduction dim"):
+            eval(expression, {"L": lib})
+
+
+def test_gradients_through_empty_reductions_have_the_input_shape():
+    x = mg.zeros(0, 3, requires_grad=True)
+    (x.max(1).sum() + x.logsumexp(0).clamp(min=0).sum() + x.softmax(0).sum()).backward()
+    assert x.grad.shape == (0, 3)
