@@ -13,7 +13,7 @@
                      [--save-plot a.png]
     minigrad gradcheck [--second-order] [--only NAME] [--kind op|layer|loss]
                        [--target MODULE:FUNCTION --shapes 3,4 4]
-    minigrad graph [--out graph.svg] [--hidden SIZES] [--show-data] [--show-grad]
+    minigrad graph [--out graph.svg] [--hidden SIZES] [--expand] [--show-data] [--show-grad]
     minigrad --version
 
 The defaults of ``train`` and ``compare`` live where the work is done (``TrainConfig`` in
@@ -40,6 +40,9 @@ from minigrad.optim.registry import OPTIMIZERS, hyperparameter_names, make_optim
 
 # Longest piece of a user's argument quoted back in a message.
 QUOTE_LIMIT = 40
+# compare's loss plots cut their log axis here, far below any tolerance: an optimizer whose
+# gap reaches 1e-300 in float64 would otherwise flatten every other curve.
+COMPARE_PLOT_FLOOR = 1e-20
 
 
 def quoted(text: str) -> str:
@@ -477,6 +480,8 @@ def _add_graph(commands) -> None:
                        help=f"hidden layer sizes (default: {comma_separated(graph_hidden)})")
     graph.add_argument("--batch-size", type=positive_int, default=4,
                        help="default: %(default)s")
+    graph.add_argument("--expand", action="store_true",
+                       help="draw fused ops (Linear, cross-entropy) as their primitive ops")
     graph.add_argument("--show-data", action="store_true", help="show the values")
     graph.add_argument("--show-grad", action="store_true",
                        help="run backward (keeping the graph) and show the gradients")
@@ -827,7 +832,7 @@ def run_compare(args: argparse.Namespace) -> int:
             print(f"saved trajectories to {args.save_plot}")
             curves_path = _with_suffix(args.save_plot, "loss")
         plot_curves(gaps, curves_path, title=objective.name, ylabel="f(θ) - min f",
-                    log_scale=True)
+                    log_scale=True, floor=COMPARE_PLOT_FLOOR)
         print(f"saved loss curves to {curves_path}")
     return 0
 
@@ -974,7 +979,8 @@ def run_graph(args: argparse.Namespace) -> int:
     loss = nn.CrossEntropyLoss()(model(x), y)
     if args.show_grad:
         loss.backward(retain_graph=True)
-    graph = draw_graph(loss, params=dict(model.named_parameters()), show_data=args.show_data,
+    graph = draw_graph(loss, params=dict(model.named_parameters()), expand=args.expand,
+                       show_data=args.show_data,
                        show_grad=args.show_grad, rankdir=args.rankdir)
     try:
         save_graph(graph, args.out)

@@ -183,6 +183,16 @@ def test_graph_writes_dot_source_without_needing_dot(tmp_path, capsys):
     assert "(6 ops, 14 tensors)" in out
 
 
+def test_graph_expand_draws_the_primitive_ops(tmp_path, capsys):
+    fused, expanded = tmp_path / "fused.dot", tmp_path / "expanded.dot"
+    assert run(["graph", "--out", str(fused), "--hidden", "8"], capsys)[0] == 0
+    code, out, err = run(["graph", "--out", str(expanded), "--hidden", "8", "--expand"], capsys)
+    assert code == 0, err
+    assert "Linear" in fused.read_text() and "MatMul" not in fused.read_text()
+    source = expanded.read_text()
+    assert "MatMul" in source and "Linear" not in source and "SoftmaxCrossEntropy" not in source
+
+
 @needs_dot
 def test_graph_renders_svg(tmp_path, capsys):
     out_path = tmp_path / "graph.svg"

@@ -132,3 +132,15 @@ def test_a_path_leaving_the_frame_is_clipped_and_named(tmp_path):
     legend_box = ax.get_legend().get_window_extent(fig.canvas.get_renderer())
     assert legend_box.y1 <= ax.get_window_extent().y0
     plt.close(fig)
+
+
+def test_plot_curves_floor_cuts_a_log_axis(tmp_path):
+    from minigrad.viz import plot_curves
+
+    curves = {"reaches the minimum": [1.0, 1e-8, 1e-300], "slow": [1.0, 0.5, 0.25]}
+    uncut = plot_curves(curves, log_scale=True)
+    assert uncut.axes[0].get_ylim()[0] < 1e-200  # what the floor is for
+    figure = plot_curves(curves, tmp_path / "c.png", title="bowl", log_scale=True, floor=1e-20)
+    bottom, top = figure.axes[0].get_ylim()
+    assert bottom == pytest.approx(1e-20, rel=1e-9) and top < 100
+    assert figure.axes[0].get_title() == "bowl (axis cut at 1e-20)"

@@ -74,11 +74,16 @@ def plot_history(history: Mapping[str, Sequence[float]], path: str | Path | None
 def plot_curves(curves: Mapping[str, Sequence[float]], path: str | Path | None = None,
                 title: str | None = None, xlabel: str = "step", ylabel: str = "loss",
                 log_scale: bool = False, x: Sequence[float] | None = None,
-                reference: float | None = None):
+                reference: float | None = None, floor: float | None = None):
     """One line per named series (e.g. the loss of each optimizer against the step), in one
     panel. ``log_scale`` puts y on a log axis (only positive values are drawn there);
     ``x`` gives shared x values (default 0, 1, 2, ...); ``reference`` draws a dashed
-    horizontal line (a minimum value, a target)."""
+    horizontal line (a minimum value, a target).
+
+    ``floor`` cuts a log axis at that value: a series that falls to 1e-300 (an optimizer
+    that reached the minimum in float64) would otherwise stretch the axis over hundreds of
+    decades and flatten every other curve. Values below it leave the bottom of the frame,
+    and the title says where the axis is cut."""
     plt = require_matplotlib()
     if not curves:
         raise ValueError("plot_curves: no curves to plot")
@@ -88,12 +93,17 @@ def plot_curves(curves: Mapping[str, Sequence[float]], path: str | Path | None =
         xs = np.arange(len(values)) if x is None else np.asarray(x)[:len(values)]
         if log_scale:
             values = np.where(values > 0, values, np.nan)
+            if floor is not None:  # below the frame, so the line visibly leaves it
+                values = np.maximum(values, floor / 10)
         ax.plot(xs, values, label=str(name), linewidth=1.5,
                 **series_style(i, len(values), _colours(plt)))
     if reference is not None:
         ax.axhline(reference, color="0.4", linestyle="--", linewidth=1)
     if log_scale:
         ax.set_yscale("log")
+        if floor is not None:
+            ax.set_ylim(bottom=floor)
+            title = f"{title or ''} (axis cut at {floor:g})".strip()
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
