@@ -3,7 +3,8 @@
     python benchmarks/run_all.py [--quick] [--threads 1]
 
 Runs train_step.py (minigrad vs hand-written NumPy vs PyTorch), optim_step.py (Adam and
-SGD-momentum against the memory-bandwidth bound), core.py (per-op overhead),
+SGD-momentum against the memory-bandwidth bound), conv_step.py (a LeNet-5 step against
+PyTorch), core.py (per-op overhead),
 data_loader.py and memory_and_scaling.py, each in its own process with the thread variables
 set before NumPy loads. Each writes its JSON into benchmarks/results/.
 """
@@ -17,7 +18,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).parent
-SCRIPTS = ["train_step.py", "optim_step.py", "core.py", "data_loader.py",
+SCRIPTS = ["train_step.py", "optim_step.py", "conv_step.py", "core.py", "data_loader.py",
            "memory_and_scaling.py"]
 
 
@@ -34,7 +35,7 @@ def main(argv=None) -> int:
         command = [sys.executable, str(HERE / script)]
         if args.quick:
             command.append("--quick")
-        if script == "train_step.py":
+        if script in ("train_step.py", "conv_step.py"):
             command += ["--threads", str(args.threads)]
         if script == "data_loader.py":
             command.append("--json")
