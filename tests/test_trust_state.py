@@ -368,3 +368,15 @@ def test_load_state_dict_counts_as_an_in_place_change_as_torch():
     model.load_state_dict(nn.Linear(2, 2).state_dict())
     model_torch.load_state_dict(torch.nn.Linear(2, 2).state_dict())
     assert model.weight.version - before == model_torch.weight._version - before_torch == 1
+
+
+def test_a_bad_value_put_in_the_state_is_refused_before_any_update():
+    p = mg.tensor([1.0, 2.0], requires_grad=True)
+    opt = optim.Adam([p], lr=0.1)
+    p.grad = mg.ones(2)
+    opt.step()
+    after_one_step = p.data.copy()
+    opt.state[p]["exp_avg"] = np.zeros(3)
+    with pytest.raises(ValueError, match="'exp_avg' has shape \\(3,\\)"):
+        opt.step()
+    np.testing.assert_array_equal(p.data, after_one_step)

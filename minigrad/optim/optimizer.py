@@ -209,9 +209,10 @@ class Optimizer:
             if (entry is published and len(entry) == len(views)
                     and all(map(operator.is_, entry.values(), views))):
                 continue  # as published (its values may have been changed in place)
+            checked = self._checked_entry(p, entry, "state") if entry else None
             del self._published[p]
-            if entry:
-                flat.set_state(p, self._checked_entry(p, entry, "state"))
+            if checked is not None:
+                flat.set_state(p, checked)
             else:
                 self.state.pop(p, None)
                 flat.reset_state(p)
