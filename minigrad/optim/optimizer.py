@@ -249,7 +249,8 @@ class Optimizer:
 
     def _publish_state(self, flat: FlatGroup, p: Tensor) -> None:
         """Show p's state in ``self.state[p]``: views into the flat arrays, so it always shows
-        the current values (modify it in place, do not assign new arrays)."""
+        the current values (changes in place act at once; new values or a deleted entry are
+        taken in by the next step, see ``_take_in_state_changes``)."""
         entry = flat.state_views(p, hidden=self._hidden_state)
         if entry:
             self.state[p] = entry
