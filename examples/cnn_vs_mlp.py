@@ -28,7 +28,7 @@ import numpy as np
 from _flags import parse_flags
 
 import minigrad as mg
-from minigrad import nn, optim
+from minigrad import nn, optim, training
 from minigrad.data import DataLoader, TensorDataset, load_digits
 from minigrad.lab.experiment import Experiment
 from minigrad.viz import plot_curves
@@ -38,12 +38,9 @@ SHIFTS = {"right": (0, 1), "left": (0, -1), "down": (1, 0), "up": (-1, 0)}
 
 
 def make_cnn() -> nn.Sequential:
-    """A LeNet-style CNN for 1×8×8 images: two conv-ReLU-pool stages, then a linear layer."""
-    return nn.Sequential(
-        nn.Conv2d(1, 8, kernel_size=3, padding=1), nn.ReLU(), nn.MaxPool2d(2),   # 8×4×4
-        nn.Conv2d(8, 16, kernel_size=3, padding=1), nn.ReLU(), nn.MaxPool2d(2),  # 16×2×2
-        nn.Flatten(), nn.Linear(16 * 2 * 2, 10),
-    )
+    """A LeNet-style CNN for 1×8×8 images, the one of ``minigrad train --model cnn`` with 8
+    and 16 channels: conv-ReLU-pool (8×4×4), conv-ReLU-pool (16×2×2), a linear layer."""
+    return training.make_cnn((1, 8, 8), 10, channels=(8, 16))
 
 
 def make_mlp() -> nn.Sequential:

@@ -2,7 +2,8 @@
 
     minigrad train [--optimizer NAME] [--lr LR] [--momentum M] [--nesterov]
                    [--weight-decay WD] [--betas B1,B2] [--scheduler step|cosine|exponential]
-                   [--epochs N] [--batch-size N|full] [--hidden SIZES] [--dropout P]
+                   [--epochs N] [--batch-size N|full] [--model mlp|cnn] [--channels SIZES]
+                   [--hidden SIZES] [--dropout P]
                    [--seed N] [--data digits|MNIST_DIR|FILE.npz|FILE.csv] [--val-split F]
                    [--save CKPT] [--resume CKPT] [--save-plot PNG] [--metrics FILE.csv|.json]
                    [--quiet]
@@ -289,8 +290,10 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_train(commands) -> None:
     defaults = training.TrainConfig()
     train = commands.add_parser(
-        "train", help="train an MLP classifier (on the built-in 8x8 digits by default)",
-        description="Train an MLP classifier: on the built-in 8x8 handwritten digits (1,797 "
+        "train", help="train an MLP or CNN classifier (on the built-in 8x8 digits by "
+                      "default)",
+        description="Train an MLP or a small CNN classifier: on the built-in 8x8 handwritten "
+                    "digits (1,797 "
                     "images), an MNIST folder, or your own .npz/.csv. The data is split "
                     f"stratified (holding out {defaults.test_size:.0%} for testing by "
                     "default) and standardized with the mean and std of the training part; "
@@ -300,11 +303,23 @@ def _add_train(commands) -> None:
     # Defaults are None here and filled in by run_train, so that --resume can tell the
     # options given from the ones left out.
     model = train.add_argument_group("model")
+    model.add_argument("--model", choices=list(training.MODELS),
+                       help="mlp: linear layers of the --hidden sizes with ReLU between them; "
+                            "cnn: for square images (the features as side x side pixels: 8x8 "
+                            "digits, 28x28 MNIST), 3x3 convolutions of --channels output "
+                            "channels, each followed by ReLU and 2x2 max pooling, then one "
+                            "linear layer; its pixels are standardized with one mean and std "
+                            f"(default: {defaults.model})")
+    model.add_argument("--channels", type=layer_sizes, metavar="SIZES",
+                       help="the CNN's convolutions: the output channels of each, "
+                            "comma-separated (default: "
+                            f"{comma_separated(defaults.channels)})")
     model.add_argument("--hidden", type=layer_sizes, metavar="SIZES",
-                       help="hidden layer sizes, comma-separated, e.g. 128,64 (default: "
-                            f"{comma_separated(defaults.hidden)})")
+                       help="the MLP's hidden layer sizes, comma-separated, e.g. 128,64 "
+                            f"(default: {comma_separated(defaults.hidden)})")
     model.add_argument("--dropout", type=dropout_probability, metavar="P",
-                       help="dropout probability after each hidden layer (default: 0)")
+                       help="dropout probability after each hidden layer of the MLP, before "
+                            "the last layer of the CNN (default: 0)")
     opt = train.add_argument_group("optimizer (the names and defaults of torch.optim)")
     opt.add_argument("--optimizer", choices=list(OPTIMIZERS),
                      help=f"default: {defaults.optimizer}")
@@ -553,7 +568,8 @@ def check_optimizer(command: str, name: str, hyperparameters: dict) -> None:
 _RUN_OPTIONS = {"optimizer": "--optimizer", "lr": "--lr", "momentum": "--momentum",
                 "nesterov": "--nesterov", "weight_decay": "--weight-decay",
                 "betas": "--betas", "scheduler": "--scheduler", "step_size": "--step-size",
-                "gamma": "--gamma", "batch_size": "--batch-size", "hidden": "--hidden",
+                "gamma": "--gamma", "batch_size": "--batch-size", "model": "--model",
+                "channels": "--channels", "hidden": "--hidden",
                 "dropout": "--dropout", "seed": "--seed", "test_size": "--test-size",
                 "val_split": "--val-split", "data": "--data"}
 
@@ -600,11 +616,18 @@ def _train_config(args: argparse.Namespace) -> tuple[training.TrainConfig, dict 
         value = getattr(args, name)
         return getattr(defaults, name) if value is None else value
 
+    for option, applies_to in (("hidden", "mlp"), ("channels", "cnn")):
+        if getattr(args, option) is not None and given("model") != applies_to:
+            raise UsageError(f"minigrad train: --{option} applies to --model {applies_to}, "
+                             f"not --model {given('model')}")
+
     config = training.TrainConfig(
         optimizer=given("optimizer"), lr=args.lr, optimizer_args=optimizer_args,
         epochs=given("epochs"),
         batch_size=batch_size_value(args.batch_size, defaults.batch_size),
-        hidden=given("hidden"), dropout=given("dropout"), seed=given("seed"),
+        model=given("model"), hidden=given("hidden"), channels=given("channels"),
+        dropout=given("dropout"),
+        seed=given("seed"),
         test_size=given("test_size"), val_split=given("val_split"), scheduler=scheduler,
         scheduler_args=scheduler_args, data=given("data"))
     check_optimizer("train", config.optimizer,
@@ -636,12 +659,19 @@ def run_train(args: argparse.Namespace) -> int:
         check_writable("--metrics", args.metrics)
     config, resume = _train_config(args)
     data = _load_data(config)
+    try:
+        architecture = training.model_architecture(config, data.X_train.shape[1],
+                                                   len(data.classes))
+    except ValueError as error:
+        raise UsageError(f"minigrad train: --model {config.model}: {data.description}: "
+                         f"{error}") from None
     say = _print(args.quiet)
-    sizes = "-".join(map(str, [data.X_train.shape[1], *config.hidden, len(data.classes)]))
+    model = training.describe_model(architecture)
     batch = "full" if config.batch_size is None else config.batch_size
     schedule = "" if config.scheduler == "none" else f", {config.scheduler} schedule"
     extra = "".join(f", {k} {v}" for k, v in config.optimizer_args.items())
-    say(f"training an MLP {sizes} on {data.description}: optimizer {config.optimizer} "
+    say(f"training {_article(model)} {model} on {data.description}: optimizer "
+        f"{config.optimizer} "
         f"(lr {training.resolved_lr(config):g}{extra}{schedule}), batch size {batch}, "
         f"{config.epochs} epochs, seed {config.seed}")
     if resume is not None:
@@ -666,10 +696,14 @@ def run_train(args: argparse.Namespace) -> int:
         plot_history({name: values for name, values in
                       training.history_arrays(history, every=True).items()
                       if len(values) and ("loss" in name or "acc" in name)},
-                     args.save_plot, title=f"MLP {sizes}, {config.optimizer}")
+                     args.save_plot, title=f"{model}, {config.optimizer}")
         say(f"saved curves to {args.save_plot}")
     print(f"test accuracy: {history.test_accuracy[-1]:.4f}")
     return 0
+
+
+def _article(name: str) -> str:
+    return "an" if name.startswith("MLP") else "a"  # "an MLP", "a CNN": as spoken
 
 
 def _read_classifier(command: str, path: str) -> training.Classifier:
@@ -683,10 +717,9 @@ def _read_classifier(command: str, path: str) -> training.Classifier:
 def run_evaluate(args: argparse.Namespace) -> int:
     classifier = _read_classifier("evaluate", args.checkpoint)
     config = classifier.config
-    sizes = "-".join(str(layer.out_features) for layer in classifier.model
-                     if hasattr(layer, "out_features"))
-    print(f"{args.checkpoint}: an MLP {classifier.standardizer.mean.shape[0]}-{sizes} trained "
-          f"on {config.data} with {config.optimizer}")
+    model = training.describe_model(classifier.architecture)
+    print(f"{args.checkpoint}: {_article(model)} {model} trained on {config.data} with "
+          f"{config.optimizer}")
     try:
         if args.data is None:
             # The test part of the training data, split as train split it, raw: the
