@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_cli_train import _write_idx
+from test_cli_train import write_tiny_mnist
 
 import minigrad as mg
 from minigrad import cli, nn, training
@@ -123,13 +123,7 @@ def test_resume_a_cnn_continues_exactly(tmp_path, capsys):
 
 
 def test_cnn_on_an_mnist_folder(tmp_path, capsys):
-    gen = np.random.default_rng(0)
-    for prefix, n in (("train", 60), ("t10k", 20)):
-        labels = np.arange(n) % 2
-        images = gen.integers(0, 60, size=(n, 28, 28))
-        images[labels == 1, :14] += 150  # class 1: a bright top half
-        _write_idx(tmp_path / f"{prefix}-images-idx3-ubyte", images)
-        _write_idx(tmp_path / f"{prefix}-labels-idx1-ubyte", labels)
+    write_tiny_mnist(tmp_path)  # 28×28: two classes, a bright top half or not
     ckpt = tmp_path / "mnist.npz"
     code, out, err = run(["train", "--data", "mnist", tmp_path, "--model", "cnn", "--channels",
                           "4,4", "--epochs", "3", "--batch-size", "10", "--save", ckpt], capsys)

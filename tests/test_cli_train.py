@@ -373,14 +373,19 @@ def _write_idx(path: Path, array: np.ndarray) -> None:
     path.write_bytes(header + array.astype(np.uint8).tobytes())
 
 
-def test_train_on_an_mnist_folder_uses_its_own_test_files(tmp_path, capsys):
+def write_tiny_mnist(folder: Path) -> None:
+    """MNIST's four IDX files with 60 training and 20 test images of two easy classes."""
     gen = np.random.default_rng(0)
     for prefix, n in (("train", 60), ("t10k", 20)):
         labels = np.arange(n) % 2
         images = gen.integers(0, 60, size=(n, 28, 28))
         images[labels == 1, :14] += 150  # class 1: a bright top half
-        _write_idx(tmp_path / f"{prefix}-images-idx3-ubyte", images)
-        _write_idx(tmp_path / f"{prefix}-labels-idx1-ubyte", labels)
+        _write_idx(folder / f"{prefix}-images-idx3-ubyte", images)
+        _write_idx(folder / f"{prefix}-labels-idx1-ubyte", labels)
+
+
+def test_train_on_an_mnist_folder_uses_its_own_test_files(tmp_path, capsys):
+    write_tiny_mnist(tmp_path)
     code, out, err = run(["train", "--data", tmp_path, "--epochs", "3", "--hidden", "8"],
                          capsys)
     assert code == 0, err
