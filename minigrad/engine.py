@@ -64,6 +64,7 @@ class Function:
     # would give a wrong gradient). Most are 0: the defaults here, not set per call.
     _input_versions: list | None = None
     _output_version = 0
+    _changes_seen = 0  # ``VersionCounter.changes`` when recorded (see there)
     # True for ops whose output may be a view of their first input (reshape, indexing...):
     # the output then shares the input's version counter, as the two share memory.
     is_view = False
@@ -94,25 +95,25 @@ class Function:
                     # Record the call: the output points at this node, the node at its
                     # inputs, through the nodes that made them and their versions now.
                     out = Tensor.wrap(data, True)
-                    if cls.is_view:
-                        _share_memory_version(out, args[0])
                     out.grad_fn = ctx
                     ctx._inputs = args
+                    ctx._changes_seen = VersionCounter.changes
                     # Per input, the node that made it: the edge the walk follows, fixed
                     # now (an in-place op may later give that tensor a new grad_fn).
                     ctx._input_nodes = nodes = []
                     counted = False  # whether any input has a version counter yet
-                    for a in args:
-                        if isinstance(a, Tensor):
-                            nodes.append(a.grad_fn)
-                            counted = counted or a.version_counter is not None
+                    for arg in args:
+                        if isinstance(arg, Tensor):
+                            nodes.append(arg.grad_fn)
+                            counted = counted or arg.version_counter is not None
                         else:
                             nodes.append(None)
                     if counted:  # else all are at version 0, as most are
-                        ctx._input_versions = [_version_of(a) for a in args]
+                        ctx._input_versions = [_version_of(arg) for arg in args]
                     ctx._output_ref = weakref.ref(out)
-                    if out.version_counter is not None:  # a view of a changed tensor
-                        ctx._output_version = out.version_counter.value
+                    if cls.is_view:  # of a tensor maybe changed in place: not at 0 then
+                        _share_memory_version(out, args[0])
+                        ctx._output_version = out.version
                     return out
         out = Tensor.wrap(data)
         if cls.is_view:
@@ -128,12 +129,15 @@ class Function:
         """The arguments of ``apply`` (None once the graph is freed), for backward to read:
         checked first, so that none of them was changed in place since the call."""
         inputs = self.__dict__.get("_inputs")
-        if inputs is not None:
-            for t in inputs:  # most tensors were never changed in place: no counter at all
-                if isinstance(t, Tensor) and t.version_counter is not None:
-                    self._check_input_versions(inputs)
-                    break
+        if inputs is not None and self._changes_seen != VersionCounter.changes:
+            self._check_input_versions(inputs)  # some tensor changed since: which?
         return inputs
+
+    @property
+    def recorded_inputs(self) -> tuple | None:
+        """The arguments of ``apply`` as recorded, not checked (for drawing or inspecting
+        the graph, which needs no values; backward reads ``inputs``)."""
+        return self.__dict__.get("_inputs")
 
     def _check_input_versions(self, inputs: tuple) -> None:
         versions = self._input_versions or [0] * len(inputs)
@@ -147,7 +151,8 @@ class Function:
         ``inputs`` are: not changed in place since it was made."""
         ref = self.__dict__.get("_output_ref")
         out = ref() if ref is not None else None
-        if out is not None and _version_of(out) != self._output_version:
+        if (out is not None and self._changes_seen != VersionCounter.changes
+                and _version_of(out) != self._output_version):
             raise _modified_error(self, out, self, self._output_version)
         return out
 
@@ -176,8 +181,13 @@ class Function:
 def _share_memory_version(out: Tensor, source: Tensor) -> None:
     """A view op's output shares its input's version counter when it shares its memory
     (NumPy's reshape, for one, copies when it has to)."""
-    if out.data.base is not None and np.may_share_memory(out.data, source.data):
+    if out.data.base is not None and _memory_owner(out.data) is _memory_owner(source.data):
         out.version_counter = source.shared_version_counter()
+
+
+def _memory_owner(array: np.ndarray) -> np.ndarray:
+    """The array that owns ``array``'s memory: NumPy points every view straight at it."""
+    return array if array.base is None else array.base
 
 
 def take_history(target: Tensor, result: Tensor) -> None:
@@ -200,7 +210,7 @@ def view_source(t: Tensor) -> Function | None:
     if node is None or not node.is_view:
         return None
     source = node.__dict__.get("_inputs", (None,))[0]
-    if isinstance(source, Tensor) and np.may_share_memory(t.data, source.data):
+    if isinstance(source, Tensor) and _memory_owner(t.data) is _memory_owner(source.data):
         return node
     return None
 
@@ -478,4 +488,4 @@ def _sum_to_shape(grad: Tensor, shape: tuple[int, ...], node: Function) -> Tenso
 
 # Tensor builds on Function (its ops are Functions) and Function makes Tensors: whichever
 # of the two modules is imported first, the other is complete by the time either is used.
-from minigrad.tensor import Tensor  # noqa: E402
+from minigrad.tensor import Tensor, VersionCounter  # noqa: E402

@@ -15,6 +15,7 @@ dtype user data and the operands of a binary op get, as in PyTorch.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -184,6 +185,12 @@ class VersionCounter:
     through any of them is seen by the graph nodes that saved any of them."""
 
     __slots__ = ("value",)
+
+    # How many in-place changes all tensors have seen, ever. A graph node notes it when it
+    # is recorded: while it is unchanged, no tensor changed since, and the node can skip
+    # checking its inputs one by one (the common case, and so a fast one).
+    changes = 0
+    _lock = threading.Lock()  # two threads changing tensors at once still count two
 
     def __init__(self, value: int = 0):
         self.value = value
@@ -428,6 +435,8 @@ class Tensor:
             self.version_counter = VersionCounter(1)
         else:
             counter.value += 1
+        with VersionCounter._lock:
+            VersionCounter.changes += 1
 
     def shared_version_counter(self) -> VersionCounter:
         """This tensor's version counter, made now if it has none yet, for a new tensor

@@ -405,3 +405,27 @@ def test_gradients_through_empty_reductions_have_the_input_shape():
     x = mg.zeros(0, 3, requires_grad=True)
     (x.max(1).sum() + x.logsumexp(0).clamp(min=0).sum() + x.softmax(0).sum()).backward()
     assert x.grad.shape == (0, 3)
+
+
+def test_setitem_and_in_place_gradients_match_central_differences():
+    def fn(x, v):
+        y = x * x
+        y[1:3] = v * x[0]  # broadcast, and x used again through the value
+        y *= v.sum()
+        y[[0, 3]] += v
+        return y
+
+    x = mg.tensor([0.5, -1.0, 2.0, 1.5], dtype=mg.float64, requires_grad=True)
+    v = mg.tensor([0.3, -0.7], dtype=mg.float64, requires_grad=True)
+    assert mg.gradcheck(fn, (x, v))
+    assert mg.gradgradcheck(fn, (x, v))
+
+
+def test_graph_inspection_after_an_in_place_change_does_not_check_versions():
+    x = f64([1.0, 2.0])
+    y = x * 2
+    y += 1
+    node = y.grad_fn
+    assert node.recorded_inputs[0] is y and node.next_functions[0].name == "Mul"
+    with pytest.raises(RuntimeError, match=MODIFIED):
+        _ = node.inputs  # what backward reads: y is no longer the value Add saw
