@@ -295,3 +295,16 @@ def test_mean_and_transpose_read_as_written():
     # The mean's count constant and the intermediate sum are not drawn: x -> mean -> loss.
     graph = draw_graph(x.mean(), params={"x": x})
     assert graph.op_count == 1 and graph.tensor_count == 2
+
+
+def test_a_graph_changed_in_place_after_recording_can_still_be_drawn():
+    # Drawing reads the recorded inputs, not the values backward would check.
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    z = (y * y).sum()
+    with mg.no_grad():
+        y += 10  # backward would now refuse: Mul saved y
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        z.backward(retain_graph=True)
+    graph = draw_graph(z, params={"x": x})
+    assert "Mul" in graph.source and "x" in graph.source

@@ -95,7 +95,7 @@ PRIMITIVE_FORMS = {
     "BinaryCrossEntropy": _binary_cross_entropy_as_primitives,
 }
 """What ``draw_graph(..., expand=True)`` draws for each fused op: the same value, computed
-with primitive ops, from the fused op's inputs (``node.inputs``) in their order."""
+with primitive ops, from the fused op's inputs (``node.recorded_inputs``) in their order."""
 
 # The input of a fused loss that holds the targets (labelled "target" when unnamed).
 _TARGET_INPUT = {"SoftmaxCrossEntropy": 1, "BinaryCrossEntropy": 1}
@@ -107,7 +107,7 @@ def _expanded(node: Function) -> tuple[Tensor, dict[int, Tensor]]:
     recorded). The caller keeps the output alive while the drawing runs: it holds the whole
     graph, and a freed tensor's id could be reused by the next."""
     copies, originals = [], {}
-    for t in node.inputs:
+    for t in node.recorded_inputs:
         if isinstance(t, Tensor):
             copy = t.detach()
             if copy.dtype.kind == "f":
@@ -126,12 +126,12 @@ def _expanded(node: Function) -> tuple[Tensor, dict[int, Tensor]]:
 
 def _as_mean(node: Function) -> tuple[str, list] | None:
     """``Sum`` then ``Div`` by the number of elements summed: ``mean``."""
-    total, count = node.inputs
+    total, count = node.recorded_inputs
     if not (isinstance(count, Tensor) and count.grad_fn is None and count.data.size == 1
             and isinstance(total, Tensor) and total.grad_fn is not None
-            and total.grad_fn.name == "Sum" and total.grad_fn.inputs is not None):
+            and total.grad_fn.name == "Sum" and total.grad_fn.recorded_inputs is not None):
         return None
-    summed = total.grad_fn.inputs[0]
+    summed = total.grad_fn.recorded_inputs[0]
     if summed.data.size == 0 or count.data.item() != summed.data.size // max(total.data.size,
                                                                              1):
         return None
@@ -140,7 +140,7 @@ def _as_mean(node: Function) -> tuple[str, list] | None:
 
 def _as_permutation(node: Function) -> tuple[str, list]:
     """``Permute`` as written: ``T`` (all dims reversed), ``transpose(i, j)``, ``permute``."""
-    x, dims = node.inputs[0], tuple(node.inputs[1])
+    x, dims = node.recorded_inputs[0], tuple(node.recorded_inputs[1])
     if dims == tuple(reversed(range(len(dims)))):
         return "T", [x]
     moved = [d for d, k in enumerate(dims) if d != k]
@@ -157,7 +157,7 @@ takes), or None when the node is not that composite."""
 def _as_written(node: Function) -> tuple[str, list]:
     recognise = _AS_WRITTEN.get(node.name)
     written = recognise(node) if recognise is not None else None
-    return written if written is not None else (node.name, list(node.inputs))
+    return written if written is not None else (node.name, list(node.recorded_inputs))
 
 
 class DotNotFoundError(RuntimeError):
@@ -279,13 +279,13 @@ def draw_graph(tensor: Tensor, params: Mapping[str, Tensor] | None = None,
         if id(node) in seen:  # reached again through another use of its output
             continue
         seen.add(id(node))
-        if node.inputs is None:
+        if node.recorded_inputs is None:
             raise RuntimeError(
                 f"draw_graph: the graph was freed by backward() (at op {node.name}); draw "
                 "it before calling backward(), or call backward(retain_graph=True)")
         target = _TARGET_INPUT.get(node.name)
-        if target is not None and isinstance(node.inputs[target], Tensor):
-            roles.setdefault(id(node.inputs[target]), "target")
+        if target is not None and isinstance(node.recorded_inputs[target], Tensor):
+            roles.setdefault(id(node.recorded_inputs[target]), "target")
         if expand and node.name in PRIMITIVE_FORMS:
             primitive, stand_ins = _expanded(node)
             originals.update(stand_ins)
