@@ -843,6 +843,72 @@ def test_parameters_larger_than_a_chunk(case):
         np.testing.assert_allclose(p.data, t, rtol=1e-12, atol=1e-14)
 
 
+@pytest.mark.parametrize("case", [("Adam", dict(lr=0.01)), ("Adam", dict(maximize=True)),
+                                  ("Adam", dict(weight_decay=0.1)), ("AdamW", dict()),
+                                  ("NAdam", dict()), ("SGD", dict(momentum=0.9)),
+                                  ("SGD", dict(momentum=0.9, nesterov=True)),
+                                  ("SGD", dict(momentum=0.9, dampening=0.5))], ids=case_id)
+def test_a_step_never_changes_the_gradients(case):
+    """Over parameters larger than a chunk, rules that only read g are handed the gradients
+    where they are (read-only views); the others get a copy. Either way p.grad is unchanged,
+    stays writable, and the step is the reference one."""
+    from minigrad.optim._flat import CHUNK
+
+    name, kwargs = case
+    rng = np.random.default_rng(7)
+    start = [rng.standard_normal(n) for n in (2 * CHUNK + 3, 5)]
+    params = [mg.tensor(t.copy(), requires_grad=True) for t in start]
+    opt = getattr(optim, name)(params, **kwargs)
+    update = REFERENCES[name](**kwargs)
+    thetas, states = [t.copy() for t in start], [{}, {}]
+    for _ in range(3):
+        grads = [objective_grad(p.data, k) for k, p in enumerate(params)]
+        for p, g in zip(params, grads):
+            p.grad = mg.tensor(g.copy())
+        thetas = [update(t, objective_grad(t, k), s)
+                  for k, (t, s) in enumerate(zip(thetas, states))]
+        opt.step()
+        for p, g in zip(params, grads):
+            np.testing.assert_array_equal(p.grad.data, g)
+            assert p.grad.data.flags.writeable
+    for p, t in zip(params, thetas):
+        np.testing.assert_allclose(p.data, t, rtol=1e-12, atol=1e-14)
+
+
+def test_a_rule_that_writes_to_a_gradient_it_was_told_to_only_read_raises():
+    """The read-only views are the safety net: a rule that wrongly claims to leave g alone
+    fails loudly instead of changing p.grad."""
+    from minigrad.optim._flat import CHUNK
+
+    class Careless(optim.SGD):
+        def _reads_grad_only(self, group):
+            return True  # a lie with maximize=True: begin_step_ negates g
+
+    w = mg.tensor(np.ones(2 * CHUNK), requires_grad=True)
+    w.grad = mg.tensor(np.ones(2 * CHUNK))
+    with pytest.raises(ValueError, match="read-only"):
+        Careless([w], lr=0.1, maximize=True).step()
+    np.testing.assert_array_equal(w.grad.data, 1.0)
+
+
+def test_flat_arrays_start_on_a_cache_line():
+    """NumPy writes misaligned outputs up to twice as slowly: theta, the state and the
+    scratch arrays start on 64-byte boundaries (and so does every chunk)."""
+    from minigrad.optim._flat import ALIGNMENT, CHUNK
+
+    assert CHUNK * 2 % ALIGNMENT == 0  # chunks of float16 and up start aligned
+    params = [mg.tensor(np.ones(n, np.float32), requires_grad=True) for n in (3, 1000)]
+    opt = optim.Adam(params)
+    for p in params:
+        p.grad = mg.ones_like(p)
+    opt.step()
+    bucket = opt._storage[0].buckets[0]
+    arrays = [bucket.theta, bucket.grad, bucket.grad_chunk, *bucket.scratch,
+              *bucket.buffers.values()]
+    assert all(a.ctypes.data % ALIGNMENT == 0 for a in arrays)
+    assert all(p.data.base is bucket.theta.base for p in params)  # still views of theta
+
+
 def test_loading_another_optimizers_state_says_so():
     p = mg.tensor([1.0, 2.0], requires_grad=True)
     adam_state = optim.Adam([p]).state_dict()

@@ -8,10 +8,12 @@ arithmetic. So the parameters of a group that share a dtype are packed into ONE 
 array, and each parameter's ``.data`` becomes a view into it (``theta[a:b].reshape(shape)``):
 updating the flat array updates every parameter at once. The optimizer's state
 (``exp_avg``, ``exp_avg_sq``, ...) lives in flat arrays laid out the same way, and the
-gradients are gathered into a flat array with one ``np.concatenate``. A step is then the
-update rule applied once to the whole flat arrays — cut into cache-sized chunks, because
-every NumPy call is a pass over memory and a chunk that stays in cache makes the passes
-after the first one cheap.
+gradients of a small group are gathered into a flat array with one ``np.concatenate``. A
+step is then the update rule applied once to the whole flat arrays — cut into cache-sized
+chunks, because every NumPy call is a pass over its arrays: over a large model, the first
+pass of a chunk brings θ, g and the state from memory and the dozen passes after it find
+them in the cache. A large group's gradients are not gathered first (that would be one more
+pass over memory): each chunk reads them where they are.
 
 Packing must never be visible: ``nn.Parameter(t)`` shares ``t``'s array, and so do
 ``p.detach()``, ``model.state_dict()`` and any view of ``p.data`` taken before. A parameter
@@ -40,11 +42,16 @@ from collections.abc import Callable
 
 import numpy as np
 
-# Elements per chunk: the 6 arrays an Adam update touches (θ, g, m, v and two scratch arrays)
-# take 3 MB in float32, which stays in a laptop's L3 cache, and the Python cost per chunk is
-# small next to the arithmetic. Measured on a 2-core EPYC (1 MB L2, 32 MB L3): 2¹⁷ beat 2¹⁵
-# (L2-sized, more Python calls) and 2¹⁹ (cache misses) by 10-20% (benchmarks/optim_step.py).
-CHUNK = 1 << 17
+# Elements per chunk: the arrays an Adam update touches in a chunk (θ, g, m, v and two scratch
+# arrays, 128 kB each in float32) stay in a core's L2 cache, and the Python cost per chunk is
+# small next to the arithmetic. Measured on a 2-core Xeon (2 MB L2 per core) over 10M float32
+# parameters (benchmarks/optim_step.py): 2¹⁵ beat 2¹⁴ (more Python calls) and 2¹⁷ (L2 misses).
+CHUNK = 1 << 15
+
+# Every flat array starts on a 64-byte boundary (a cache line, one AVX-512 register), and so
+# does every chunk (CHUNK is a multiple of 16 elements): NumPy's loops write a misaligned
+# output up to twice as slowly as an aligned one.
+ALIGNMENT = 64
 
 
 class FlatGroup:
@@ -67,13 +74,16 @@ class FlatGroup:
         self.place = {p: (bucket, i) for bucket in self.buckets
                       for i, p in enumerate(bucket.params)}
 
-    def step(self, rule: Callable, buffers: dict[str, float]) -> list:
+    def step(self, rule: Callable, buffers: dict[str, float], grad_read_only: bool = False
+             ) -> list:
         """Apply ``rule(theta, g, state, scratch)`` to every parameter that has a gradient and
         return those parameters. ``buffers`` are the state arrays the rule uses (those not yet
-        kept are created, e.g. after ``group["momentum"]`` was changed)."""
+        kept are created, e.g. after ``group["momentum"]`` was changed). ``grad_read_only``
+        says the rule never writes to g: the gradients may then be handed to it where they
+        are, without a copy."""
         stepped = []
         for bucket in self.buckets:
-            stepped += bucket.step(rule, buffers)
+            stepped += bucket.step(rule, buffers, grad_read_only)
         return stepped
 
     def follows_params(self) -> bool:
@@ -118,16 +128,16 @@ class FlatBucket:
         sizes = [p.data.size for p in params]
         self.offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(int).tolist()
         total = self.offsets[-1]
-        self.theta = np.empty(total, dtype)
-        self.grad = np.empty(total, dtype)
+        self.theta = aligned_empty(total, dtype)
+        self.grad = aligned_empty(total, dtype)
         # Each parameter's array: a view of theta, or its own array ("external", see above).
         self.views: list[np.ndarray] = [None] * len(params)  # type: ignore[list-item]
         self.external: set[int] = set()  # the indices of the external ones
         for i in range(len(params)):
             self.adopt(i)
         scratch_size = min(max(total, 1), CHUNK)
-        self.scratch = (np.empty(scratch_size, dtype), np.empty(scratch_size, dtype))
-        self.grad_chunk = np.empty(scratch_size, dtype)  # a chunk of gradients, in cache
+        self.scratch = (aligned_empty(scratch_size, dtype), aligned_empty(scratch_size, dtype))
+        self.grad_chunk = aligned_empty(scratch_size, dtype)  # a chunk of gradients, in cache
         self.buffers: dict[str, np.ndarray] = {}  # name -> flat array, laid out like theta
         self.buffer_init: dict[str, float] = {}  # name -> the value its entries start at
         self.scalars = {name: np.full(len(params), init, np.float64)  # one per parameter
@@ -163,7 +173,10 @@ class FlatBucket:
         self.views[i] = p.data
 
     def is_packed(self, i: int) -> bool:
-        return self.views[i].base is self.theta
+        # A view's base is the array that owns the memory: the aligned block theta is cut
+        # from, or theta itself in a deep copy.
+        owner = self.theta if self.theta.base is None else self.theta.base
+        return self.views[i].base is owner
 
     def check_params(self) -> bool:
         """Follow the parameters' ``.data``: adopt a new array of the same shape and dtype,
@@ -189,7 +202,8 @@ class FlatBucket:
         """The flat state array ``name``, created filled with ``init`` on first use."""
         array = self.buffers.get(name)
         if array is None:
-            array = self.buffers[name] = np.full(self.theta.size, init, self.dtype)
+            array = self.buffers[name] = aligned_empty(self.theta.size, self.dtype)
+            array.fill(init)
             self.buffer_init[name] = init
         return array
 
@@ -203,29 +217,30 @@ class FlatBucket:
     def scalars_agree(self) -> bool:
         return all(s.min() == s.max() for s in self.scalars.values() if s.size)
 
-    def step(self, rule: Callable, buffers: dict[str, float]) -> list:
+    def step(self, rule: Callable, buffers: dict[str, float], grad_read_only: bool) -> list:
         """``FlatGroup.step`` for this bucket's parameters (``check_params`` comes first)."""
         flat_buffers = self.add_buffers(buffers)
         grads = [p.grad for p in self.params]
         for i in self.external:  # their current values, which may have been changed in place
             np.copyto(self.param_view(self.theta, i), self.views[i])
-        stepped = self.step_packed(rule, flat_buffers, grads)
+        stepped = self.step_packed(rule, flat_buffers, grads, grad_read_only)
         for i in self.external:  # write the step through to the parameter's own array
             if grads[i] is not None:
                 np.copyto(self.views[i], self.param_view(self.theta, i))
         return stepped
 
     def step_packed(self, rule: Callable, flat_buffers: dict[str, np.ndarray],
-                    grads: list) -> list:
+                    grads: list, grad_read_only: bool) -> list:
         """Step ``theta``: all at once, or parameter by parameter."""
+        sources = [None if grad is None else grad.data.reshape(-1) for grad in grads]
         if self.in_lockstep and all(grad is not None for grad in grads):
             # The fast path: one update for all of the bucket's parameters.
-            sources = [grad.data.reshape(-1) for grad in grads]
             if self.theta.size <= CHUNK:  # one chunk: one call gathers every gradient
                 np.concatenate(sources, out=self.grad)
                 sources = None
             scalars = {name: float(array[0]) for name, array in self.scalars.items()}
-            new = self.run(rule, 0, self.theta.size, flat_buffers, scalars, grad_sources=sources)
+            new = self.run(rule, 0, self.theta.size, flat_buffers, scalars, sources,
+                           grad_read_only)
             for name, array in self.scalars.items():
                 array.fill(new[name])
             return self.params
@@ -235,10 +250,9 @@ class FlatBucket:
         for i, grad in enumerate(grads):
             if grad is None:
                 continue  # as PyTorch: no gradient, no update, and its state does not advance
-            np.copyto(self.param_view(self.grad, i), grad.data)
             scalars = {name: float(array[i]) for name, array in self.scalars.items()}
             start, stop = self.offsets[i], self.offsets[i + 1]
-            new = self.run(rule, start, stop, flat_buffers, scalars)
+            new = self.run(rule, start, stop, flat_buffers, scalars, sources, grad_read_only)
             for name, array in self.scalars.items():
                 array[i] = new[name]
             stepped.append(self.params[i])
@@ -246,8 +260,8 @@ class FlatBucket:
         return stepped
 
     def run(self, rule: Callable, start: int, stop: int, buffers: dict[str, np.ndarray],
-            scalars: dict[str, float], grad_sources: list[np.ndarray] | None = None
-            ) -> dict[str, float]:
+            scalars: dict[str, float], grad_sources: list[np.ndarray] | None,
+            grad_read_only: bool = False) -> dict[str, float]:
         """Run ``rule(theta, g, state, scratch)`` over the flat range [start, stop), chunk by
         chunk.
 
@@ -255,9 +269,12 @@ class FlatBucket:
         scalars for every chunk, so the rule may update both (``state["step"] += 1``) as if
         it saw one whole tensor. The scalars it computed are returned.
 
-        The gradients come from ``self.grad``, or, given ``grad_sources`` (each parameter's
-        gradient, flat), are gathered chunk by chunk into a buffer that stays in cache: the
-        gradients are then read from memory once, instead of copied out and read back.
+        The gradients come from ``self.grad``, or else from ``grad_sources`` (each
+        parameter's gradient, flat), read where they are: each is read from memory once, by
+        the rule's first pass over the chunk, and from the cache after that. A chunk within
+        one parameter is handed to the rule as a read-only view of its gradient when the
+        rule only reads g (``grad_read_only``); otherwise the chunk is first copied into a
+        buffer that stays in cache (the rule may then change it; ``p.grad`` never changes).
         """
         tmp, tmp2 = self.scratch
         new_scalars = dict(scalars)
@@ -266,13 +283,26 @@ class FlatBucket:
             if grad_sources is None:
                 g = self.grad[a:b]
             else:
-                g = self.grad_chunk[:b - a]
-                self.gather(grad_sources, a, b, g)
+                g = self.gradient_chunk(grad_sources, a, b, grad_read_only)
             state = {name: flat[a:b] for name, flat in buffers.items()}
             state.update(scalars)  # every chunk starts from the scalars before the step
             rule(self.theta[a:b], g, state, (tmp[:b - a], tmp2[:b - a]))
             new_scalars = {name: state[name] for name in scalars}
         return new_scalars
+
+    def gradient_chunk(self, sources: list[np.ndarray], start: int, stop: int,
+                       read_only: bool) -> np.ndarray:
+        """The flat range [start, stop) of the gradients ``sources``: a read-only view when
+        it lies within one parameter and ``read_only`` is allowed, else a copy."""
+        i = bisect.bisect_right(self.offsets, start) - 1
+        if read_only and stop <= self.offsets[i + 1]:
+            base = self.offsets[i]
+            view = sources[i][start - base:stop - base]
+            view.flags.writeable = False  # (a rule that writes to it raises, never corrupts)
+            return view
+        out = self.grad_chunk[:stop - start]
+        self.gather(sources, start, stop, out)
+        return out
 
     def gather(self, sources: list[np.ndarray], start: int, stop: int,
                out: np.ndarray) -> None:
@@ -286,6 +316,15 @@ class FlatBucket:
             out[position - start:end - start] = sources[i][position - base:end - base]
             position = end
             i += 1
+
+
+def aligned_empty(size: int, dtype: np.dtype) -> np.ndarray:
+    """An uninitialised flat array of ``size`` elements whose first byte is on an
+    ``ALIGNMENT`` boundary (NumPy itself only promises 16 bytes)."""
+    itemsize = np.dtype(dtype).itemsize
+    raw = np.empty(size * itemsize + ALIGNMENT, np.uint8)
+    start = -raw.ctypes.data % ALIGNMENT
+    return raw[start:start + size * itemsize].view(dtype)
 
 
 def only_its_parameter_holds(p, also_held_by: int = 0) -> bool:

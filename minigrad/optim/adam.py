@@ -61,10 +61,18 @@ class Adam(Optimizer):
             names["max_exp_avg_sq"] = 0.0
         return names
 
+    def _decouples_weight_decay(self, group: dict[str, Any]) -> bool:
+        return group.get("decoupled_weight_decay", self._decoupled_weight_decay)
+
+    def _reads_grad_only(self, group: dict[str, Any]) -> bool:
+        # Only begin_step_ writes to g: for maximize, and for weight decay added to g.
+        return not group["maximize"] and (group["weight_decay"] == 0
+                                          or self._decouples_weight_decay(group))
+
     def _update(self, group, theta, g, state, scratch):
         beta1, beta2 = group["betas"]
         tmp, _ = scratch
-        decoupled = group.get("decoupled_weight_decay", self._decoupled_weight_decay)
+        decoupled = self._decouples_weight_decay(group)
         begin_step_(group, theta, g, state, tmp, decoupled_weight_decay=decoupled)
 
         m, v = state["exp_avg"], state["exp_avg_sq"]

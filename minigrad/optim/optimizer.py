@@ -99,13 +99,19 @@ class Optimizer:
         """Apply one step of the rule in place to ``theta`` given the gradient ``g``.
 
         ``g`` is the optimizer's own copy of the gradient (``p.grad`` is never changed), so
-        the rule may overwrite it; ``state`` maps the names of ``_state_buffers`` to arrays
-        shaped like ``theta`` and those of ``_state_scalars`` to numbers, which the rule
-        updates in place (``state["step"] += 1``); ``scratch`` is two arrays like ``theta``
-        for intermediate results. Rules start with ``begin_step_`` (``_moments.py``): maximize,
-        step count and weight decay.
+        the rule may overwrite it — unless ``_reads_grad_only(group)`` says it does not, in
+        which case ``g`` may be a read-only view of ``p.grad``; ``state`` maps the names of
+        ``_state_buffers`` to arrays shaped like ``theta`` and those of ``_state_scalars`` to
+        numbers, which the rule updates in place (``state["step"] += 1``); ``scratch`` is two
+        arrays like ``theta`` for intermediate results. Rules start with ``begin_step_``
+        (``_moments.py``): maximize, step count and weight decay.
         """
         raise NotImplementedError
+
+    def _reads_grad_only(self, group: dict[str, Any]) -> bool:
+        """Whether ``_update`` leaves g unchanged for this group: then it may be handed the
+        gradients where they are (read-only), which saves a copy of them per step."""
+        return False
 
     def _complete_loaded_state(self, entry: dict[str, Any]) -> None:
         """Fill in hidden scalars that a checkpoint in PyTorch's format does not carry."""
@@ -179,7 +185,7 @@ class Optimizer:
             self._take_in_state_changes(group, flat)
         for group, flat in zip(self.param_groups, storage):
             rule = functools.partial(self._update, group)  # rule(theta, g, state, scratch)
-            for p in flat.step(rule, self._state_buffers(group)):
+            for p in flat.step(rule, self._state_buffers(group), self._reads_grad_only(group)):
                 p.bump_version()  # changed in place: a graph that saved p must not use it now
                 if not self.state.get(p):  # its first step: publish its state
                     self._publish_state(flat, p)

@@ -58,6 +58,10 @@ class SGD(Optimizer):
         if "momentum_buffer" in entry:
             entry.setdefault("step", 1.0)  # a saved velocity has been started
 
+    def _reads_grad_only(self, group: dict[str, Any]) -> bool:
+        # g is written to for maximize, weight decay and Nesterov's look-ahead only.
+        return not (group["maximize"] or group["weight_decay"] != 0 or group["nesterov"])
+
     def _update(self, group, theta, g, state, scratch):
         lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
         tmp, _ = scratch
@@ -71,8 +75,11 @@ class SGD(Optimizer):
                 np.copyto(b, g)  # b ← g
             else:
                 b *= momentum  # b ← μ·b + (1 − τ)·g
-                np.multiply(g, 1 - dampening, out=tmp)
-                b += tmp
+                if dampening == 0:
+                    b += g  # (the same numbers, one pass over memory fewer)
+                else:
+                    np.multiply(g, 1 - dampening, out=tmp)
+                    b += tmp
             if group["nesterov"]:
                 np.multiply(b, momentum, out=tmp)  # d ← g + μ·b
                 g += tmp
