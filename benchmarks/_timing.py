@@ -33,6 +33,39 @@ def median_time(fn: Callable[[], object], repeats: int = 7, number: int | None =
     return statistics.median(samples)
 
 
+def time_in_rounds(contenders: dict[str, Callable[[], object]], rounds: int,
+                   warmup: int = 3, budget: float | None = None) -> dict[str, dict]:
+    """Median seconds per call of each contender, timed in turn, round after round: on a
+    shared machine a burst of someone else's work then slows every contender alike rather
+    than the one that happened to run during it.
+
+    Each round times a batch of calls per contender (as many as take about ``budget``
+    seconds; one call when ``budget`` is None). Returns name -> {"cpu": CPU seconds of this
+    process, "wall": wall seconds}, medians over the rounds. CPU time is what the ratios
+    use: every contender runs on one thread, and it excludes the time a neighbour's process
+    holds the core (it still includes what shared caches and memory cost)."""
+    numbers = {}
+    for name, fn in contenders.items():
+        for _ in range(warmup):
+            fn()
+        start = time.perf_counter()
+        fn()
+        once = max(time.perf_counter() - start, 1e-7)
+        numbers[name] = 1 if budget is None else max(1, int(budget / once))
+    cpu = {name: [] for name in contenders}
+    wall = {name: [] for name in contenders}
+    for _ in range(rounds):
+        for name, fn in contenders.items():
+            number = numbers[name]
+            start_cpu, start_wall = time.process_time(), time.perf_counter()
+            for _ in range(number):
+                fn()
+            cpu[name].append((time.process_time() - start_cpu) / number)
+            wall[name].append((time.perf_counter() - start_wall) / number)
+    return {name: {"cpu": statistics.median(cpu[name]), "wall": statistics.median(wall[name])}
+            for name in contenders}
+
+
 def machine() -> dict:
     """What the figures were measured on."""
     import numpy as np

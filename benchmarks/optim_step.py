@@ -26,16 +26,14 @@ Prints a table and writes ``benchmarks/results/optim_step.json``.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from _timing import print_table, write_json  # noqa: E402
+from _timing import print_table, time_in_rounds, write_json  # noqa: E402
 
 import minigrad as mg  # noqa: E402
 from minigrad import optim  # noqa: E402
@@ -101,23 +99,6 @@ def torch_steps(torch, kind: str, sizes: list[int]) -> dict:
     return steps
 
 
-def time_in_rounds(contenders: dict, rounds: int, warmup: int = 2) -> dict:
-    """Median CPU and wall seconds of one call of each contender, timed in turn per round."""
-    for fn in contenders.values():
-        for _ in range(warmup):
-            fn()
-    cpu = {name: [] for name in contenders}
-    wall = {name: [] for name in contenders}
-    for _ in range(rounds):
-        for name, fn in contenders.items():
-            start_cpu, start_wall = time.process_time(), time.perf_counter()
-            fn()
-            cpu[name].append(time.process_time() - start_cpu)
-            wall[name].append(time.perf_counter() - start_wall)
-    return {name: (statistics.median(cpu[name]), statistics.median(wall[name]))
-            for name in contenders}
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="few rounds, for a smoke test")
@@ -143,8 +124,8 @@ def main() -> None:
                      **torch_steps(torch, kind, sizes)}
             kinds.update(dict.fromkeys(steps, kind))
             contenders.update(steps)
-        times = time_in_rounds(contenders, rounds)
-        rate = {name: bytes_moved / times[name][0] for name, (_, bytes_moved) in rates.items()}
+        times = time_in_rounds(contenders, rounds, warmup=2)
+        rate = {name: bytes_moved / times[name]["cpu"] for name, (_, bytes_moved) in rates.items()}
         measured_rates.append({"params": total, **{f"{name} GB/s": r / 1e9
                                                    for name, r in rate.items()}})
         print(f"\n{total:,} parameters: in-place rate {rate['in-place a += b'] / 1e9:.1f} GB/s, "
@@ -152,7 +133,7 @@ def main() -> None:
         for label, kind in kinds.items():
             bound = BYTES_PER_PARAM[kind] * total / rate["in-place a += b"]
             copy_bound = BYTES_PER_PARAM[kind] * total / rate["copy"]
-            seconds, wall = times[label]
+            seconds, wall = times[label]["cpu"], times[label]["wall"]
             rows.append({"params": total, "tensors": len(sizes), "optimizer": kind,
                          "implementation": label, "ms": seconds * 1e3, "wall_ms": wall * 1e3,
                          "bound_ms": bound * 1e3, "x_bound": seconds / bound,

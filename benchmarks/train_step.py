@@ -5,15 +5,19 @@
 
 One step = forward, cross-entropy loss, backward, Adam update, zero grad; float32; every
 contender runs with the same number of BLAS/OpenMP threads (pinned through the environment
-before NumPy and PyTorch load, and ``torch.set_num_threads``). Reported: the median over many
-steps after warm-up, and ratios against NumPy and PyTorch. Writes
-``benchmarks/results/train_step.json``.
+before NumPy and PyTorch load, and ``torch.set_num_threads``). The contenders first run five
+steps from the same weights and must agree on the losses and the parameters: the same work.
+Then they are timed in turn, round after round (batches of steps, after warm-up), and the
+median CPU time per step is kept (wall time is in the JSON): on a shared machine a
+neighbour's burst then slows every contender alike. Reported: those medians, and ratios
+against NumPy and PyTorch. Writes ``benchmarks/results/train_step.json``.
 """
 
 from __future__ import annotations
 
 import argparse
 import functools
+import math
 import os
 import sys
 
@@ -39,10 +43,11 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from _timing import median_time, print_table, write_json  # noqa: E402
+from _timing import print_table, time_in_rounds, write_json  # noqa: E402
 
 import minigrad as mg  # noqa: E402
 from minigrad import nn, optim  # noqa: E402
+from minigrad.optim._flat import CHUNK, aligned_empty  # noqa: E402
 
 MODELS = {
     "tiny": ([2, 16, 16, 2], 64),
@@ -63,71 +68,110 @@ def init_weights(sizes, seed=0):
 
 
 class NumpyAdamMLP:
-    """The limit: forward, backward and Adam written by hand in NumPy for exactly this model,
-    as a careful programmer would: parameters and gradients live in one flat buffer each
-    (the matmuls write the gradients straight into it), so Adam is a dozen NumPy calls over
-    one array whatever the number of layers."""
+    """The limit: forward, cross-entropy, backward and Adam written by hand in NumPy for
+    exactly this model and batch, as a careful programmer would, allocating nothing per step.
 
-    def __init__(self, layers, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+    Every intermediate has a buffer made once, and every NumPy call writes into one with
+    ``out=``. Parameters and gradients live in one flat buffer each (the matmuls write the
+    gradients straight into theirs, so zero-grad has nothing left to do: every gradient is
+    overwritten), and Adam is a dozen calls over the flat buffers: the order of
+    ``adam_step_rearranged_`` (12 passes, the fewest NumPy calls we know for Adam), in
+    chunks that stay in the cache and on 64-byte-aligned buffers, as minigrad's optimizers
+    do (``minigrad/optim/_flat.py``): over the medium model's 535k parameters, 12 passes
+    over whole arrays that overflow the L2 cache take twice as long."""
+
+    def __init__(self, layers, x, y, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
         arrays = [a for layer in layers for a in layer]
         sizes = [a.size for a in arrays]
         offsets = np.concatenate([[0], np.cumsum(sizes)])
-        self.theta = np.concatenate([a.ravel() for a in arrays])
-        self.grad = np.zeros_like(self.theta)
+        self.theta = aligned_empty(offsets[-1], np.float32)
+        np.concatenate([a.ravel() for a in arrays], out=self.theta)
+        self.grad = aligned_empty(offsets[-1], np.float32)
 
         def views(flat):
-            return [flat[a:b].reshape(x.shape) for a, b, x in zip(offsets, offsets[1:], arrays)]
+            return [flat[a:b].reshape(a_.shape)
+                    for a, b, a_ in zip(offsets, offsets[1:], arrays)]
 
-        self.params, self.grads = views(self.theta), views(self.grad)
-        self.m, self.v = np.zeros_like(self.theta), np.zeros_like(self.theta)
-        self.tmp, self.tmp2 = np.empty_like(self.theta), np.empty_like(self.theta)
+        params, grads = views(self.theta), views(self.grad)
+        self.ws, self.bs = params[0::2], params[1::2]
+        self.gws, self.gbs = grads[0::2], grads[1::2]
+        self.m, self.v = (aligned_empty(offsets[-1], np.float32) for _ in range(2))
+        self.m.fill(0)
+        self.v.fill(0)
+        chunk = min(CHUNK, offsets[-1])
+        self.tmp, self.tmp2 = (aligned_empty(chunk, np.float32) for _ in range(2))
         self.lr, (self.b1, self.b2), self.eps, self.t = lr, betas, eps, 0
 
-    def step(self, x, y):
-        ws, bs = self.params[0::2], self.params[1::2]
-        gws, gbs = self.grads[0::2], self.grads[1::2]
-        acts, h = [x], x
-        for i, (w, b) in enumerate(zip(ws, bs)):
-            h = h @ w.T
+        n, classes = len(y), layers[-1][0].shape[0]
+        self.x = x
+        # acts[i + 1]: layer i's output (after ReLU but the last); deltas[i]: d loss / d it
+        self.acts = [x] + [np.empty((n, w.shape[0]), np.float32) for w, _ in layers]
+        self.deltas = [np.empty((n, w.shape[0]), np.float32) for w, _ in layers]
+        self.masks = [np.empty((n, w.shape[0]), bool) for w, _ in layers[:-1]]
+        self.shifted = np.empty((n, classes), np.float32)
+        self.row_max = np.empty((n, 1), np.float32)
+        self.row_sum = np.empty((n, 1), np.float32)
+        self.log_sum = np.empty((n, 1), np.float32)
+        self.picked = np.empty(n, np.float32)
+        self.label_index = np.arange(n) * classes + y  # logits.flat[i]: the true class's
+        self.one_hot_over_n = np.zeros((n, classes), np.float32)
+        self.one_hot_over_n.flat[self.label_index] = 1.0 / n
+
+    def step(self):
+        ws, bs, acts, deltas = self.ws, self.bs, self.acts, self.deltas
+        n = len(self.picked)
+        for i, (w, b) in enumerate(zip(ws, bs)):  # forward
+            h = acts[i + 1]
+            np.matmul(acts[i], w.T, out=h)
             h += b
             if i < len(ws) - 1:
                 np.maximum(h, 0, out=h)
-            acts.append(h)
-        logits = acts[-1]
-        n = len(y)
-        rows = np.arange(n)
-        shifted = logits - logits.max(1, keepdims=True)
-        exp = np.exp(shifted)
-        sums = exp.sum(1, keepdims=True)
-        loss = np.log(sums).mean() - shifted[rows, y].mean()
-        grad = exp
-        grad /= sums
-        grad[rows, y] -= 1
-        grad /= n
-        for i in reversed(range(len(ws))):
-            np.matmul(grad.T, acts[i], out=gws[i])
-            np.sum(grad, axis=0, out=gbs[i])
+        logits, shifted = acts[-1], self.shifted  # cross-entropy, from max-shifted logits
+        np.max(logits, axis=1, keepdims=True, out=self.row_max)
+        np.subtract(logits, self.row_max, out=shifted)
+        np.take(shifted, self.label_index, out=self.picked)
+        np.exp(shifted, out=shifted)
+        np.sum(shifted, axis=1, keepdims=True, out=self.row_sum)
+        np.log(self.row_sum, out=self.log_sum)
+        loss = (self.log_sum.sum() - self.picked.sum()) / n
+        self.row_sum *= n  # d loss / d logits = (softmax − one_hot) / n
+        np.divide(shifted, self.row_sum, out=deltas[-1])
+        deltas[-1] -= self.one_hot_over_n
+        for i in reversed(range(len(ws))):  # backward, into the flat gradient buffer
+            np.matmul(deltas[i].T, acts[i], out=self.gws[i])
+            np.sum(deltas[i], axis=0, out=self.gbs[i])
             if i > 0:
-                grad = grad @ ws[i]
-                grad *= acts[i] > 0
-        self.t += 1
-        step_size = self.lr / (1 - self.b1**self.t)
-        correction2 = np.sqrt(1 - self.b2**self.t)
-        g, m, v, tmp, tmp2 = self.grad, self.m, self.v, self.tmp, self.tmp2
-        m *= self.b1                       # m ← β1·m + (1 − β1)·g
-        np.multiply(g, 1 - self.b1, out=tmp)
-        m += tmp
-        v *= self.b2                       # v ← β2·v + (1 − β2)·g²
-        np.multiply(g, g, out=tmp)
-        tmp *= 1 - self.b2
-        v += tmp
-        np.sqrt(v, out=tmp)                # θ ← θ − step_size · m / (√v / √(1 − β2ᵗ) + ε)
-        tmp /= correction2
-        tmp += self.eps
-        np.divide(m, tmp, out=tmp2)
-        tmp2 *= step_size
-        self.theta -= tmp2
+                np.matmul(deltas[i], ws[i], out=deltas[i - 1])
+                np.greater(acts[i], 0, out=self.masks[i - 1])
+                np.multiply(deltas[i - 1], self.masks[i - 1], out=deltas[i - 1])
+        self.adam()
         return loss
+
+    def adam(self):
+        self.t += 1
+        correction = math.sqrt(1 - self.b2**self.t)  # √(1 − β2ᵗ): see adam_step_rearranged_
+        step_size = self.lr / (1 - self.b1**self.t) * correction
+        eps = self.eps * correction
+        for start in range(0, self.theta.size, CHUNK):  # chunks that stay in cache
+            stop = min(start + CHUNK, self.theta.size)
+            theta, g = self.theta[start:stop], self.grad[start:stop]
+            m, v = self.m[start:stop], self.v[start:stop]
+            tmp, tmp2 = self.tmp[:stop - start], self.tmp2[:stop - start]
+            np.subtract(g, m, out=tmp)  # m ← m + (1 − β1)·(g − m)
+            tmp *= 1 - self.b1
+            m += tmp
+            v *= self.b2  # v ← β2·v + (1 − β2)·g²
+            np.multiply(g, 1 - self.b2, out=tmp)
+            tmp *= g
+            v += tmp
+            np.sqrt(v, out=tmp)  # θ ← θ − (lr·c / (1 − β1ᵗ)) · m / (√v + ε·c)
+            tmp += eps
+            np.multiply(m, step_size, out=tmp2)
+            tmp2 /= tmp
+            theta -= tmp2
+
+    def parameters(self):
+        return [a for pair in zip(self.ws, self.bs) for a in pair]
 
 
 def minigrad_step_fn(layers, x, y):
@@ -150,6 +194,7 @@ def minigrad_step_fn(layers, x, y):
         optimizer.step()
         return loss
 
+    step.parameters = lambda: [p.data for p in model.parameters()]
     return step
 
 
@@ -176,29 +221,35 @@ def torch_step_fn(torch, layers, x, y, fused: bool):
         optimizer.step()
         return loss.item()
 
+    step.parameters = lambda: [p.detach().numpy() for p in model.parameters()]
     return step
 
 
-def check_same_losses(steps: dict, n: int = 5) -> None:
-    """Each contender must compute the same thing: equal losses over the first steps."""
+def check_same_work(steps: dict, n: int = 5) -> None:
+    """Each contender must compute the same thing: equal losses over the first steps, and
+    equal parameters after them (to 1% of one step of lr = 1e-3: where a gradient is near 0,
+    Adam's m / √v amplifies float32 rounding)."""
     losses = {name: [float(step()) for _ in range(n)] for name, step in steps.items()}
-    reference = losses["numpy"]
     for name, values in losses.items():
-        np.testing.assert_allclose(values, reference, rtol=2e-4, err_msg=name)
+        np.testing.assert_allclose(values, losses["numpy"], rtol=2e-4, err_msg=name)
+        for mine, limit in zip(steps[name].parameters(), steps["numpy"].parameters()):
+            np.testing.assert_allclose(mine, limit, rtol=1e-4, atol=1e-5, err_msg=name)
 
 
 def make_contenders(torch, sizes, x, y) -> dict:
     """Fresh models with the same initial weights: name -> a function doing one step."""
     layers = init_weights(sizes)
-    steps = {"numpy": functools.partial(NumpyAdamMLP(layers).step, x, y),
-             "minigrad": minigrad_step_fn(layers, x, y)}
+    limit = NumpyAdamMLP(layers, x, y)
+    limit_step = functools.partial(limit.step)
+    limit_step.parameters = limit.parameters
+    steps = {"numpy": limit_step, "minigrad": minigrad_step_fn(layers, x, y)}
     if torch is not None:
         steps["torch"] = torch_step_fn(torch, layers, x, y, fused=False)
         steps["torch_fused"] = torch_step_fn(torch, layers, x, y, fused=True)
     return steps
 
 
-def run(repeats: int) -> list[dict]:
+def run(rounds: int) -> list[dict]:
     try:
         import torch
 
@@ -210,10 +261,13 @@ def run(repeats: int) -> list[dict]:
         generator = np.random.default_rng(1)
         x = generator.standard_normal((batch, sizes[0])).astype(np.float32)
         y = generator.integers(0, sizes[-1], batch).astype(np.int64)
-        check_same_losses(make_contenders(torch, sizes, x, y))
+        check_same_work(make_contenders(torch, sizes, x, y))
         row = {"model": f"{name} {'-'.join(map(str, sizes))}, batch {batch}"}
-        for contender, step in make_contenders(torch, sizes, x, y).items():
-            row[f"{contender}_us"] = median_time(step, repeats, warmup=20) * 1e6
+        times = time_in_rounds(make_contenders(torch, sizes, x, y), rounds, warmup=20,
+                               budget=0.05)
+        for contender, seconds in times.items():
+            row[f"{contender}_us"] = seconds["cpu"] * 1e6
+            row[f"{contender}_wall_us"] = seconds["wall"] * 1e6
         rows.append(row)
     return rows
 
@@ -223,7 +277,7 @@ def main(argv=None) -> None:
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
     parser.add_argument("--threads", type=int, default=1, help="BLAS/OpenMP threads for all")
     args = parser.parse_args(argv)
-    rows = run(repeats=3 if args.quick else 9)
+    rows = run(rounds=5 if args.quick else 21)
     has_torch = "torch_us" in rows[0]
     header = ["model", "NumPy (limit)", "minigrad", "minigrad / NumPy"]
     if has_torch:
@@ -236,7 +290,7 @@ def main(argv=None) -> None:
             line += [f"{r['torch_us']:.0f}", f"{r['torch_fused_us']:.0f}",
                      f"{r['minigrad_us'] / r['torch_fused_us']:.2f}x"]
         table.append(line)
-    print_table(f"training step, float32, {args.threads} thread(s), median µs per step",
+    print_table(f"training step, float32, {args.threads} thread(s), median CPU µs per step",
                 header, table)
     if not has_torch:
         print("(PyTorch is not installed: its columns are skipped)")
