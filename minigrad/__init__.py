@@ -6,19 +6,28 @@
     x.grad            # tensor([2., 4., 6.])
 """
 
-from minigrad import autograd
+from minigrad import autograd, backends, cuda, return_types
 from minigrad.autograd import grad
-from minigrad.engine import Function
+from minigrad.device import device, get_default_device, set_default_device
+from minigrad.dtypes import get_default_dtype, set_default_dtype
+from minigrad.engine import Function, ShapeError
 
 # Factories, joins, and the function forms of the Tensor methods (mg.exp(t) is t.exp()).
 from minigrad.functions import (
     abs,
     add,
+    all,
+    allclose,
+    any,
     arange,
     argmax,
     argmin,
+    argsort,
+    as_tensor,
+    bmm,
     broadcast_to,
     cat,
+    chunk,
     clamp,
     clip,
     clone,
@@ -26,47 +35,71 @@ from minigrad.functions import (
     cos,
     detach,
     div,
+    dot,
+    empty,
+    empty_like,
+    equal,
     erf,
     exp,
     expand,
     eye,
     flatten,
+    from_numpy,
     full,
+    full_like,
     gelu,
+    inference_mode,
+    is_floating_point,
     leaky_relu,
+    linspace,
     log,
     log_softmax,
+    logspace,
     logsumexp,
     matmul,
     max,
     maximum,
     mean,
+    median,
     min,
     minimum,
+    mm,
     mul,
     neg,
+    norm,
+    numel,
     ones,
     ones_like,
     permute,
     pow,
     rand,
+    rand_like,
+    randint,
     randn,
+    randn_like,
+    randperm,
     relu,
     reshape,
     sigmoid,
     sin,
     softmax,
+    sort,
+    split,
     sqrt,
     squeeze,
     stack,
     std,
     sub,
     sum,
+    t,
     tanh,
     tensor,
+    topk,
     transpose,
+    unbind,
     unsqueeze,
     var,
+    view_as,
     zeros,
     zeros_like,
 )
@@ -79,7 +112,30 @@ from minigrad.grad_mode import (
 )
 from minigrad.gradcheck import GradcheckError, gradcheck, gradcheck_report, gradgradcheck
 from minigrad.rng import manual_seed
-from minigrad.tensor import Tensor, bool_, float32, float64, int8, int16, int32, int64, uint8, where
+from minigrad.tensor import (
+    Size,
+    Tensor,
+    bool_,
+    float16,
+    float32,
+    float64,
+    int8,
+    int16,
+    int32,
+    int64,
+    uint8,
+    where,
+)
+
+# dtypes by PyTorch's other names (float16 exists to be refused with a clear message: minigrad
+# computes in float32 and float64)
+float = float32  # noqa: A001
+double = float64
+half = float16
+long = int64
+int = int32  # noqa: A001
+short = int16
+bool = bool_  # noqa: A001
 
 __version__ = "0.1.0"
 
@@ -90,7 +146,13 @@ from minigrad.serialization import load, save  # noqa: E402
 __all__ = [
     "Tensor", "Function", "tensor", "grad", "autograd",
     "float32", "float64", "uint8", "int8", "int16", "int32", "int64", "bool_",
+    "float", "double", "half", "float16", "long", "int", "short", "bool",
+    "get_default_dtype", "set_default_dtype", "Size", "ShapeError", "return_types",
+    "device", "set_default_device", "get_default_device", "cuda", "backends",
     "zeros", "ones", "full", "eye", "arange", "rand", "randn", "zeros_like", "ones_like",
+    "empty", "empty_like", "full_like", "linspace", "logspace", "randint", "randperm",
+    "rand_like", "randn_like", "from_numpy", "as_tensor", "allclose", "equal",
+    "inference_mode",
     "manual_seed", "cat", "concat", "stack", "where",
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "detect_anomaly",
     "gradcheck", "gradgradcheck", "gradcheck_report", "GradcheckError",
@@ -102,5 +164,7 @@ __all__ = [
     "sum", "mean", "var", "std", "max", "min", "logsumexp", "softmax", "log_softmax",
     "argmax", "argmin",
     "reshape", "flatten", "transpose", "permute", "squeeze", "unsqueeze", "expand",
-    "broadcast_to", "detach", "clone",
+    "broadcast_to", "detach", "clone", "view_as", "chunk", "split", "unbind",
+    "mm", "bmm", "dot", "t", "norm", "sort", "argsort", "topk", "median", "all", "any",
+    "numel", "is_floating_point",
 ]

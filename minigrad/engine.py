@@ -241,10 +241,17 @@ def _modified_error(node: Function, t: Tensor, made_by: Function | None,
     )
 
 
+class ShapeError(RuntimeError, ValueError):
+    """Operands whose shapes do not fit an op. A RuntimeError, as in PyTorch (so PyTorch
+    code that catches one works), and a ValueError, as NumPy has it."""
+
+
 def _op_error(op: str, error: Exception, args: tuple) -> Exception:
-    """Re-raise a NumPy error from an op's forward with the op's name and input shapes."""
-    shapes = ", ".join(str(a.shape) for a in args if isinstance(a, Tensor))
-    return type(error)(f"{op}: {error} (input shapes: {shapes})")
+    """Re-raise a NumPy error from an op's forward with the op's name and input shapes
+    (a ValueError, NumPy's shape mismatch, as a ShapeError)."""
+    shapes = ", ".join(str(tuple(a.data.shape)) for a in args if isinstance(a, Tensor))
+    kind = ShapeError if type(error) is ValueError else type(error)
+    return kind(f"{op}: {error} (input shapes: {shapes})")
 
 
 def _check_finite(array: np.ndarray, where: str) -> None:

@@ -3,84 +3,256 @@
 
 from __future__ import annotations
 
+import builtins
+import contextlib
+import math
 from typing import Any
 
 import numpy as np
 
 from minigrad import ops, rng
-from minigrad.tensor import Tensor, float32, normalize_dims, size_from_args
+from minigrad.device import check_device
+from minigrad.dtypes import as_dtype, get_default_dtype
+from minigrad.grad_mode import no_grad
+from minigrad.tensor import Tensor, float32, float64, int64, normalize_dims, size_from_args
 
 # ---------------------------------------------------------------------------------------
 # Factories
 # ---------------------------------------------------------------------------------------
 
 
-def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
+def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, device: Any = None) -> Tensor:
     """``Tensor(data, requires_grad, dtype)``: a new tensor holding a copy of ``data``."""
+    check_device(device, "tensor")
     return Tensor(data, requires_grad=requires_grad, dtype=dtype)
 
 
-def _new(array: np.ndarray, requires_grad: bool) -> Tensor:
+def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
+    """``data`` as a Tensor, sharing its memory where it can (a Tensor or a NumPy array of a
+    dtype minigrad keeps, asked for no other dtype), else a copy."""
+    check_device(device, "as_tensor")
+    if isinstance(data, Tensor):
+        return data if dtype is None else data.to(dtype)
+    if isinstance(data, np.ndarray) and (dtype is None or as_dtype(dtype, "as_tensor")
+                                         == data.dtype) and data.dtype in _KEPT_DTYPES:
+        return Tensor.wrap(data)
+    return Tensor(data, dtype=dtype)
+
+
+_KEPT_DTYPES = (float32, float64, *(np.dtype(t) for t in "bBhHiIlLqQ?"))
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor sharing ``array``'s memory (a change to one is seen in the other)."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected np.ndarray (got {type(array).__name__})")
+    if array.dtype not in _KEPT_DTYPES:
+        raise TypeError(f"from_numpy: can't convert np.ndarray of type {array.dtype}; minigrad "
+                        "shares float32, float64, integer and bool arrays")
+    return Tensor.wrap(array)
+
+
+def _new(array: np.ndarray, requires_grad: bool, device: Any, op: str) -> Tensor:
+    check_device(device, op)
     t = Tensor.wrap(array)
     return t.requires_grad_() if requires_grad else t
 
 
-def _float_dtype(dtype: Any) -> np.dtype:
-    return float32 if dtype is None else np.dtype(dtype)
+def _float_dtype(dtype: Any, op: str) -> np.dtype:
+    return get_default_dtype() if dtype is None else as_dtype(dtype, op)
 
 
-def zeros(*shape, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _new(np.zeros(size_from_args(shape, "zeros"), _float_dtype(dtype)), requires_grad)
+def zeros(*shape, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    array = np.zeros(size_from_args(shape, "zeros"), _float_dtype(dtype, "zeros"))
+    return _new(array, requires_grad, device, "zeros")
 
 
-def ones(*shape, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _new(np.ones(size_from_args(shape, "ones"), _float_dtype(dtype)), requires_grad)
+def ones(*shape, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    array = np.ones(size_from_args(shape, "ones"), _float_dtype(dtype, "ones"))
+    return _new(array, requires_grad, device, "ones")
 
 
-def full(shape, fill_value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    if dtype is None:
-        dtype = float32 if isinstance(fill_value, float) else np.asarray(fill_value).dtype
+def empty(*shape, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """A new tensor whose values are not set (here: zeros, so nothing random leaks out)."""
+    array = np.zeros(size_from_args(shape, "empty"), _float_dtype(dtype, "empty"))
+    return _new(array, requires_grad, device, "empty")
+
+
+def full(shape, fill_value: float, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
+    dtype = _fill_dtype(fill_value, dtype, "full")
     array = np.full(size_from_args((shape,), "full"), fill_value, dtype=dtype)
-    return _new(array, requires_grad)
+    return _new(array, requires_grad, device, "full")
 
 
-def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def _fill_dtype(fill_value, dtype, op: str) -> np.dtype:
+    """A fill value's dtype, as PyTorch's: a Python float takes the default float dtype."""
+    if dtype is not None:
+        return as_dtype(dtype, op)
+    if isinstance(fill_value, Tensor):
+        return fill_value.dtype
+    if isinstance(fill_value, float):
+        return get_default_dtype()
+    return as_dtype(np.asarray(fill_value).dtype, op)
+
+
+def eye(n: int, m: int | None = None, dtype: Any = None, device: Any = None,
+        requires_grad: bool = False) -> Tensor:
     size_from_args((n,) if m is None else (n, m), "eye")  # integers, not negative
-    return _new(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
+    return _new(np.eye(n, m, dtype=_float_dtype(dtype, "eye")), requires_grad, device, "eye")
 
 
-def arange(start, end=None, step=1, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """Like ``torch.arange``: integers give int64, any float argument float32."""
+def arange(start, end=None, step=1, dtype: Any = None, device: Any = None,
+           requires_grad: bool = False) -> Tensor:
+    """Like ``torch.arange``: integers give int64, any float argument the default float
+    dtype; ``[start, end)`` in steps of ``step``."""
+    start, end, step = (_number(v) for v in (start, end, step))
     if end is None:
         start, end = 0, start
     if dtype is None:
-        is_int = all(isinstance(v, int | np.integer) for v in (start, end, step))
-        dtype = np.int64 if is_int else float32
+        is_int = builtins.all(isinstance(v, int | np.integer) for v in (start, end, step))
+        dtype = np.int64 if is_int else get_default_dtype()
     if step == 0 or (end - start) * step < 0:  # NumPy would give an empty tensor
         raise RuntimeError(f"arange: upper bound and lower bound inconsistent with step "
                            f"sign (start={start}, end={end}, step={step})")
-    return _new(np.arange(start, end, step, dtype=dtype), requires_grad)
+    # Counted in float64 and then cast, as PyTorch does: the same number of elements.
+    count = math.ceil((end - start) / step)
+    array = (start + step * np.arange(count, dtype=np.float64)).astype(as_dtype(dtype, "arange"))
+    return _new(array, requires_grad, device, "arange")
 
 
-def zeros_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _new(np.zeros(t.shape, dtype=t.dtype if dtype is None else dtype), requires_grad)
+def _number(value):
+    """A 0-d tensor given where PyTorch takes a number, as that number."""
+    return value.item() if isinstance(value, Tensor) else value
 
 
-def ones_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _new(np.ones(t.shape, dtype=t.dtype if dtype is None else dtype), requires_grad)
+def linspace(start, end, steps: int, dtype: Any = None, device: Any = None,
+             requires_grad: bool = False) -> Tensor:
+    """``steps`` evenly spaced numbers from ``start`` to ``end``, both included."""
+    start, end = _number(start), _number(end)
+    _check_steps(steps, "linspace")
+    array = np.linspace(start, end, steps, dtype=np.float64)
+    return _new(array.astype(_float_dtype(dtype, "linspace")), requires_grad, device, "linspace")
 
 
-def rand(*shape, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def logspace(start, end, steps: int, base: float = 10.0, dtype: Any = None, device: Any = None,
+             requires_grad: bool = False) -> Tensor:
+    """``base ** linspace(start, end, steps)``."""
+    start, end = _number(start), _number(end)
+    _check_steps(steps, "logspace")
+    array = np.logspace(start, end, steps, base=base, dtype=np.float64)
+    return _new(array.astype(_float_dtype(dtype, "logspace")), requires_grad, device, "logspace")
+
+
+def _check_steps(steps, op: str) -> None:
+    if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 0:
+        raise RuntimeError(f"{op}: number of steps must be a non-negative integer, got {steps!r}")
+
+
+def zeros_like(t: Tensor, dtype: Any = None, device: Any = None,
+               requires_grad: bool = False) -> Tensor:
+    return full_like(t, 0, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def ones_like(t: Tensor, dtype: Any = None, device: Any = None,
+              requires_grad: bool = False) -> Tensor:
+    return full_like(t, 1, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def empty_like(t: Tensor, dtype: Any = None, device: Any = None,
+               requires_grad: bool = False) -> Tensor:
+    return full_like(t, 0, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def full_like(t: Tensor, fill_value, dtype: Any = None, device: Any = None,
+              requires_grad: bool = False) -> Tensor:
+    """A tensor of ``t``'s shape (and dtype, unless given) holding ``fill_value``."""
+    dtype = t.dtype if dtype is None else as_dtype(dtype, "full_like")
+    return _new(np.full(t.shape, fill_value, dtype=dtype), requires_grad, device, "full_like")
+
+
+def rand(*shape, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Uniform on [0, 1), from minigrad's seeded generator (``manual_seed``)."""
-    array = rng.generator().random(size_from_args(shape, "rand"), dtype=_float_dtype(dtype))
-    return _new(array, requires_grad)
+    dtype = _float_dtype(dtype, "rand")
+    array = rng.generator().random(size_from_args(shape, "rand"), dtype=dtype)
+    return _new(array, requires_grad, device, "rand")
 
 
-def randn(*shape, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def randn(*shape, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Standard normal, from minigrad's seeded generator (``manual_seed``)."""
     shape = size_from_args(shape, "randn")
-    array = rng.generator().standard_normal(shape, dtype=_float_dtype(dtype))
-    return _new(array, requires_grad)
+    array = rng.generator().standard_normal(shape, dtype=_float_dtype(dtype, "randn"))
+    return _new(array, requires_grad, device, "randn")
+
+
+def rand_like(t: Tensor, dtype: Any = None, device: Any = None,
+              requires_grad: bool = False) -> Tensor:
+    return rand(t.shape, dtype=_like_float_dtype(t, dtype, "rand_like"), device=device,
+                requires_grad=requires_grad)
+
+
+def randn_like(t: Tensor, dtype: Any = None, device: Any = None,
+               requires_grad: bool = False) -> Tensor:
+    return randn(t.shape, dtype=_like_float_dtype(t, dtype, "randn_like"), device=device,
+                 requires_grad=requires_grad)
+
+
+def _like_float_dtype(t: Tensor, dtype, op: str) -> np.dtype:
+    dtype = t.dtype if dtype is None else as_dtype(dtype, op)
+    if dtype.kind != "f":
+        raise RuntimeError(f"{op}: random numbers need a floating-point dtype, got {dtype}")
+    return dtype
+
+
+def randint(*args, size=None, dtype: Any = None, device: Any = None,
+            requires_grad: bool = False, low=None, high=None) -> Tensor:
+    """Integers drawn uniformly from [low, high): ``randint(high, size)`` or
+    ``randint(low, high, size)``, int64 unless ``dtype`` says otherwise."""
+    numbers = list(args)
+    if size is None and numbers and isinstance(numbers[-1], tuple | list):
+        size = numbers.pop()
+    if high is None and numbers:
+        high = numbers.pop()
+    if low is None:
+        low = numbers.pop() if numbers else 0
+    if numbers or high is None or size is None:
+        raise TypeError("randint(): expected randint(high, size) or randint(low, high, size), "
+                        f"got arguments {args}")
+    if low >= high:
+        raise RuntimeError(f"randint: low ({low}) must be less than high ({high})")
+    dtype = int64 if dtype is None else as_dtype(dtype, "randint")
+    array = rng.generator().integers(low, high, size_from_args((size,), "randint"))
+    return _new(array.astype(dtype), requires_grad, device, "randint")
+
+
+def randperm(n: int, dtype: Any = None, device: Any = None,
+             requires_grad: bool = False) -> Tensor:
+    """A random permutation of 0, ..., n - 1."""
+    size_from_args((n,), "randperm")
+    dtype = int64 if dtype is None else as_dtype(dtype, "randperm")
+    return _new(rng.generator().permutation(n).astype(dtype), requires_grad, device, "randperm")
+
+
+# ---------------------------------------------------------------------------------------
+# Comparing tensors
+# ---------------------------------------------------------------------------------------
+
+
+def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
+             equal_nan: bool = False) -> bool:
+    """Whether ``|input - other| <= atol + rtol·|other|`` everywhere (broadcast)."""
+    return bool(np.allclose(_array(input), _array(other), rtol, atol, equal_nan))
+
+
+def equal(input: Tensor, other: Tensor) -> bool:
+    """Whether the two have the same shape and the same elements."""
+    return bool(np.array_equal(_array(input), _array(other)))
+
+
+def _array(t) -> np.ndarray:
+    if not isinstance(t, Tensor):
+        raise TypeError(f"expected a Tensor, got {type(t).__name__}")
+    return t.data
 
 
 # ---------------------------------------------------------------------------------------
@@ -114,7 +286,7 @@ def stack(tensors, dim: int = 0) -> Tensor:
     shapes = {t.shape for t in tensors}
     if len(shapes) > 1:
         raise ValueError(
-            f"stack: all tensors must have the same shape, got {[t.shape for t in tensors]}"
+            f"stack: all tensors must have the same shape, got {[tuple(t.shape) for t in tensors]}"
         )
     (dim,) = normalize_dims(dim, tensors[0].ndim + 1, "stack")
     return cat([t.unsqueeze(dim) for t in tensors], dim)
@@ -192,3 +364,44 @@ expand = _function_form("expand")
 broadcast_to = _function_form("broadcast_to")
 detach = _function_form("detach")
 clone = _function_form("clone")
+view_as = _function_form("view_as")
+chunk = _function_form("chunk")
+split = _function_form("split")
+unbind = _function_form("unbind")
+
+# Linear algebra, sorting
+mm = _function_form("mm")
+bmm = _function_form("bmm")
+dot = _function_form("dot")
+t = _function_form("t")
+norm = _function_form("norm")
+sort = _function_form("sort")
+argsort = _function_form("argsort")
+topk = _function_form("topk")
+median = _function_form("median")
+all = _function_form("all")
+any = _function_form("any")
+numel = _function_form("numel")
+is_floating_point = _function_form("is_floating_point")
+
+
+# ---------------------------------------------------------------------------------------
+# Grad modes by PyTorch's other names
+# ---------------------------------------------------------------------------------------
+
+
+class _LeaveGradMode(contextlib.ContextDecorator):
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        return False
+
+
+def inference_mode(mode=True):
+    """As ``torch.inference_mode``: ops inside record no graph, as under ``no_grad``
+    (minigrad has no lighter mode to offer). ``inference_mode(False)`` changes nothing.
+    A context manager or a decorator (``@mg.inference_mode()`` or ``@mg.inference_mode``)."""
+    if callable(mode):
+        return no_grad(mode)
+    return no_grad() if mode else _LeaveGradMode()

@@ -449,6 +449,43 @@ class Min(Max):
     _select = staticmethod(np.min)
 
 
+class Norm(Function):
+    """out = (Σ|xᵢ|ᵖ)^(1/p)     ∂/∂xᵢ = xᵢ·|xᵢ|ᵖ⁻² / outᵖ⁻¹, and 0 where out = 0 (as PyTorch)
+
+    p = ∞ is max |xᵢ| (p = -∞ min |xᵢ|): its gradient, sign(xᵢ), is shared evenly between
+    the elements that reach it. p = 2 and p = 1 have forms of their own (exact and fast).
+    """
+
+    @staticmethod
+    def forward(ctx, x, p, dims, keepdim):
+        size = np.abs(x)
+        if math.isinf(p):
+            select = np.max if p > 0 else np.min
+            return select(size, axis=dims, keepdims=keepdim)
+        if p == 1:
+            return size.sum(axis=dims, keepdims=keepdim)
+        if p == 2:
+            return np.sqrt((x * x).sum(axis=dims, keepdims=keepdim))
+        return ((size ** p).sum(axis=dims, keepdims=keepdim)) ** (1 / p)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, p, dims, _ = ctx.inputs
+        kept = _kept_shape(x.shape, dims)
+        out, grad = ctx.output.reshape(kept), grad.reshape(kept)
+        sign = Tensor.wrap(np.sign(x.data))
+        if math.isinf(p):
+            chosen = np.abs(x.data) == out.data
+            return grad * sign * Tensor.wrap(chosen / chosen.sum(axis=dims, keepdims=True))
+        if p == 1:
+            return grad * sign
+        zero = out.data == 0
+        safe_out = where(zero, 1.0, out)  # no 0/0 where the norm is 0: that gradient is 0
+        if p == 2:
+            return where(zero, 0.0, grad * x / safe_out)
+        return where(zero, 0.0, grad * sign * x.abs() ** (p - 1) / safe_out ** (p - 1))
+
+
 class Std(Function):
     """out = √(Σᵢ(xᵢ - x̄)² / (N - c))     ∂/∂xᵢ = (xᵢ - x̄) / ((N - c)·out)
 

@@ -21,19 +21,28 @@ from typing import Any
 
 import numpy as np
 
+from minigrad import device as devices
+from minigrad import dtypes, return_types
+from minigrad.dtypes import FLOAT_DTYPES as _FLOAT_DTYPES
+from minigrad.dtypes import (  # noqa: F401 - the dtypes, also importable from here
+    bool_,
+    float16,
+    float32,
+    float64,
+    int8,
+    int16,
+    int32,
+    int64,
+    uint8,
+)
 from minigrad.grad_mode import this_thread
-
-float32 = np.dtype(np.float32)
-float64 = np.dtype(np.float64)
-int64 = np.dtype(np.int64)
-int32 = np.dtype(np.int32)
-int16 = np.dtype(np.int16)
-int8 = np.dtype(np.int8)
-uint8 = np.dtype(np.uint8)
-bool_ = np.dtype(np.bool_)
-
-_FLOAT_DTYPES = (float32, float64)
-
+from minigrad.tensor_methods import (
+    ConversionMethods,
+    InPlaceMethods,
+    LinearAlgebraMethods,
+    SortingMethods,
+    SplittingMethods,
+)
 
 # ---------------------------------------------------------------------------------------
 # dtype rules: which dtype user data and the operands of an op get
@@ -46,17 +55,13 @@ def to_array(data: Any, dtype: Any = None) -> np.ndarray:
     if isinstance(data, Tensor):
         data = data.data
     if dtype is not None:
-        dtype = np.dtype(dtype)
-        if dtype.kind not in "fiub" or (dtype.kind == "f" and dtype not in _FLOAT_DTYPES):
-            raise TypeError(f"Tensor: unsupported dtype {dtype}; minigrad computes in "
-                            "float32 or float64 (and keeps integer and boolean data)")
-        return np.array(data, dtype=dtype)
+        return np.array(data, dtype=dtypes.as_dtype(dtype, "Tensor"))
     if isinstance(data, np.ndarray | np.generic):
         array = np.array(data)
     else:
         array = np.array(data)
         if array.dtype == float64:  # Python floats: float32 by default, as in PyTorch
-            array = array.astype(float32)
+            array = array.astype(dtypes.get_default_dtype())
     if array.dtype.kind == "f" and array.dtype not in _FLOAT_DTYPES:
         array = array.astype(float32)  # float16 and long double are computed in float32
     elif array.dtype.kind not in "fiub":
@@ -104,9 +109,10 @@ def promote_operands(a: Tensor, other: Any) -> tuple[Tensor, Tensor]:
 
 
 def _true_division(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
-    """``/`` of two integer tensors is a float32 division, as in PyTorch."""
+    """``/`` of two integer tensors is a division in the default float dtype, as in PyTorch."""
     if a.data.dtype.kind != "f" and b.data.dtype.kind != "f":
-        return Tensor.wrap(a.data.astype(float32)), Tensor.wrap(b.data.astype(float32))
+        default = dtypes.get_default_dtype()
+        return Tensor.wrap(a.data.astype(default)), Tensor.wrap(b.data.astype(default))
     return a, b
 
 
@@ -179,6 +185,25 @@ def _count(shape: tuple[int, ...], dims: tuple[int, ...] | None) -> int:
 # ---------------------------------------------------------------------------------------
 
 
+class Size(tuple):
+    """A tensor's shape (``t.shape``, ``t.size()``): a tuple of ints that prints as
+    PyTorch's ``torch.Size`` (``print(t.shape)``), with ``numel()``. Inside an f-string it
+    reads as the plain tuple, as minigrad's error messages write shapes: ``(2, 3)``."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"minigrad.Size({list(self)})"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return format(tuple(self), spec)
+
+    def numel(self) -> int:
+        return int(np.prod(self, dtype=np.int64))
+
+
 class VersionCounter:
     """How many times a tensor's memory was changed in place. Shared by every tensor that
     views the same memory (reshape, basic indexing, transpose, expand, detach), so a change
@@ -196,7 +221,8 @@ class VersionCounter:
         self.value = value
 
 
-class Tensor:
+class Tensor(ConversionMethods, InPlaceMethods, LinearAlgebraMethods, SortingMethods,
+             SplittingMethods):
     """An n-dimensional array that can record the operations applied to it.
 
     ``Tensor(data, requires_grad=False, dtype=None)``: ``data`` is a number, a nested list,
@@ -246,8 +272,8 @@ class Tensor:
     # -- attributes -----------------------------------------------------------------------
 
     @property
-    def shape(self) -> tuple[int, ...]:
-        return self.data.shape
+    def shape(self) -> Size:
+        return Size(self.data.shape)
 
     @property
     def ndim(self) -> int:
@@ -265,8 +291,15 @@ class Tensor:
     def T(self) -> Tensor:
         return self.permute(*reversed(range(self.ndim)))
 
+    @property
+    def device(self) -> devices.device:
+        return devices.CPU
+
     def size(self, dim: int | None = None):
-        return self.shape if dim is None else self.shape[dim]
+        if dim is None:
+            return Size(self.data.shape)
+        (dim,) = normalize_dims(dim, self.ndim, "size")
+        return self.data.shape[dim]
 
     def dim(self) -> int:
         return self.ndim
@@ -308,6 +341,20 @@ class Tensor:
     def __int__(self) -> int:
         return int(self.item())
 
+    def __index__(self) -> int:
+        """A one-element integer tensor indexes a list (``classes[t.argmax()]``), as in
+        PyTorch; a float or boolean one does not."""
+        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+            raise TypeError(f"only integer tensors of a single element can be converted to "
+                            f"an index (this one has dtype {self.dtype}, shape {self.shape})")
+        return int(self.data.item())
+
+    def __format__(self, spec: str) -> str:
+        """``f"{loss:.4f}"`` formats a one-element tensor as its number, as in PyTorch."""
+        if self.ndim == 0:
+            return format(self.data.item(), spec)
+        return object.__format__(self, spec)  # as PyTorch: str(t), and no spec for arrays
+
     def __bool__(self) -> bool:
         if self.data.size != 1:
             raise ValueError(
@@ -316,11 +363,16 @@ class Tensor:
             )
         return bool(self.data)
 
-    def any(self) -> bool:
-        return bool(self.data.any())
+    def any(self, dim=None, keepdim: bool = False) -> Tensor:
+        """Whether any element is nonzero (over all, or along ``dim``): a boolean tensor, as
+        in PyTorch (``if t.any():`` reads it through ``__bool__``)."""
+        dims = reduction_dims(dim, self.ndim, "any")
+        return Tensor.wrap(np.asarray(self.data.any(axis=dims, keepdims=keepdim)))
 
-    def all(self) -> bool:
-        return bool(self.data.all())
+    def all(self, dim=None, keepdim: bool = False) -> Tensor:
+        """Whether every element is nonzero (over all, or along ``dim``): a boolean tensor."""
+        dims = reduction_dims(dim, self.ndim, "all")
+        return Tensor.wrap(np.asarray(self.data.all(axis=dims, keepdims=keepdim)))
 
     __hash__ = object.__hash__  # identity, so tensors can be dict keys despite __eq__
 
@@ -468,28 +520,17 @@ class Tensor:
 
     # -- conversions ----------------------------------------------------------------------
 
-    def to(self, dtype: Any) -> Tensor:
-        dtype = np.dtype(dtype)
-        if dtype == self.dtype:
-            return self
-        return ops.Cast.apply(self, dtype)
-
-    def float(self) -> Tensor:
-        return self.to(float32)
-
-    def double(self) -> Tensor:
-        return self.to(float64)
-
-    def long(self) -> Tensor:
-        return self.to(int64)
+    # (``to``, ``float()``, ``type()``, ... are ConversionMethods, in tensor_methods.py)
 
     def clone(self) -> Tensor:
         return ops.Clone.apply(self)
 
     def _float(self) -> Tensor:
-        """Integer and boolean tensors as float32, for the floating-point functions (exp, log,
-        ...): PyTorch computes those in the default float dtype, not in float64."""
-        return self if self.data.dtype.kind == "f" else Tensor.wrap(self.data.astype(float32))
+        """Integer and boolean tensors in the default float dtype (float32), for the
+        floating-point functions (exp, log, ...), as PyTorch (NumPy would give float64)."""
+        if self.data.dtype.kind == "f":
+            return self
+        return Tensor.wrap(self.data.astype(dtypes.get_default_dtype()))
 
     # -- arithmetic -----------------------------------------------------------------------
 
@@ -750,49 +791,59 @@ class Tensor:
 
     # -- reductions -----------------------------------------------------------------------
 
-    def sum(self, dim=None, keepdim: bool = False):
-        return ops.Sum.apply(self, reduction_dims(dim, self.ndim, "sum"), keepdim)
+    def sum(self, dim=None, keepdim: bool = False, *, dtype=None, axis=None):
+        t = self if dtype is None else self.to(dtype)
+        dim = _dim_or_axis(dim, axis, "sum")
+        return ops.Sum.apply(t, reduction_dims(dim, self.ndim, "sum"), keepdim)
 
-    def mean(self, dim=None, keepdim: bool = False):
-        dims = reduction_dims(dim, self.ndim, "mean")
+    def mean(self, dim=None, keepdim: bool = False, *, dtype=None, axis=None):
+        t = self if dtype is None else self.to(dtype)
+        dims = reduction_dims(_dim_or_axis(dim, axis, "mean"), self.ndim, "mean")
         count = _count(self.shape, dims)
         # Divide (not multiply by 1/N): the gradient grad/N is then exact, as PyTorch's.
-        return ops.Sum.apply(self, dims, keepdim) / (count if count else float("nan"))
+        return ops.Sum.apply(t, dims, keepdim) / (count if count else float("nan"))
 
-    def var(self, dim=None, keepdim: bool = False, correction: int = 1, unbiased=None):
+    def var(self, dim=None, keepdim: bool = False, correction: int = 1, unbiased=None, *,
+            axis=None):
         """Variance, with Bessel's correction by default (divide by N - correction)."""
         if unbiased is not None:
             correction = 1 if unbiased else 0
-        dims = reduction_dims(dim, self.ndim, "var")
+        dims = reduction_dims(_dim_or_axis(dim, axis, "var"), self.ndim, "var")
         count = _count(self.shape, dims)
         centered = self - ops.Sum.apply(self, dims, True) / (count if count else float("nan"))
         squares = ops.Sum.apply(centered * centered, dims, keepdim)
         divisor = count - correction
         return squares * (1.0 / divisor if divisor > 0 else float("nan"))
 
-    def std(self, dim=None, keepdim: bool = False, correction: int = 1, unbiased=None):
+    def std(self, dim=None, keepdim: bool = False, correction: int = 1, unbiased=None, *,
+            axis=None):
         """Standard deviation, √var (its own op: where all elements are equal, the gradient
         is 0 as in PyTorch, not the NaN of √'s infinite slope times zero)."""
         if unbiased is not None:
             correction = 1 if unbiased else 0
-        dims = reduction_dims(dim, self.ndim, "std")
+        dims = reduction_dims(_dim_or_axis(dim, axis, "std"), self.ndim, "std")
         return ops.Std.apply(self._float(), dims, keepdim, correction)
 
-    def max(self, dim=None, keepdim: bool = False):
+    def max(self, dim=None, keepdim: bool = False, *, axis=None):
+        """The largest value; along one ``dim``, the named tuple ``(values, indices)`` as
+        ``torch.max`` (the gradient goes to the first maximal element, the one ``indices``
+        names); over a tuple of dims, the values only (as ``torch.amax``). ``max(other)``
+        with a tensor is the elementwise ``maximum``."""
         if isinstance(dim, Tensor):  # torch.max(a, b) is the elementwise maximum
             return self.maximum(dim)
-        # max(dim) as torch.max: the gradient to the first maximal element
-        one_dim = isinstance(dim, int | np.integer) and self.ndim > 0
-        return ops.Max.apply(self, reduction_dims(dim, self.ndim, "max"), keepdim, one_dim)
+        return _extreme(self, _dim_or_axis(dim, axis, "max"), keepdim, ops.Max, np.argmax,
+                        return_types.max, "max")
 
-    def min(self, dim=None, keepdim: bool = False):
+    def min(self, dim=None, keepdim: bool = False, *, axis=None):
+        """The smallest value; along one ``dim``, ``(values, indices)`` (see ``max``)."""
         if isinstance(dim, Tensor):
             return self.minimum(dim)
-        one_dim = isinstance(dim, int | np.integer) and self.ndim > 0
-        return ops.Min.apply(self, reduction_dims(dim, self.ndim, "min"), keepdim, one_dim)
+        return _extreme(self, _dim_or_axis(dim, axis, "min"), keepdim, ops.Min, np.argmin,
+                        return_types.min, "min")
 
-    def logsumexp(self, dim=None, keepdim: bool = False):
-        return ops.LogSumExp.apply(self, reduction_dims(dim, self.ndim, "logsumexp"), keepdim)
+    def logsumexp(self, dim=None, keepdim: bool = False, *, axis=None):
+        dims = reduction_dims(_dim_or_axis(dim, axis, "logsumexp"), self.ndim, "logsumexp")
+        return ops.LogSumExp.apply(self, dims, keepdim)
 
     def softmax(self, dim: int):
         dims = reduction_dims(dim, self.ndim, "softmax")  # None on a 0-d tensor: all of it
@@ -879,6 +930,25 @@ class Tensor:
 
     def __getitem__(self, key):
         return ops.GetItem.apply(self, _normalize_key(key))
+
+
+def _dim_or_axis(dim, axis, op: str):
+    """``axis=`` is an alias of ``dim=`` in PyTorch's reductions (NumPy's name)."""
+    if axis is None:
+        return dim
+    if dim is not None:
+        raise TypeError(f"{op}(): got both dim={dim!r} and its alias axis={axis!r}")
+    return axis
+
+
+def _extreme(t: Tensor, dim, keepdim: bool, op, arg_func, result_type, name: str):
+    """``max``/``min``: over all or several dims the values, along one dim the values with
+    their indices."""
+    if not isinstance(dim, int | np.integer):
+        return op.apply(t, reduction_dims(dim, t.ndim, name), keepdim, False)
+    dims = reduction_dims(dim, t.ndim, name)
+    indices = _arg_reduce(t, arg_func, dim, keepdim, name)  # also refuses an empty dim
+    return result_type(op.apply(t, dims, keepdim, t.ndim > 0), indices)
 
 
 _SQRT_HALF = 0.7071067811865476

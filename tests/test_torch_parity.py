@@ -29,7 +29,7 @@ PAIRS = [
      lambda a, b: torch.where(a > b, a * 2, b), [(3, 4), (4,)], -1, 1),
     ("reductions", lambda a: a.sum(1) + a.mean(1) + a.var(1) + a.std(1) + a.logsumexp(1),
      lambda a: a.sum(1) + a.mean(1) + a.var(1) + a.std(1) + a.logsumexp(1), [(3, 4)], -2, 2),
-    ("max_min_dims", lambda a: a.max(0) + a.min(-1, keepdim=True),
+    ("max_min_dims", lambda a: a.max(0).values + a.min(-1, keepdim=True).values,
      lambda a: a.amax(0) + a.amin(-1, keepdim=True), [(3, 4)], -2, 2),
     ("softmaxes", lambda a: a.softmax(1) * a.log_softmax(0),
      lambda a: a.softmax(1) * a.log_softmax(0), [(3, 4)], -5, 5),

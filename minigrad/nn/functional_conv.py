@@ -341,7 +341,7 @@ def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False
     for r0, r1 in _adaptive_windows(h, oh):
         for c0, c1 in _adaptive_windows(w, ow):
             window = x[:, :, r0:r1, c0:c1].flatten(2)
-            values.append(window.max(2))  # its gradient goes to the first max, as argmax's
+            values.append(window.max(2).values)  # its gradient goes to the first max, as argmax's
             position = window.data.argmax(2)
             indices.append((r0 + position // (c1 - c0)) * w + c0 + position % (c1 - c0))
     out = stack(values, dim=-1).reshape(*x.shape[:2], oh, ow)

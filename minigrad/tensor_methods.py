@@ -1,0 +1,363 @@
+"""Families of Tensor methods that PyTorch code reaches for, kept out of tensor.py so that
+the core (data, graph, arithmetic, reductions) stays short. ``Tensor`` inherits them:
+
+* ``ConversionMethods``: ``to(dtype|device|tensor)``, ``type``, ``float()``, ``cpu()``, ...
+* ``InPlaceMethods``: ``zero_``, ``fill_``, ``add_(alpha=)``, ``copy_``, ``clamp_``,
+  ``uniform_``, ``normal_``, ... under the same rules as ``+=`` (see ``Tensor._in_place``):
+  each bumps the version counter; while the graph is recorded, a leaf that requires grad
+  refuses, and any other tensor takes the op as its history.
+* ``LinearAlgebraMethods``: ``t()``, ``mm``, ``bmm``, ``dot``, ``norm``.
+* ``SortingMethods``: ``sort``, ``argsort``, ``topk``, ``median``, each ``(values, indices)``.
+* ``SplittingMethods``: ``chunk``, ``split``, ``unbind``, ``view_as``, ``expand_as``, ...
+
+They build on the core ops (indexing, matmul, ...), so their gradients come with them.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from minigrad import device as devices
+from minigrad import dtypes, return_types, rng
+from minigrad.grad_mode import no_grad
+
+
+class ConversionMethods:
+    __slots__ = ()
+
+    def to(self, *args, dtype: Any = None, device: Any = None, copy: bool = False,
+           non_blocking: bool = False):
+        """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other_tensor)`` (its
+        dtype), as in PyTorch: the same tensor when nothing changes (unless ``copy``), else
+        a converted copy that keeps the graph."""
+        for arg in args:
+            if isinstance(arg, _tensor_module.Tensor):
+                dtype = arg.dtype
+            elif isinstance(arg, devices.device | int) and not isinstance(arg, bool):
+                device = arg
+            elif isinstance(arg, str) and arg.partition(":")[0] in devices._KNOWN_TYPES:
+                device = arg
+            else:
+                dtype = arg
+        devices.check_device(device, "to")
+        if dtype is None or dtypes.as_dtype(dtype, "to") == self.dtype:
+            return self.clone() if copy else self
+        return _tensor_module.ops.Cast.apply(self, dtypes.as_dtype(dtype, "to"))
+
+    def type(self, dtype: Any = None):
+        """``t.type()`` is PyTorch's type string (``'torch.FloatTensor'``); ``t.type(dtype)``
+        converts, as ``to(dtype)``."""
+        if dtype is None:
+            return dtypes.type_name(self.dtype)
+        return self.to(dtype)
+
+    def float(self):
+        return self.to(dtypes.float32)
+
+    def double(self):
+        return self.to(dtypes.float64)
+
+    def half(self):
+        return self.to(dtypes.float16)  # refused, with the reason
+
+    def long(self):
+        return self.to(dtypes.int64)
+
+    def int(self):
+        return self.to(dtypes.int32)
+
+    def bool(self):
+        return self.to(dtypes.bool_)
+
+    def cpu(self):
+        return self
+
+    def cuda(self, device: Any = None):
+        devices.check_device("cuda" if device is None else device, "cuda")
+
+    @property
+    def is_cuda(self) -> bool:
+        return False
+
+    def is_floating_point(self) -> bool:
+        return self.data.dtype.kind == "f"
+
+    def contiguous(self):
+        """The same tensor: minigrad's ops accept any memory layout."""
+        return self
+
+    def is_contiguous(self) -> bool:
+        return bool(self.data.flags.c_contiguous)
+
+    def element_size(self) -> int:
+        return self.data.itemsize
+
+
+class InPlaceMethods:
+    __slots__ = ()
+
+    def add_(self, other, *, alpha=1):
+        """``self += alpha * other``, in place."""
+        return self._in_place(_scaled(other, alpha), np.add, _tensor_module.Tensor.__add__,
+                              needs_old_value=False)
+
+    def sub_(self, other, *, alpha=1):
+        """``self -= alpha * other``, in place."""
+        return self._in_place(_scaled(other, alpha), np.subtract,
+                              _tensor_module.Tensor.__sub__, needs_old_value=False)
+
+    def mul_(self, other):
+        return self._in_place(other, np.multiply, _tensor_module.Tensor.__mul__,
+                              needs_old_value=True)
+
+    def div_(self, other):
+        return self._in_place(other, np.true_divide, _tensor_module.Tensor.__truediv__,
+                              needs_old_value=True)
+
+    def clamp_(self, min=None, max=None):  # noqa: A002 - PyTorch's names
+        if min is None and max is None:
+            raise ValueError("clamp_: at least one of min and max must be given")
+        return self._overwrite(lambda old: old.clamp(min, max), "clamp_")
+
+    clip_ = clamp_
+
+    def zero_(self):
+        """Set every element to 0, in place (``p.grad.zero_()``)."""
+        return self.fill_(0)
+
+    def fill_(self, value):
+        """Set every element to ``value`` (a number or a one-element tensor), in place."""
+        Tensor = _tensor_module.Tensor
+        if isinstance(value, Tensor) and value.data.size != 1:
+            raise RuntimeError(f"fill_ only supports a 0-dimension value tensor, but got "
+                               f"one of shape {value.shape}")
+        return self._overwrite(lambda old: _constant_like(old, value), "fill_", value)
+
+    def copy_(self, src, non_blocking: bool = False):
+        """Write ``src`` (broadcast to this shape, cast to this dtype) into this tensor."""
+        Tensor = _tensor_module.Tensor
+        src = src if isinstance(src, Tensor) else Tensor(src)
+        return self._overwrite(lambda old: _constant_like(old, src), "copy_", src)
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0):
+        """Fill with numbers drawn uniformly from [a, b), from minigrad's seeded generator."""
+        values = rng.generator().uniform(a, b, self.shape)
+        return self._overwrite(lambda old: _constant_like(old, values), "uniform_")
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0):
+        """Fill with normal numbers of this mean and std, from minigrad's seeded generator."""
+        values = rng.generator().normal(mean, std, self.shape)
+        return self._overwrite(lambda old: _constant_like(old, values), "normal_")
+
+    def _overwrite(self, compute, op: str, other=None):
+        """Replace this tensor's values by ``compute(self)``, in place, under the rules of
+        ``+=`` (see ``Tensor._in_place``)."""
+        if not self._records_in_place(other):
+            with no_grad():
+                result = compute(self)
+            _check_fits(self, result, op)
+            self.data[...] = result.data
+            self.bump_version()
+            return self
+        self._refuse_leaf_in_place(op)
+        old = _tensor_module.Tensor.wrap(self.data.copy(), self._requires_grad)
+        old.grad_fn = self.grad_fn
+        self._assign_in_place(compute(old), op)
+        return self
+
+
+def _scaled(other, alpha):
+    return other if alpha == 1 else other * alpha
+
+
+def _constant_like(old, value):
+    """``value`` broadcast to ``old``'s shape and dtype, as the result of an op on ``old``
+    whose gradient to ``old`` is zero (``fill_``, ``copy_``): ``where(False, old, value)``."""
+    Tensor = _tensor_module.Tensor
+    value = value if isinstance(value, Tensor) else Tensor.wrap(np.asarray(value))
+    if value.dtype != old.dtype:
+        value = value.to(old.dtype) if value.requires_grad else Tensor.wrap(
+            value.data.astype(old.dtype))
+    return _tensor_module.where(np.zeros(old.shape, dtype=bool), old, value)
+
+
+def _check_fits(t, result, op: str) -> None:
+    if result.shape != t.shape:
+        raise RuntimeError(f"{op}: a value of shape {result.shape} cannot be written into a "
+                           f"tensor of shape {t.shape}")
+
+
+class LinearAlgebraMethods:
+    __slots__ = ()
+
+    def t(self):
+        """The transpose of a matrix (a tensor of at most 2 dims, as ``torch.t``)."""
+        if self.ndim > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
+                               f"{self.ndim}D (shape {self.shape}); use transpose(dim0, dim1)")
+        return self.transpose(0, 1) if self.ndim == 2 else self
+
+    def mm(self, mat2):
+        """Matrix product of two matrices (2-D only, as ``torch.mm``)."""
+        _expect_dims(self, mat2, 2, "mm")
+        return self @ mat2
+
+    def bmm(self, mat2):
+        """Batched matrix product of two 3-D tensors (as ``torch.bmm``)."""
+        _expect_dims(self, mat2, 3, "bmm")
+        if self.shape[0] != mat2.shape[0]:
+            raise _shape_error(f"bmm: batch sizes differ: {self.shape} and {mat2.shape}")
+        return self @ mat2
+
+    def dot(self, other):
+        """Dot product of two 1-D tensors of one length (as ``torch.dot``)."""
+        _expect_dims(self, other, 1, "dot")
+        return self @ other
+
+    def norm(self, p="fro", dim=None, keepdim: bool = False, dtype: Any = None):
+        """The p-norm over all elements or ``dim``: ``p`` = 'fro' (2), any p > 0, ``inf``
+        (largest |x|) or ``-inf`` (smallest). Its gradient at a zero norm is 0, as PyTorch's."""
+        t = self if dtype is None else self.to(dtype)
+        t = t._float()
+        if p == "fro" or p is None:
+            p = 2
+        if isinstance(p, str) or not (p > 0 or p == -math.inf):
+            raise ValueError(f"norm: p must be 'fro', a number > 0, inf or -inf; got {p!r}")
+        dims = _tensor_module.reduction_dims(dim, t.ndim, "norm")
+        return _tensor_module.ops.Norm.apply(t, float(p), dims, keepdim)
+
+
+def _expect_dims(a, b, ndim: int, op: str) -> None:
+    Tensor = _tensor_module.Tensor
+    if not isinstance(b, Tensor):
+        raise TypeError(f"{op}(): argument must be a Tensor, got {type(b).__name__}")
+    if a.ndim != ndim or b.ndim != ndim:
+        raise RuntimeError(f"{op}: expected {ndim}-D tensors, got shapes {a.shape} and "
+                           f"{b.shape}")
+
+
+def _shape_error(message: str):
+    return _tensor_module.engine.ShapeError(message)
+
+
+class SortingMethods:
+    __slots__ = ()
+
+    def sort(self, dim: int = -1, descending: bool = False, stable: bool = False):
+        """``(values, indices)`` sorted along ``dim`` (equal elements keep their order).
+        The gradient of ``values`` goes back to where each value came from."""
+        order = _order(self, dim, descending, "sort")
+        return return_types.sort(_take_along(self, order, dim), _tensor_module.Tensor.wrap(order))
+
+    def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False):
+        return _tensor_module.Tensor.wrap(_order(self, dim, descending, "argsort"))
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):  # noqa: A002
+        """The ``k`` largest (or smallest) elements along ``dim``, as ``(values, indices)``."""
+        (axis,) = _tensor_module.normalize_dims(dim, self.ndim, "topk")
+        size = self.shape[axis] if self.ndim else 1
+        if not isinstance(k, int) or not 0 <= k <= size:
+            raise RuntimeError(f"topk: k ({k!r}) must be between 0 and the size {size} of "
+                               f"dim {dim} (shape {self.shape})")
+        order = _order(self, dim, largest, "topk")
+        order = order[(slice(None),) * axis + (slice(0, k),)] if self.ndim else order
+        return return_types.topk(_take_along(self, order, dim), _tensor_module.Tensor.wrap(order))
+
+    def median(self, dim=None, keepdim: bool = False):
+        """The median (the lower of the two middle values for an even count, as PyTorch);
+        along ``dim``, ``(values, indices)``. Its gradient goes to that element."""
+        Tensor = _tensor_module.Tensor
+        if dim is None:
+            if self.data.size == 0:
+                return Tensor.wrap(np.asarray(np.nan, dtype=self.dtype))
+            flat = self.reshape(-1)
+            return flat[int(_order(flat, 0, False, "median")[(flat.shape[0] - 1) // 2])]
+        (axis,) = _tensor_module.normalize_dims(dim, self.ndim, "median")
+        if self.ndim == 0:
+            return return_types.median(self, Tensor.wrap(np.asarray(0, dtype=np.int64)))
+        if self.shape[axis] == 0:
+            raise IndexError(f"median(): Expected reduction dim {axis} to have non-zero size "
+                             f"(shape {self.shape})")
+        middle = (self.shape[axis] - 1) // 2
+        order = _order(self, axis, False, "median")
+        order = np.take(order, [middle], axis=axis)
+        values = _take_along(self, order, axis)
+        if not keepdim:
+            values, order = values.squeeze(axis), order.squeeze(axis)
+        return return_types.median(values, Tensor.wrap(order))
+
+
+def _order(t, dim, descending: bool, op: str) -> np.ndarray:
+    """The int64 indices that sort ``t`` along ``dim`` (stable: ties keep their order)."""
+    (axis,) = _tensor_module.normalize_dims(dim, t.ndim, op)
+    if t.ndim == 0:
+        return np.zeros((), dtype=np.int64)
+    data = t.data
+    if descending:  # sort the negated values, so that ties still keep their order
+        data = -data.astype(np.int64) if data.dtype.kind in "ub" else -data
+    return np.argsort(data, axis=axis, kind="stable").astype(np.int64)
+
+
+def _take_along(t, indices: np.ndarray, dim):
+    """``t``'s elements at ``indices`` along ``dim``, through indexing (so its gradient
+    scatters back, and is differentiable again)."""
+    if t.ndim == 0:
+        return t
+    (axis,) = _tensor_module.normalize_dims(dim, t.ndim, "take_along_dim")
+    key = list(np.indices(indices.shape, sparse=True))
+    key[axis] = indices
+    return t[tuple(key)]
+
+
+class SplittingMethods:
+    __slots__ = ()
+
+    def view_as(self, other):
+        return self.reshape(other.shape)
+
+    def reshape_as(self, other):
+        return self.reshape(other.shape)
+
+    def expand_as(self, other):
+        return self.expand(other.shape)
+
+    def split(self, split_size_or_sections, dim: int = 0):
+        """Pieces along ``dim``: of ``split_size`` each (the last may be smaller), or of the
+        listed sizes (which must add up to the dim's size)."""
+        (axis,) = _tensor_module.normalize_dims(dim, self.ndim, "split")
+        length = self.shape[axis]
+        if isinstance(split_size_or_sections, int):
+            size = split_size_or_sections
+            if size <= 0:
+                raise RuntimeError(f"split: split_size must be positive, got {size}")
+            sizes = [min(size, length - start) for start in range(0, length, size)] or [0]
+        else:
+            sizes = [int(n) for n in split_size_or_sections]
+            if sum(sizes) != length or any(n < 0 for n in sizes):
+                raise RuntimeError(f"split: sizes {sizes} do not add up to the size {length} "
+                                   f"of dim {dim} (shape {self.shape})")
+        pieces, start = [], 0
+        for n in sizes:
+            pieces.append(self[(slice(None),) * axis + (slice(start, start + n),)])
+            start += n
+        return tuple(pieces)
+
+    def chunk(self, chunks: int, dim: int = 0):
+        """At most ``chunks`` pieces of equal size along ``dim`` (the last may be smaller)."""
+        if not isinstance(chunks, int) or chunks <= 0:
+            raise RuntimeError(f"chunk: chunks must be a positive integer, got {chunks!r}")
+        (axis,) = _tensor_module.normalize_dims(dim, self.ndim, "chunk")
+        return self.split(max(1, -(-self.shape[axis] // chunks)), axis)
+
+    def unbind(self, dim: int = 0):
+        """The slices along ``dim``, each without that dim."""
+        (axis,) = _tensor_module.normalize_dims(dim, self.ndim, "unbind")
+        return tuple(self[(slice(None),) * axis + (i,)] for i in range(self.shape[axis]))
+
+
+# These methods build on Tensor and its ops, and tensor.py imports this module to define
+# Tensor: the module is imported last, and its names read when the methods run.
+from minigrad import tensor as _tensor_module  # noqa: E402
