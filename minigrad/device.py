@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-_KNOWN_TYPES = ("cpu", "cuda", "mps", "xpu", "meta", "hip", "xla", "mtia", "privateuseone")
+KNOWN_TYPES = ("cpu", "cuda", "mps", "xpu", "meta", "hip", "xla", "mtia", "privateuseone")
 
 
 class device:  # noqa: N801 - PyTorch's name
@@ -21,8 +21,8 @@ class device:  # noqa: N801 - PyTorch's name
         if not isinstance(type, str):
             raise TypeError(f"device(): expected a string like 'cpu', got {type!r}")
         name, _, number = type.partition(":")
-        if name not in _KNOWN_TYPES:
-            raise RuntimeError(f"Expected one of {', '.join(_KNOWN_TYPES)} device type at "
+        if name not in KNOWN_TYPES:
+            raise RuntimeError(f"Expected one of {', '.join(KNOWN_TYPES)} device type at "
                                f"start of device string: {type}")
         if number:
             if index is not None or not number.isdigit():

@@ -33,19 +33,10 @@ class ConversionMethods:
         """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other_tensor)`` (its
         dtype), as in PyTorch: the same tensor when nothing changes (unless ``copy``), else
         a converted copy that keeps the graph."""
-        for arg in args:
-            if isinstance(arg, _tensor_module.Tensor):
-                dtype = arg.dtype
-            elif isinstance(arg, devices.device | int) and not isinstance(arg, bool):
-                device = arg
-            elif isinstance(arg, str) and arg.partition(":")[0] in devices._KNOWN_TYPES:
-                device = arg
-            else:
-                dtype = arg
-        devices.check_device(device, "to")
-        if dtype is None or dtypes.as_dtype(dtype, "to") == self.dtype:
+        dtype = to_arguments(args, dtype, device, "to")
+        if dtype is None or dtype == self.dtype:
             return self.clone() if copy else self
-        return _tensor_module.ops.Cast.apply(self, dtypes.as_dtype(dtype, "to"))
+        return _tensor_module.ops.Cast.apply(self, dtype)
 
     def type(self, dtype: Any = None):
         """``t.type()`` is PyTorch's type string (``'torch.FloatTensor'``); ``t.type(dtype)``
@@ -94,6 +85,23 @@ class ConversionMethods:
 
     def element_size(self) -> int:
         return self.data.itemsize
+
+
+def to_arguments(args: tuple, dtype: Any, device: Any, op: str):
+    """The dtype asked for by the arguments of ``to`` (``Tensor.to``, ``Module.to``): any
+    of a dtype, a device (the CPU only, else a RuntimeError) and a tensor (its dtype), as
+    positional arguments or ``dtype=``/``device=``. None when no dtype is asked for."""
+    for arg in args:
+        if isinstance(arg, _tensor_module.Tensor):
+            dtype = arg.dtype
+        elif isinstance(arg, devices.device | int) and not isinstance(arg, bool):
+            device = arg
+        elif isinstance(arg, str) and arg.partition(":")[0] in devices.KNOWN_TYPES:
+            device = arg
+        else:
+            dtype = arg
+    devices.check_device(device, op)
+    return None if dtype is None else dtypes.as_dtype(dtype, op)
 
 
 class InPlaceMethods:
