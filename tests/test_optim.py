@@ -891,6 +891,24 @@ def test_a_rule_that_writes_to_a_gradient_it_was_told_to_only_read_raises():
     np.testing.assert_array_equal(w.grad.data, 1.0)
 
 
+def test_a_gradient_of_another_dtype_is_cast_before_the_step():
+    """A float64 gradient on a float32 parameter larger than a chunk is not read in place
+    (the update would run in float64): it is cast to float32 first, as for small ones."""
+    from minigrad.optim._flat import CHUNK
+
+    g = np.random.default_rng(8).standard_normal(2 * CHUNK + 3)
+    results = []
+    for grad in (g, g.astype(np.float32)):
+        w = mg.tensor(np.ones(g.size, np.float32), requires_grad=True)
+        opt = optim.Adam([w], lr=0.1)
+        for _ in range(3):
+            w.grad = mg.tensor(grad)
+            opt.step()
+        results.append(w.data)
+    assert results[0].dtype == np.float32
+    np.testing.assert_array_equal(results[0], results[1])
+
+
 def test_flat_arrays_start_on_a_cache_line():
     """NumPy writes misaligned outputs up to twice as slowly: theta, the state and the
     scratch arrays start on 64-byte boundaries (and so does every chunk)."""

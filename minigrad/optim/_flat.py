@@ -293,9 +293,10 @@ class FlatBucket:
     def gradient_chunk(self, sources: list[np.ndarray], start: int, stop: int,
                        read_only: bool) -> np.ndarray:
         """The flat range [start, stop) of the gradients ``sources``: a read-only view when
-        it lies within one parameter and ``read_only`` is allowed, else a copy."""
+        it lies within one parameter, ``read_only`` is allowed and the gradient has the
+        bucket's dtype; else a copy (in the bucket's dtype)."""
         i = bisect.bisect_right(self.offsets, start) - 1
-        if read_only and stop <= self.offsets[i + 1]:
+        if read_only and stop <= self.offsets[i + 1] and sources[i].dtype == self.dtype:
             base = self.offsets[i]
             view = sources[i][start - base:stop - base]
             view.flags.writeable = False  # (a rule that writes to it raises, never corrupts)
