@@ -13,6 +13,7 @@ import numpy as np
 from minigrad import ops, rng
 from minigrad.device import check_device
 from minigrad.dtypes import as_dtype, get_default_dtype
+from minigrad.engine import ShapeError
 from minigrad.grad_mode import no_grad
 from minigrad.tensor import Tensor, float32, float64, int64, normalize_dims, size_from_args
 
@@ -285,7 +286,7 @@ def stack(tensors, dim: int = 0) -> Tensor:
     tensors = _as_tensors(tensors, "stack")
     shapes = {t.shape for t in tensors}
     if len(shapes) > 1:
-        raise ValueError(
+        raise ShapeError(
             f"stack: all tensors must have the same shape, got {[tuple(t.shape) for t in tensors]}"
         )
     (dim,) = normalize_dims(dim, tensors[0].ndim + 1, "stack")

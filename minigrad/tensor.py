@@ -162,7 +162,7 @@ def normalize_dims(dim, ndim: int, op: str) -> tuple[int, ...] | None:
             )
         out.append(int(d) % rank)
     if len(set(out)) != len(out):
-        raise ValueError(f"{op}: dim {dim} repeats a dimension")
+        raise engine.ShapeError(f"{op}: dim {dim} repeats a dimension")
     return tuple(out)
 
 
@@ -326,7 +326,7 @@ class Tensor(ConversionMethods, InPlaceMethods, LinearAlgebraMethods, SortingMet
 
     def item(self) -> float | int | bool:
         if self.data.size != 1:
-            raise ValueError(
+            raise engine.ShapeError(
                 f"item(): only a tensor with one element can be converted to a Python "
                 f"number, this one has shape {self.shape}"
             )
@@ -357,7 +357,7 @@ class Tensor(ConversionMethods, InPlaceMethods, LinearAlgebraMethods, SortingMet
 
     def __bool__(self) -> bool:
         if self.data.size != 1:
-            raise ValueError(
+            raise engine.ShapeError(
                 f"the truth value of a tensor of shape {self.shape} is ambiguous; "
                 "use .any() or .all()"
             )
@@ -406,7 +406,7 @@ class Tensor(ConversionMethods, InPlaceMethods, LinearAlgebraMethods, SortingMet
                 raise TypeError(f"grad must be a Tensor or None, got {type(grad).__name__}; "
                                 "wrap an array as mg.tensor(array)")
             if grad.shape != self.shape:
-                raise ValueError(f"grad of shape {grad.shape} assigned to a tensor of shape "
+                raise engine.ShapeError(f"grad of shape {grad.shape} assigned to a tensor of shape "
                                  f"{self.shape}")
         self._grad = grad
 
@@ -875,7 +875,7 @@ class Tensor(ConversionMethods, InPlaceMethods, LinearAlgebraMethods, SortingMet
         (start,) = normalize_dims(start_dim, self.ndim, "flatten")
         (end,) = normalize_dims(end_dim, self.ndim, "flatten")
         if start > end:
-            raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+            raise engine.ShapeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
         shape = self.shape[:start] + (-1,) + self.shape[end + 1 :]
         return self.reshape(shape)
 
@@ -884,7 +884,7 @@ class Tensor(ConversionMethods, InPlaceMethods, LinearAlgebraMethods, SortingMet
         if len(dims) != self.ndim or sorted(normalize_dims(dims, self.ndim, "permute")) != list(
             range(self.ndim)
         ):
-            raise ValueError(
+            raise engine.ShapeError(
                 f"permute: dims {dims} are not a permutation of the {self.ndim} dims "
                 f"of a tensor of shape {self.shape}"
             )
@@ -915,7 +915,7 @@ class Tensor(ConversionMethods, InPlaceMethods, LinearAlgebraMethods, SortingMet
         sizes = shape_from_args(sizes, "expand")
         lead = len(sizes) - self.ndim
         if lead < 0:
-            raise ValueError(
+            raise engine.ShapeError(
                 f"expand: the new shape {sizes} has fewer dims than the tensor's {self.shape}"
             )
         shape = tuple(self.shape[i - lead] if n == -1 and i >= lead else n

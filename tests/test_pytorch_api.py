@@ -369,3 +369,15 @@ def test_printing_is_pytorchs():
                        "L.tensor([1, 2])", "L.tensor([0.1234567, 10.0])", "L.tensor([1e-5, 1.0])"]:
         assert repr(eval(expression, {"L": mg})) == repr(eval(expression, {"L": torch}))
     assert "requires_grad=True" in repr(mg.ones(1, requires_grad=True))
+
+
+@pytest.mark.parametrize("expression", [
+    "bool(L.ones(2))", "L.ones(2).item()", "L.stack([L.ones(2), L.ones(3)])",
+    "L.ones(2, 3).permute(0, 0)", "L.ones(2, 3).expand(3)", "L.ones(2, 3).flatten(1, 0)",
+])
+def test_other_shape_errors_are_runtime_errors_as_pytorchs(expression):
+    for L in (mg, torch):
+        with pytest.raises(RuntimeError):
+            eval(expression, {"L": L})
+    with pytest.raises(ValueError):  # and still ValueErrors, for minigrad's older callers
+        eval(expression, {"L": mg})
