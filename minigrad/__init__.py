@@ -9,7 +9,19 @@
 from minigrad import autograd, backends, cuda, return_types
 from minigrad.autograd import grad
 from minigrad.device import device, get_default_device, set_default_device
-from minigrad.dtypes import get_default_dtype, set_default_dtype
+from minigrad.dtypes import (
+    bool_,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    int8,
+    int16,
+    int32,
+    int64,
+    set_default_dtype,
+    uint8,
+)
 from minigrad.engine import Function, ShapeError
 
 # Factories, joins, and the function forms of the Tensor methods (mg.exp(t) is t.exp()).
@@ -112,20 +124,7 @@ from minigrad.grad_mode import (
 )
 from minigrad.gradcheck import GradcheckError, gradcheck, gradcheck_report, gradgradcheck
 from minigrad.rng import manual_seed
-from minigrad.tensor import (
-    Size,
-    Tensor,
-    bool_,
-    float16,
-    float32,
-    float64,
-    int8,
-    int16,
-    int32,
-    int64,
-    uint8,
-    where,
-)
+from minigrad.tensor import Size, Tensor, where
 
 # dtypes by PyTorch's other names (float16 exists to be refused with a clear message: minigrad
 # computes in float32 and float64)

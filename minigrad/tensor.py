@@ -24,17 +24,7 @@ import numpy as np
 from minigrad import device as devices
 from minigrad import dtypes, return_types
 from minigrad.dtypes import FLOAT_DTYPES as _FLOAT_DTYPES
-from minigrad.dtypes import (  # noqa: F401 - the dtypes, also importable from here
-    bool_,
-    float16,
-    float32,
-    float64,
-    int8,
-    int16,
-    int32,
-    int64,
-    uint8,
-)
+from minigrad.dtypes import bool_, float32, float64, int64
 from minigrad.grad_mode import this_thread
 from minigrad.tensor_methods import (
     ConversionMethods,
@@ -363,15 +353,15 @@ class Tensor(ConversionMethods, InPlaceMethods, LinearAlgebraMethods, SortingMet
             )
         return bool(self.data)
 
-    def any(self, dim=None, keepdim: bool = False) -> Tensor:
+    def any(self, dim=None, keepdim: bool = False, *, axis=None) -> Tensor:
         """Whether any element is nonzero (over all, or along ``dim``): a boolean tensor, as
         in PyTorch (``if t.any():`` reads it through ``__bool__``)."""
-        dims = reduction_dims(dim, self.ndim, "any")
+        dims = reduction_dims(_dim_or_axis(dim, axis, "any"), self.ndim, "any")
         return Tensor.wrap(np.asarray(self.data.any(axis=dims, keepdims=keepdim)))
 
-    def all(self, dim=None, keepdim: bool = False) -> Tensor:
+    def all(self, dim=None, keepdim: bool = False, *, axis=None) -> Tensor:
         """Whether every element is nonzero (over all, or along ``dim``): a boolean tensor."""
-        dims = reduction_dims(dim, self.ndim, "all")
+        dims = reduction_dims(_dim_or_axis(dim, axis, "all"), self.ndim, "all")
         return Tensor.wrap(np.asarray(self.data.all(axis=dims, keepdims=keepdim)))
 
     __hash__ = object.__hash__  # identity, so tensors can be dict keys despite __eq__
@@ -845,19 +835,22 @@ class Tensor(ConversionMethods, InPlaceMethods, LinearAlgebraMethods, SortingMet
         dims = reduction_dims(_dim_or_axis(dim, axis, "logsumexp"), self.ndim, "logsumexp")
         return ops.LogSumExp.apply(self, dims, keepdim)
 
-    def softmax(self, dim: int):
+    def softmax(self, dim: int | None = None, dtype=None, *, axis=None):
+        t = self if dtype is None else self.to(dtype)
+        dim = _dim_or_axis(dim, axis, "softmax")
         dims = reduction_dims(dim, self.ndim, "softmax")  # None on a 0-d tensor: all of it
-        return ops.Softmax.apply(self, dims and dims[0])
+        return ops.Softmax.apply(t, dims and dims[0])
 
-    def log_softmax(self, dim: int):
-        dims = reduction_dims(dim, self.ndim, "log_softmax")
-        return ops.LogSoftmax.apply(self, dims and dims[0])
+    def log_softmax(self, dim: int | None = None, dtype=None, *, axis=None):
+        t = self if dtype is None else self.to(dtype)
+        dims = reduction_dims(_dim_or_axis(dim, axis, "log_softmax"), self.ndim, "log_softmax")
+        return ops.LogSoftmax.apply(t, dims and dims[0])
 
-    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        return _arg_reduce(self, np.argmax, dim, keepdim, "argmax")
+    def argmax(self, dim: int | None = None, keepdim: bool = False, *, axis=None) -> Tensor:
+        return _arg_reduce(self, np.argmax, _dim_or_axis(dim, axis, "argmax"), keepdim, "argmax")
 
-    def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        return _arg_reduce(self, np.argmin, dim, keepdim, "argmin")
+    def argmin(self, dim: int | None = None, keepdim: bool = False, *, axis=None) -> Tensor:
+        return _arg_reduce(self, np.argmin, _dim_or_axis(dim, axis, "argmin"), keepdim, "argmin")
 
     # -- shape ----------------------------------------------------------------------------
 
@@ -899,7 +892,8 @@ class Tensor(ConversionMethods, InPlaceMethods, LinearAlgebraMethods, SortingMet
         dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
         return ops.Permute.apply(self, tuple(dims))
 
-    def squeeze(self, dim=None):
+    def squeeze(self, dim=None, *, axis=None):
+        dim = _dim_or_axis(dim, axis, "squeeze")
         if dim is None:
             dims = tuple(i for i, n in enumerate(self.shape) if n == 1)
         else:
@@ -907,7 +901,10 @@ class Tensor(ConversionMethods, InPlaceMethods, LinearAlgebraMethods, SortingMet
                          if self.ndim > 0 and self.shape[d] == 1)
         return self.reshape(tuple(n for i, n in enumerate(self.shape) if i not in dims))
 
-    def unsqueeze(self, dim: int):
+    def unsqueeze(self, dim: int | None = None, *, axis=None):
+        dim = _dim_or_axis(dim, axis, "unsqueeze")
+        if dim is None:
+            raise TypeError("unsqueeze() missing required argument 'dim'")
         (dim,) = normalize_dims(dim, self.ndim + 1, "unsqueeze")
         return self.reshape(self.shape[:dim] + (1,) + self.shape[dim:])
 

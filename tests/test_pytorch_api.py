@@ -288,7 +288,10 @@ METHODS = [
     "a.topk(1, dim=0, largest=False).values", "a.median()", "a.median(1).values",
     "a.median(0, keepdim=True).indices", "a.sum(axis=1)", "a.mean(axis=0, keepdim=True)",
     "a.sum(dtype=L.float64)", "a.std(axis=1)", "a.var(axis=0)", "a.logsumexp(axis=1)",
-    "a.max(axis=1).values", "a.all()", "a.any(1)", "(a > 0).all(dim=0)", "(a > 4).any()",
+    "a.max(axis=1).values", "a.argmax(axis=1)", "a.softmax(axis=0)",
+    "a.log_softmax(1, dtype=L.float64)", "a.unsqueeze(axis=1)",
+    "a[:1].squeeze(axis=0)", "(a > 0).all(axis=1)", "a.all()", "a.any(1)",
+    "(a > 0).all(dim=0)", "(a > 4).any()",
     "L.mm(a, a.t())", "L.norm(a)", "L.sort(a, 1)[0]", "L.topk(a, 3).indices",
     "L.median(a, 1).values", "L.chunk(a, 2)[0]", "L.split(a, 2)[1]", "L.unbind(a)[0]",
 ]
