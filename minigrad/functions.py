@@ -271,8 +271,9 @@ def _as_tensors(tensors, op: str) -> list[Tensor]:
     return tensors
 
 
-def cat(tensors, dim: int = 0) -> Tensor:
-    """Join tensors along an existing dim."""
+def cat(tensors, dim: int = 0, *, axis: int | None = None) -> Tensor:
+    """Join tensors along an existing dim (``axis`` is an alias of ``dim``, as in PyTorch)."""
+    dim = dim if axis is None else axis
     tensors = _as_tensors(tensors, "cat")
     (dim,) = normalize_dims(dim, tensors[0].ndim, "cat")
     return ops.Cat.apply(*tensors, dim=dim)
@@ -281,8 +282,9 @@ def cat(tensors, dim: int = 0) -> Tensor:
 concat = cat
 
 
-def stack(tensors, dim: int = 0) -> Tensor:
-    """Join tensors of one shape along a new dim."""
+def stack(tensors, dim: int = 0, *, axis: int | None = None) -> Tensor:
+    """Join tensors of one shape along a new dim (``axis`` is an alias of ``dim``)."""
+    dim = dim if axis is None else axis
     tensors = _as_tensors(tensors, "stack")
     shapes = {t.shape for t in tensors}
     if len(shapes) > 1:

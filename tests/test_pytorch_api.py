@@ -294,6 +294,7 @@ METHODS = [
     "(a > 0).all(dim=0)", "(a > 4).any()",
     "L.mm(a, a.t())", "L.norm(a)", "L.sort(a, 1)[0]", "L.topk(a, 3).indices",
     "L.median(a, 1).values", "L.chunk(a, 2)[0]", "L.split(a, 2)[1]", "L.unbind(a)[0]",
+    "L.cat([a, a], axis=1)", "L.stack([a, a], axis=2)",
 ]
 
 
