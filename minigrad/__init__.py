@@ -28,9 +28,9 @@ from minigrad.engine import Function, ShapeError
 from minigrad.functions import (
     abs,
     add,
-    all,
+    all,  # noqa: F401 - mg.all, not in __all__ (see there)
     allclose,
-    any,
+    any,  # noqa: F401
     arange,
     argmax,
     argmin,
@@ -145,7 +145,9 @@ from minigrad.serialization import load, save  # noqa: E402
 __all__ = [
     "Tensor", "Function", "tensor", "grad", "autograd",
     "float32", "float64", "uint8", "int8", "int16", "int32", "int64", "bool_",
-    "float", "double", "half", "float16", "long", "int", "short", "bool",
+    # (mg.float, mg.int, mg.bool, mg.all, mg.any exist too, but are left out of
+    # ``from minigrad import *``, which would hide Python's float, int, bool, all and any)
+    "double", "half", "float16", "long", "short",
     "get_default_dtype", "set_default_dtype", "Size", "ShapeError", "return_types",
     "device", "set_default_device", "get_default_device", "cuda", "backends",
     "zeros", "ones", "full", "eye", "arange", "rand", "randn", "zeros_like", "ones_like",
@@ -164,6 +166,6 @@ __all__ = [
     "argmax", "argmin",
     "reshape", "flatten", "transpose", "permute", "squeeze", "unsqueeze", "expand",
     "broadcast_to", "detach", "clone", "view_as", "chunk", "split", "unbind",
-    "mm", "bmm", "dot", "t", "norm", "sort", "argsort", "topk", "median", "all", "any",
+    "mm", "bmm", "dot", "t", "norm", "sort", "argsort", "topk", "median",
     "numel", "is_floating_point",
 ]

@@ -385,3 +385,11 @@ def test_other_shape_errors_are_runtime_errors_as_pytorchs(expression):
             eval(expression, {"L": L})
     with pytest.raises(ValueError):  # and still ValueErrors, for minigrad's older callers
         eval(expression, {"L": mg})
+
+
+def test_star_import_keeps_pythons_float_int_bool_all_and_any():
+    namespace = {}
+    exec("from minigrad import *", namespace)
+    assert not {"float", "int", "bool", "all", "any"} & namespace.keys()
+    assert mg.float is mg.float32 and mg.int is mg.int32 and mg.bool is mg.bool_
+    assert namespace["long"] is mg.int64
