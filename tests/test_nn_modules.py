@@ -346,3 +346,21 @@ def test_register_methods_refuse_to_replace_another_kind():
     assert [name for name, _ in model.named_parameters()] == ["w", "lin.weight", "lin.bias"]
     model.w = nn.Linear(1, 1)  # assignment may change a name's kind, as in PyTorch
     assert "w.weight" in dict(model.named_parameters())
+
+
+def test_module_to_takes_pytorchs_arguments():
+    torch = pytest.importorskip("torch")
+    model = nn.Linear(2, 3)
+    weight = model.weight
+    assert model.to("cpu") is model and model.to(mg.device("cpu")) is model
+    assert model.to(device="cpu") is model and model.cpu() is model
+    assert model.to("cpu", mg.float64).weight.dtype == mg.float64
+    assert model.to(mg.zeros(1, dtype=mg.float32)).weight.dtype == mg.float32
+    assert model.to(dtype=mg.float64).weight is weight  # converted in place, same Parameter
+    with pytest.raises(RuntimeError, match="cuda"):
+        model.to("cuda")
+    # PyTorch refuses integer dtypes for a module too.
+    with pytest.raises(TypeError):
+        torch.nn.Linear(2, 3).to(torch.int64)
+    with pytest.raises(TypeError, match="float32 or float64"):
+        model.to(mg.int64)

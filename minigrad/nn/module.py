@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from minigrad.tensor import Tensor, float32, float64, to_array
+from minigrad.tensor_methods import to_arguments
 
 
 class Parameter(Tensor):
@@ -315,12 +316,15 @@ class Module:
         fn(self)
         return self
 
-    def to(self, dtype: Any) -> Module:
-        """Convert the parameters, their gradients and the float buffers to ``dtype``
-        (``float32`` or ``float64``), in place: the Parameter objects stay the same."""
-        if isinstance(dtype, str) and dtype == "cpu":
-            return self  # the only device there is
-        dtype = np.dtype(dtype)
+    def to(self, *args: Any, dtype: Any = None, device: Any = None,
+           non_blocking: bool = False) -> Module:
+        """As ``torch.nn.Module.to``: ``to(device)``, ``to(dtype)``, ``to(tensor)`` (its
+        dtype), ``to(device, dtype)``, or the same as keywords. A dtype converts the
+        parameters, their gradients and the float buffers (``float32`` or ``float64``), in
+        place: the Parameter objects stay the same. The CPU is the only device."""
+        dtype = to_arguments(args, dtype, device, "Module.to")
+        if dtype is None:
+            return self  # a device alone: the CPU, where everything already is
         if dtype not in (float32, float64):
             raise TypeError(f"Module.to: dtype must be float32 or float64, got {dtype}")
         for tensor in [*self.parameters(), *self.buffers()]:
@@ -328,6 +332,9 @@ class Module:
                 tensor.data = tensor.data.astype(dtype)
                 if tensor.grad is not None:
                     tensor.grad = Tensor.wrap(tensor.grad.data.astype(dtype))
+        return self
+
+    def cpu(self) -> Module:
         return self
 
     def float(self) -> Module:
