@@ -23,6 +23,7 @@ import zlib
 
 import numpy as np
 import pytest
+from _subprocesses import kill_and_reap
 
 import minigrad as mg
 from minigrad.data.mnist import load_mnist
@@ -197,14 +198,8 @@ def test_a_save_killed_mid_write_leaves_a_temp_file_that_the_next_call_removes(t
         save({"step": 2}, path)
         assert load(path) == {"step": 2}
         assert _temp_files(tmp_path) == [temp]
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=10)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        proc.stdout.close()
-        proc.stderr.close()
+        kill_and_reap(proc)
     assert proc.returncode == -signal.SIGKILL
     assert _temp_files(tmp_path) == [temp]  # what the killed save left
     if cleaner == "save":

@@ -13,6 +13,7 @@ import zipfile
 
 import numpy as np
 import pytest
+from _subprocesses import kill_and_reap
 
 import minigrad as mg
 from minigrad import nn
@@ -253,14 +254,8 @@ def test_kill_during_save_leaves_previous_checkpoint_intact(tmp_path, mode):
         else:
             pytest.fail("the saving process never started writing")
         size_when_killed = os.path.getsize(temps[0])
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        proc.stdout.close()
-        proc.stderr.close()
+        kill_and_reap(proc)
     assert proc.returncode == -signal.SIGKILL
     if mode == "mid-write":
         assert size_when_killed < 32 << 20  # really killed in the middle of the data
