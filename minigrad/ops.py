@@ -97,7 +97,12 @@ class Neg(Function):
 
 
 class Pow(Function):
-    """out = aᵇ     ∂/∂a = b·aᵇ⁻¹     ∂/∂b = aᵇ·ln a"""
+    """out = aᵇ     ∂/∂a = b·aᵇ⁻¹     ∂/∂b = aᵇ·ln a
+
+    At a = 0, as PyTorch: ∂/∂a is 0 where b = 0 (a⁰ = 1 is constant in a, even at 0);
+    ∂/∂b is 0 where b ≥ 0 (0ᵇ is constant there; 0·ln 0 would be NaN), and for b < 0 it
+    is aᵇ·ln a = ∞·(-∞) = -∞.
+    """
 
     @staticmethod
     def forward(ctx, a, b):
@@ -107,16 +112,17 @@ class Pow(Function):
     def backward(ctx, grad):
         a, b = ctx.inputs
         need_a, need_b = ctx.needs_input_grad
-        grad_a = None
-        if need_a and b.ndim == 0 and b.data == 0:  # x⁰ = 1 is constant in x (even at x = 0)
-            grad_a = Tensor.wrap(np.zeros(a.shape, a.dtype))
-        elif need_a:
-            grad_a = grad * b * a ** (b - 1)
-        grad_b = None
-        if need_b:
-            # 0ᵇ is constant in b for b ≥ 0, where ln 0 = -inf would make 0·inf = NaN.
-            safe_a = where(a.data == 0, 1.0, a)
-            grad_b = grad * ctx.output * safe_a.log()
+        grad_a = grad_b = None
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if need_a:
+                grad_a = grad * b * a ** (b - 1)
+                if (b.data == 0).any():
+                    grad_a = where(b.data == 0, 0.0, grad_a)
+            if need_b:
+                grad_b = grad * ctx.output * a.log()
+                constant = (a.data == 0) & (b.data >= 0)
+                if constant.any():
+                    grad_b = where(constant, 0.0, grad_b)
         return grad_a, grad_b
 
 
@@ -377,6 +383,391 @@ class Where(Function):
     def backward(ctx, grad):
         cond = ctx.inputs[0]
         return None, grad * cond, grad * ~cond
+
+
+# ---------------------------------------------------------------------------------------
+# More elementwise functions: powers, exponentials and logarithms, trigonometric and
+# hyperbolic functions and their inverses
+# ---------------------------------------------------------------------------------------
+
+
+class Reciprocal(Function):
+    """out = 1/x     ∂/∂x = -1/x² = -out²"""
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.reciprocal(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        out = ctx.output
+        return -grad * out * out
+
+
+class Rsqrt(Function):
+    """out = 1/√x     ∂/∂x = -½·x^(-3/2) = -½·out³"""
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.reciprocal(np.sqrt(x))
+
+    @staticmethod
+    def backward(ctx, grad):
+        out = ctx.output
+        return -0.5 * grad * out * out * out
+
+
+class Exp2(Function):
+    """out = 2ˣ     ∂/∂x = 2ˣ·ln 2 = out·ln 2"""
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.exp2(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * ctx.output * math.log(2.0)
+
+
+class Expm1(Function):
+    """out = eˣ - 1 (exact for small x)     ∂/∂x = eˣ = out + 1"""
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.expm1(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * (ctx.output + 1.0)
+
+
+class Log2(Function):
+    """out = log₂ x     ∂/∂x = 1/(x·ln 2)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.log2(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.inputs
+        return grad / (x * math.log(2.0))
+
+
+class Log10(Function):
+    """out = log₁₀ x     ∂/∂x = 1/(x·ln 10)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.log10(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.inputs
+        return grad / (x * math.log(10.0))
+
+
+class Log1p(Function):
+    """out = ln(1 + x) (exact for small x)     ∂/∂x = 1/(1 + x)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.log1p(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.inputs
+        return grad / (1.0 + x)
+
+
+class Tan(Function):
+    """out = tan x     ∂/∂x = 1/cos²x = 1 + out²"""
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.tan(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        out = ctx.output
+        return grad * (1.0 + out * out)
+
+
+class Sinh(Function):
+    """out = sinh x     ∂/∂x = cosh x"""
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.sinh(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.inputs
+        return grad * x.cosh()
+
+
+class Cosh(Function):
+    """out = cosh x     ∂/∂x = sinh x"""
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.cosh(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.inputs
+        return grad * x.sinh()
+
+
+class Asin(Function):
+    """out = arcsin x     ∂/∂x = 1/√(1 - x²)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.arcsin(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.inputs
+        return grad * (1.0 - x * x).rsqrt()
+
+
+class Acos(Function):
+    """out = arccos x     ∂/∂x = -1/√(1 - x²)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.arccos(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.inputs
+        return -grad * (1.0 - x * x).rsqrt()
+
+
+class Atan(Function):
+    """out = arctan x     ∂/∂x = 1/(1 + x²)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.arctan(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.inputs
+        return grad / (1.0 + x * x)
+
+
+class Asinh(Function):
+    """out = arsinh x     ∂/∂x = 1/√(x² + 1)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.arcsinh(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.inputs
+        return grad * (x * x + 1.0).rsqrt()
+
+
+class Acosh(Function):
+    """out = arcosh x (x ≥ 1)     ∂/∂x = 1/√(x² - 1)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.arccosh(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.inputs
+        return grad * (x * x - 1.0).rsqrt()
+
+
+class Atanh(Function):
+    """out = artanh x (|x| < 1)     ∂/∂x = 1/(1 - x²)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.arctanh(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.inputs
+        return grad / (1.0 - x * x)
+
+
+class Erfc(Function):
+    """out = erfc x = 1 - erf x (exact where it is tiny, x ≫ 1)     ∂/∂x = -(2/√π)·e^(-x²)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        return _erfc(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.inputs
+        return grad * (-2.0 / math.sqrt(math.pi)) * (-(x * x)).exp()
+
+
+class NanToNum(Function):
+    """out = x, with NaN, +inf and -inf replaced by numbers     ∂/∂x = 1 where x is finite,
+    else 0 (the replaced elements are constants), as PyTorch"""
+
+    @staticmethod
+    def forward(ctx, x, nan, posinf, neginf):
+        return np.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.inputs[:1]
+        return grad * np.isfinite(x.data)
+
+
+# ---------------------------------------------------------------------------------------
+# Rounding: piecewise constant, so the gradient is 0 everywhere (as PyTorch gives it, also
+# at the jumps, where there is none)
+# ---------------------------------------------------------------------------------------
+
+
+def _zeros_like(grad: Tensor) -> Tensor:
+    """The gradient of a piecewise-constant op: zeros (also where ``grad`` is inf or NaN)."""
+    return Tensor.wrap(np.zeros(grad.shape, grad.dtype))
+
+
+class Rounding(Function):
+    """out = rounding(x): ``np.sign``, ``np.floor``, ``np.ceil``, ``np.round``, ``np.trunc``
+    (``decimals`` for ``np.round``)     ∂/∂x = 0"""
+
+    @staticmethod
+    def forward(ctx, x, rounding, decimals=None):
+        return rounding(x) if decimals is None else rounding(x, decimals)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _zeros_like(grad)
+
+
+class RoundedDivide(Function):
+    """out = rounding(a / b), rounded toward zero (``'trunc'``) or down (``'floor'``)
+    ∂/∂a = ∂/∂b = 0 (piecewise constant), as PyTorch's ``div(rounding_mode=...)``"""
+
+    @staticmethod
+    def forward(ctx, a, b, rounding_mode):
+        if rounding_mode == "floor":
+            return np.floor_divide(a, b)
+        if a.dtype.kind in "iub" and b.dtype.kind in "iub":  # exact, in integers
+            quotient = np.floor_divide(a, b)
+            inexact_negative = (np.remainder(a, b) != 0) & ((a < 0) != (b < 0))
+            return quotient + inexact_negative.astype(quotient.dtype)
+        return np.trunc(a / b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _zeros_like(grad), _zeros_like(grad)
+
+
+# ---------------------------------------------------------------------------------------
+# Elementwise functions of two arguments (broadcasting, as the arithmetic above)
+# ---------------------------------------------------------------------------------------
+
+
+class Atan2(Function):
+    """out = atan2(a, b), the angle of the point (b, a)
+    ∂/∂a = b/(a² + b²)     ∂/∂b = -a/(a² + b²)     (both 0 at the origin, as PyTorch)"""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return np.arctan2(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.inputs
+        squared_radius = a * a + b * b
+        origin = squared_radius.data == 0
+        if origin.any():  # 0/0 there: a safe 1 instead, and a zero gradient
+            squared_radius = where(origin, 1.0, squared_radius)
+            grad = where(origin, 0.0, grad)
+        scaled = grad / squared_radius
+        return scaled * b, -scaled * a
+
+
+class Hypot(Function):
+    """out = √(a² + b²)     ∂/∂a = a/out     ∂/∂b = b/out"""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return np.hypot(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.inputs
+        scaled = grad / ctx.output
+        return scaled * a, scaled * b
+
+
+class LogAddExp(Function):
+    """out = ln(eᵃ + eᵇ)     ∂/∂a = eᵃ/(eᵃ + eᵇ) = σ(a - b)     ∂/∂b = σ(b - a)
+    (the two softmax weights of a and b; exact also where one of them is infinite)"""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return np.logaddexp(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.inputs
+        return grad * (a - b).sigmoid(), grad * (b - a).sigmoid()
+
+
+class Copysign(Function):
+    """out = |a|·sign(b) (the sign of -0.0 counts)     ∂/∂a = out/a = ±1, and 0 at a = 0
+    (as PyTorch)     ∂/∂b = 0"""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return np.copysign(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, _ = ctx.inputs
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(a.data == 0, 0.0, ctx.output.data / a.data).astype(a.dtype)
+        return grad * ratio, _zeros_like(grad)
+
+
+class Fmod(Function):
+    """out = a - trunc(a/b)·b (the sign of a, as C's fmod)     ∂/∂a = 1
+    ∂/∂b = -trunc(a/b)"""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return np.fmod(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.inputs
+        grad_b = None
+        if ctx.needs_input_grad[1]:
+            grad_b = -grad * Tensor.wrap(np.trunc(a.data / b.data))
+        return grad, grad_b
+
+
+class Remainder(Function):
+    """out = a - floor(a/b)·b (the sign of b, as Python's %)     ∂/∂a = 1
+    ∂/∂b = -floor(a/b)"""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return np.remainder(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.inputs
+        grad_b = None
+        if ctx.needs_input_grad[1]:
+            grad_b = -grad * Tensor.wrap(np.floor_divide(a.data, b.data))
+        return grad, grad_b
 
 
 # ---------------------------------------------------------------------------------------
@@ -866,16 +1257,28 @@ _ERFC_CHEBYSHEV = np.array([
 ])
 
 
-def _erf(x: np.ndarray) -> np.ndarray:
-    z = np.abs(x.astype(np.float64))
-    x2 = z * z
-    series = np.polyval(_ERF_SERIES, x2) * z
+def _erfc_chebyshev(z: np.ndarray) -> np.ndarray:
+    """erfc z for z ≥ 0 (float64), accurate also where it is tiny."""
     t = 2.0 / (2.0 + z)
     ty = 4.0 * t - 2.0
     d = np.zeros_like(z)
     dd = np.zeros_like(z)
     for c in _ERFC_CHEBYSHEV[:0:-1]:  # Clenshaw's recurrence
         d, dd = ty * d - dd + c, d
-    erfc = t * np.exp(-x2 + 0.5 * (_ERFC_CHEBYSHEV[0] + ty * d) - dd)
-    result = np.where(z < 0.5, series, 1.0 - erfc)
+    return t * np.exp(-z * z + 0.5 * (_ERFC_CHEBYSHEV[0] + ty * d) - dd)
+
+
+def _erf(x: np.ndarray) -> np.ndarray:
+    z = np.abs(x.astype(np.float64))
+    series = np.polyval(_ERF_SERIES, z * z) * z
+    result = np.where(z < 0.5, series, 1.0 - _erfc_chebyshev(z))
     return (np.sign(x) * result).astype(x.dtype, copy=False)
+
+
+def _erfc(x: np.ndarray) -> np.ndarray:
+    """erfc x = 1 - erf x, from erfc |x| (erfc(-z) = 2 - erfc z)."""
+    x64 = x.astype(np.float64)
+    z = np.abs(x64)
+    near_zero = 1.0 - np.polyval(_ERF_SERIES, z * z) * z
+    erfc_z = np.where(z < 0.5, near_zero, _erfc_chebyshev(z))
+    return np.where(x64 < 0, 2.0 - erfc_z, erfc_z).astype(x.dtype, copy=False)

@@ -28,8 +28,10 @@ from minigrad.dtypes import bool_, float32, float64, int64
 from minigrad.grad_mode import this_thread
 from minigrad.tensor_methods import (
     ConversionMethods,
+    ElementwiseMethods,
     InPlaceMethods,
     LinearAlgebraMethods,
+    LogicalMethods,
     SortingMethods,
     SplittingMethods,
 )
@@ -212,7 +214,7 @@ class VersionCounter:
 
 
 class Tensor(ConversionMethods, InPlaceMethods, LinearAlgebraMethods, SortingMethods,
-             SplittingMethods):
+             SplittingMethods, ElementwiseMethods, LogicalMethods):
     """An n-dimensional array that can record the operations applied to it.
 
     ``Tensor(data, requires_grad=False, dtype=None)``: ``data`` is a number, a nested list,
@@ -687,8 +689,9 @@ class Tensor(ConversionMethods, InPlaceMethods, LinearAlgebraMethods, SortingMet
     def __pos__(self):
         return self
 
-    add, sub, mul, div, pow, matmul, neg = (
-        __add__, __sub__, __mul__, __truediv__, __pow__, __matmul__, __neg__
+    # (``div``, with its ``rounding_mode``, is an ElementwiseMethod)
+    add, sub, mul, pow, matmul, neg = (
+        __add__, __sub__, __mul__, __pow__, __matmul__, __neg__
     )
 
     # -- comparisons: boolean tensors, never differentiable -------------------------------

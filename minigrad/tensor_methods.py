@@ -9,6 +9,9 @@ the core (data, graph, arithmetic, reductions) stays short. ``Tensor`` inherits 
 * ``LinearAlgebraMethods``: ``t()``, ``mm``, ``bmm``, ``dot``, ``norm``.
 * ``SortingMethods``: ``sort``, ``argsort``, ``topk``, ``median``, each ``(values, indices)``.
 * ``SplittingMethods``: ``chunk``, ``split``, ``unbind``, ``view_as``, ``expand_as``, ...
+* ``ElementwiseMethods``: rounding, ``reciprocal``, ``log1p``, ``tan``, ``asinh``, ...,
+  ``atan2``, ``fmod``, ``div(rounding_mode=)``, ``//``, ``%``: ops of the sheet (ops.py).
+* ``LogicalMethods``: ``isnan``, ``isclose``, ``logical_and``, ``& | ^ ~ << >>``, ...
 
 They build on the core ops (indexing, matmul, ...), so their gradients come with them.
 """
@@ -364,6 +367,286 @@ class SplittingMethods:
         """The slices along ``dim``, each without that dim."""
         (axis,) = _tensor_module.normalize_dims(dim, self.ndim, "unbind")
         return tuple(self[(slice(None),) * axis + (i,)] for i in range(self.shape[axis]))
+
+
+class ElementwiseMethods:
+    """The elementwise functions beyond the core ones: rounding, powers, exponentials and
+    logarithms, trigonometric and hyperbolic functions, and functions of two tensors.
+    Their derivatives are on the sheet (ops.py); the float functions of an integer tensor
+    compute in the default float dtype, as PyTorch."""
+
+    __slots__ = ()
+
+    # -- rounding: piecewise constant, gradient 0 (an integer tensor is already round) ---
+
+    def _rounded(self, rounding, decimals=None):
+        if self.data.dtype.kind in "iub":
+            return _tensor_module.Tensor.wrap(self.data.copy())
+        return _ops().Rounding.apply(self, rounding, decimals)
+
+    def sign(self):
+        """-1, 0 or 1 by the sign of each element (0 for 0, and for NaN as PyTorch)."""
+        if self.data.dtype.kind in "iu":
+            return _tensor_module.Tensor.wrap(np.sign(self.data))
+        return self._rounded(_sign)
+
+    def floor(self):
+        return self._rounded(np.floor)
+
+    def ceil(self):
+        return self._rounded(np.ceil)
+
+    def round(self, *, decimals: int = 0):
+        """Round half to even (as PyTorch and NumPy: 2.5 → 2), to ``decimals`` places."""
+        return self._rounded(np.round, decimals if decimals else None)
+
+    def trunc(self):
+        """Round toward zero."""
+        return self._rounded(np.trunc)
+
+    fix = trunc
+
+    def frac(self):
+        """x - trunc(x): the fractional part, with the sign of x. Its gradient is 1."""
+        return self - self.trunc()
+
+    # -- powers, exponentials and logarithms ------------------------------------------------
+
+    def reciprocal(self):
+        return _ops().Reciprocal.apply(self._float())
+
+    def rsqrt(self):
+        return _ops().Rsqrt.apply(self._float())
+
+    def square(self):
+        return self * self
+
+    def exp2(self):
+        return _ops().Exp2.apply(self._float())
+
+    def expm1(self):
+        return _ops().Expm1.apply(self._float())
+
+    def log2(self):
+        return _ops().Log2.apply(self._float())
+
+    def log10(self):
+        return _ops().Log10.apply(self._float())
+
+    def log1p(self):
+        return _ops().Log1p.apply(self._float())
+
+    def erfc(self):
+        return _ops().Erfc.apply(self._float())
+
+    # -- trigonometric and hyperbolic functions, and their inverses -------------------------
+
+    def tan(self):
+        return _ops().Tan.apply(self._float())
+
+    def sinh(self):
+        return _ops().Sinh.apply(self._float())
+
+    def cosh(self):
+        return _ops().Cosh.apply(self._float())
+
+    def asin(self):
+        return _ops().Asin.apply(self._float())
+
+    def acos(self):
+        return _ops().Acos.apply(self._float())
+
+    def atan(self):
+        return _ops().Atan.apply(self._float())
+
+    def asinh(self):
+        return _ops().Asinh.apply(self._float())
+
+    def acosh(self):
+        return _ops().Acosh.apply(self._float())
+
+    def atanh(self):
+        return _ops().Atanh.apply(self._float())
+
+    arcsin, arccos, arctan = asin, acos, atan
+    arcsinh, arccosh, arctanh = asinh, acosh, atanh
+
+    def nan_to_num(self, nan: float = 0.0, posinf: float | None = None,
+                   neginf: float | None = None):
+        """NaN, +inf and -inf replaced by ``nan``, ``posinf`` and ``neginf`` (by default 0,
+        and the largest and smallest finite numbers of the dtype). The gradient of a
+        replaced element is 0."""
+        if self.data.dtype.kind != "f":
+            return _tensor_module.Tensor.wrap(self.data.copy())
+        return _ops().NanToNum.apply(self, nan, posinf, neginf)
+
+    # -- functions of two tensors (broadcast, promoted as the arithmetic operators) --------
+
+    def _binary(self, op, other):
+        a, b = _tensor_module.promote_operands(self, other)
+        if a.data.dtype.kind != "f" and b.data.dtype.kind != "f":
+            a, b = a._float(), b._float()
+        return op.apply(a, b)
+
+    def atan2(self, other):
+        """The angle of the point (other, self), in (-π, π]."""
+        return self._binary(_ops().Atan2, other)
+
+    arctan2 = atan2
+
+    def hypot(self, other):
+        """√(self² + other²), without overflow or underflow on the way."""
+        return self._binary(_ops().Hypot, other)
+
+    def logaddexp(self, other):
+        """ln(eˢᵉˡᶠ + eᵒᵗʰᵉʳ), without overflow."""
+        return self._binary(_ops().LogAddExp, other)
+
+    def copysign(self, other):
+        """|self| with the sign of ``other`` (of -0.0 too)."""
+        return self._binary(_ops().Copysign, other)
+
+    def fmod(self, other):
+        """The remainder of self / other with the sign of self (C's ``fmod``)."""
+        return _ops().Fmod.apply(*_tensor_module.promote_operands(self, other))
+
+    def remainder(self, other):
+        """The remainder of self / other with the sign of ``other`` (Python's ``%``)."""
+        return _ops().Remainder.apply(*_tensor_module.promote_operands(self, other))
+
+    def lerp(self, end, weight):
+        """self + weight·(end - self): linear interpolation, differentiable in all three."""
+        return self + weight * (end - self)
+
+    def div(self, other, *, rounding_mode: str | None = None):
+        """``self / other``; ``rounding_mode='trunc'`` rounds the quotient toward zero,
+        ``'floor'`` down (as ``//``), keeping integer dtypes. A rounded quotient is
+        piecewise constant: its gradient is 0."""
+        if rounding_mode is None:
+            return self / other
+        if rounding_mode not in ("trunc", "floor"):
+            raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or "
+                             f"'floor' but found {rounding_mode!r}")
+        return _ops().RoundedDivide.apply(*_tensor_module.promote_operands(self, other),
+                                          rounding_mode)
+
+    divide = true_divide = div
+
+    def floor_divide(self, other):
+        return self.div(other, rounding_mode="floor")
+
+    def __floordiv__(self, other):
+        return self.div(other, rounding_mode="floor")
+
+    def __rfloordiv__(self, other):
+        a, b = _tensor_module.promote_operands(self, other)
+        return b.div(a, rounding_mode="floor")
+
+    def __mod__(self, other):
+        return self.remainder(other)
+
+    def __rmod__(self, other):
+        a, b = _tensor_module.promote_operands(self, other)
+        return b.remainder(a)
+
+
+def _ops():
+    return _tensor_module.ops
+
+
+def _sign(x: np.ndarray) -> np.ndarray:
+    """np.sign, but 0 at NaN, as torch.sign."""
+    return np.where(np.isnan(x), 0, np.sign(x)).astype(x.dtype, copy=False)
+
+
+class LogicalMethods:
+    """Tests of each element (``isnan``, ``isclose``, ...), logical and bitwise operations:
+    boolean or integer tensors, never differentiable."""
+
+    __slots__ = ()
+
+    def _wrap(self, array):
+        return _tensor_module.Tensor.wrap(np.asarray(array))
+
+    def isnan(self):
+        return self._wrap(np.isnan(self.data))
+
+    def isinf(self):
+        return self._wrap(np.isinf(self.data))
+
+    def isfinite(self):
+        return self._wrap(np.isfinite(self.data))
+
+    def isclose(self, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False):
+        """Whether |self - other| ≤ atol + rtol·|other|, elementwise (broadcast)."""
+        other = other.data if isinstance(other, _tensor_module.Tensor) else other
+        return self._wrap(np.isclose(self.data, other, rtol, atol, equal_nan))
+
+    def _logical(self, ufunc, other):
+        other = other.data if isinstance(other, _tensor_module.Tensor) else other
+        return self._wrap(ufunc(self.data, other))
+
+    def logical_not(self):
+        return self._wrap(np.logical_not(self.data))
+
+    def logical_and(self, other):
+        return self._logical(np.logical_and, other)
+
+    def logical_or(self, other):
+        return self._logical(np.logical_or, other)
+
+    def logical_xor(self, other):
+        return self._logical(np.logical_xor, other)
+
+    # -- bitwise: integer and boolean tensors, as PyTorch (on booleans they are logical) -----
+
+    def _bitwise(self, ufunc, other, op: str, reflected: bool = False):
+        a, b = _tensor_module.promote_operands(self, other)
+        for t in (a, b):
+            if t.data.dtype.kind not in "iub":
+                raise TypeError(f"{op}: only integer and boolean tensors, got dtype "
+                                f"{t.dtype}")
+        a, b = (b, a) if reflected else (a, b)
+        return self._wrap(ufunc(a.data, b.data))
+
+    def bitwise_and(self, other):
+        return self._bitwise(np.bitwise_and, other, "bitwise_and (&)")
+
+    def bitwise_or(self, other):
+        return self._bitwise(np.bitwise_or, other, "bitwise_or (|)")
+
+    def bitwise_xor(self, other):
+        return self._bitwise(np.bitwise_xor, other, "bitwise_xor (^)")
+
+    def bitwise_left_shift(self, other):
+        return self._bitwise(np.left_shift, other, "bitwise_left_shift (<<)")
+
+    def bitwise_right_shift(self, other):
+        return self._bitwise(np.right_shift, other, "bitwise_right_shift (>>)")
+
+    def bitwise_not(self):
+        if self.data.dtype.kind not in "iub":
+            raise TypeError(f"bitwise_not (~): only integer and boolean tensors, got dtype "
+                            f"{self.dtype}")
+        return self._wrap(np.invert(self.data))
+
+    __and__, __or__, __xor__ = bitwise_and, bitwise_or, bitwise_xor
+    __lshift__, __rshift__, __invert__ = bitwise_left_shift, bitwise_right_shift, bitwise_not
+
+    def __rand__(self, other):
+        return self._bitwise(np.bitwise_and, other, "bitwise_and (&)", reflected=True)
+
+    def __ror__(self, other):
+        return self._bitwise(np.bitwise_or, other, "bitwise_or (|)", reflected=True)
+
+    def __rxor__(self, other):
+        return self._bitwise(np.bitwise_xor, other, "bitwise_xor (^)", reflected=True)
+
+    def __rlshift__(self, other):
+        return self._bitwise(np.left_shift, other, "bitwise_left_shift (<<)", reflected=True)
+
+    def __rrshift__(self, other):
+        return self._bitwise(np.right_shift, other, "bitwise_right_shift (>>)", reflected=True)
 
 
 # These methods build on Tensor and its ops, and tensor.py imports this module to define

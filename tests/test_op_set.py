@@ -1,0 +1,243 @@
+"""PyTorch's core op set (SPEC §10, "The op set"): values and gradients against PyTorch in
+float64, at random points and at the special ones (kinks, ties, zeros, NaN and inf), and
+the integer and boolean operators. Skipped when torch is not installed."""
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+
+torch = pytest.importorskip("torch")
+F = torch.nn.functional
+NAN, INF = float("nan"), float("inf")
+
+
+def assert_same_as_torch(fn, torch_fn, *arrays, weights_seed=0):
+    """fn and torch_fn agree on values and on the gradients of every float input (the
+    output weighted by random numbers, so each element's gradient counts)."""
+    ours = [mg.tensor(a, requires_grad=np.asarray(a).dtype.kind == "f") for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=np.asarray(a).dtype.kind == "f") for a in arrays]
+    out, expected = fn(*ours), torch_fn(*theirs)
+    assert out.shape == tuple(expected.shape)
+    assert out.dtype == np.dtype(str(expected.dtype).removeprefix("torch."))
+    exact = out.dtype != np.float32  # float32 functions may differ in the last bit
+    np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=1e-12 if exact else 1e-6,
+                               atol=1e-300)
+    if not expected.requires_grad:
+        return
+    weights = np.random.default_rng(weights_seed).uniform(0.5, 1.5, size=out.shape)
+    (out * mg.tensor(weights)).sum().backward()
+    (expected * torch.tensor(weights)).sum().backward()
+    for t, u in zip(ours, theirs):
+        if u.requires_grad:
+            np.testing.assert_allclose(t.grad.data, u.grad.numpy(), rtol=1e-10, atol=1e-300)
+
+
+# (name, minigrad function, torch function, input shapes, low, high) at random points
+UNARY = [
+    ("sign", lambda a: a.sign(), torch.sign, -2, 2),
+    ("floor", lambda a: a.floor(), torch.floor, -2, 2),
+    ("ceil", lambda a: mg.ceil(a), torch.ceil, -2, 2),
+    ("round", lambda a: a.round(), torch.round, -2, 2),
+    ("round_decimals", lambda a: mg.round(a, decimals=2), lambda a: torch.round(a, decimals=2),
+     -2, 2),
+    ("trunc", lambda a: a.trunc(), torch.trunc, -2, 2),
+    ("frac", lambda a: a.frac(), torch.frac, -2, 2),
+    ("reciprocal", lambda a: a.reciprocal(), torch.reciprocal, 0.2, 2),
+    ("rsqrt", lambda a: mg.rsqrt(a), torch.rsqrt, 0.2, 2),
+    ("square", lambda a: a.square(), torch.square, -2, 2),
+    ("exp2", lambda a: a.exp2(), torch.exp2, -2, 2),
+    ("expm1", lambda a: a.expm1(), torch.expm1, -1e-3, 1e-3),
+    ("log2", lambda a: a.log2(), torch.log2, 0.1, 3),
+    ("log10", lambda a: mg.log10(a), torch.log10, 0.1, 3),
+    ("log1p", lambda a: a.log1p(), torch.log1p, -1e-4, 1e-4),
+    ("erf", lambda a: a.erf(), torch.erf, -4, 4),
+    ("erfc", lambda a: a.erfc(), torch.erfc, -6, 6),
+    ("tan", lambda a: a.tan(), torch.tan, -1.4, 1.4),
+    ("sinh", lambda a: a.sinh(), torch.sinh, -3, 3),
+    ("cosh", lambda a: a.cosh(), torch.cosh, -3, 3),
+    ("asin", lambda a: a.asin(), torch.asin, -0.99, 0.99),
+    ("acos", lambda a: mg.acos(a), torch.acos, -0.99, 0.99),
+    ("atan", lambda a: a.atan(), torch.atan, -5, 5),
+    ("asinh", lambda a: a.asinh(), torch.asinh, -5, 5),
+    ("acosh", lambda a: a.acosh(), torch.acosh, 1.01, 5),
+    ("atanh", lambda a: mg.arctanh(a), torch.atanh, -0.99, 0.99),
+]
+
+
+@pytest.mark.parametrize("name, fn, torch_fn, low, high", UNARY, ids=[u[0] for u in UNARY])
+def test_unary_ops_match_torch(name, fn, torch_fn, low, high):
+    array = np.random.default_rng(3).uniform(low, high, size=(4, 5))
+    assert_same_as_torch(fn, torch_fn, array)
+
+
+BINARY = [
+    ("atan2", lambda a, b: a.atan2(b), torch.atan2, -2, 2),
+    ("hypot", lambda a, b: mg.hypot(a, b), torch.hypot, -2, 2),
+    ("logaddexp", lambda a, b: a.logaddexp(b), torch.logaddexp, -30, 30),
+    ("copysign", lambda a, b: a.copysign(b), torch.copysign, -2, 2),
+    ("fmod", lambda a, b: a.fmod(b), torch.fmod, -5, 5),
+    ("remainder", lambda a, b: a.remainder(b), torch.remainder, -5, 5),
+    ("mod_operator", lambda a, b: a % b, lambda a, b: a % b, -5, 5),
+    # torch's // has no derivative (an error); its value is div(rounding_mode="floor")'s,
+    # whose gradient is 0, as minigrad's // gives
+    ("floordiv_operator", lambda a, b: a // b,
+     lambda a, b: torch.div(a, b, rounding_mode="floor"), -5, 5),
+    ("div_trunc", lambda a, b: a.div(b, rounding_mode="trunc"),
+     lambda a, b: torch.div(a, b, rounding_mode="trunc"), -5, 5),
+    ("div_floor", lambda a, b: mg.div(a, b, rounding_mode="floor"),
+     lambda a, b: torch.div(a, b, rounding_mode="floor"), -5, 5),
+    ("lerp_tensor_weight", lambda a, b: a.lerp(b, b.sigmoid()),
+     lambda a, b: torch.lerp(a, b, b.sigmoid()), -2, 2),
+    ("lerp_number_weight", lambda a, b: mg.lerp(a, b, 0.3), lambda a, b: torch.lerp(a, b, 0.3),
+     -2, 2),
+]
+
+
+@pytest.mark.parametrize("name, fn, torch_fn, low, high", BINARY, ids=[b[0] for b in BINARY])
+def test_binary_ops_match_torch(name, fn, torch_fn, low, high):
+    generator = np.random.default_rng(4)
+    a, b = generator.uniform(low, high, size=(3, 4)), generator.uniform(low, high, size=(4,))
+    assert_same_as_torch(fn, torch_fn, a, b)
+
+
+# -- at the special points: kinks, zeros, NaN and inf ---------------------------------------
+
+SPECIAL = np.array([-2.0, -1.5, -1.0, -0.5, -0.0, 0.0, 0.5, 1.0, 1.5, 2.5, NAN, INF, -INF])
+
+
+@pytest.mark.parametrize("name", ["sign", "floor", "ceil", "round", "trunc", "frac", "square",
+                                  "exp2", "expm1", "erfc", "atan", "sinh", "asinh",
+                                  "nan_to_num"])
+def test_unary_ops_at_special_points_match_torch(name):
+    assert_same_as_torch(lambda a: getattr(a, name)(), lambda a: getattr(torch, name)(a),
+                         SPECIAL)
+
+
+def test_nan_to_num_with_replacements_matches_torch():
+    assert_same_as_torch(lambda a: a.nan_to_num(1.5, posinf=9.0, neginf=-7.0),
+                         lambda a: torch.nan_to_num(a, 1.5, posinf=9.0, neginf=-7.0), SPECIAL)
+
+
+def test_pow_gradients_at_zero_match_torch():
+    """0 ** y for y < 0 is inf with the gradient -inf; d/dx x**y at x = y = 0 is 0; d/dy at
+    x = 0 is 0 for y ≥ 0 and -inf for y < 0 (issue 14)."""
+    base = np.array([0.0, 0.0, 0.0, 0.0, 0.0, 2.0, -1.5])
+    exponent = np.array([-2.0, -1.0, 0.0, -0.3, 1.5, 0.0, 2.0])
+    assert_same_as_torch(lambda a, b: a**b, lambda a, b: a**b, base, exponent)
+    assert_same_as_torch(lambda a: a**0.0, lambda a: a**0.0, base)
+    assert_same_as_torch(lambda b: 0.0**b, lambda b: 0.0**b, exponent)
+
+
+def test_binary_ops_at_special_points_match_torch():
+    a = np.array([0.0, -0.0, 1.0, -2.0, 3.0, -3.0, 0.0, NAN, INF])
+    b = np.array([-1.0, 1.0, -0.0, 0.0, 1.5, 1.5, 0.0, 1.0, 2.0])
+    for name in ["atan2", "copysign", "logaddexp", "hypot"]:
+        assert_same_as_torch(lambda x, y, name=name: getattr(x, name)(y),
+                             lambda x, y, name=name: getattr(torch, name)(x, y), a, b)
+    finite_b = np.array([-1.0, 1.0, -2.0, 2.0, 1.5, 1.5, 3.0, 1.0, 2.0])
+    for name in ["fmod", "remainder"]:  # exact multiples: the quotient is an integer
+        assert_same_as_torch(lambda x, y, name=name: getattr(x, name)(y),
+                             lambda x, y, name=name: getattr(torch, name)(x, y), a, finite_b)
+
+
+# -- integer and boolean operators ----------------------------------------------------------
+
+INTS = np.array([7, -7, 5, -5, 0, 12], dtype=np.int64)
+DIVISORS = np.array([2, 2, -3, -3, 4, 5], dtype=np.int64)
+OPERATORS = {
+    "//": lambda a, b: a // b, "%": lambda a, b: a % b, "&": lambda a, b: a & b,
+    "|": lambda a, b: a | b, "^": lambda a, b: a ^ b, "<<": lambda a, b: a << (b % 4),
+    ">>": lambda a, b: a >> (b % 4),
+    "trunc": lambda a, b: a.div(b, rounding_mode="trunc"),
+    "floor": lambda a, b: a.div(b, rounding_mode="floor"),
+    "fmod": lambda a, b: a.fmod(b), "/": lambda a, b: a / b,
+}
+
+
+@pytest.mark.parametrize("op", list(OPERATORS))
+@pytest.mark.parametrize("dtype", [np.int64, np.int32])
+def test_integer_operators_match_torch(op, dtype):
+    fn = OPERATORS[op]
+    assert_same_as_torch(fn, fn, INTS.astype(dtype), DIVISORS.astype(dtype))
+
+
+@pytest.mark.parametrize("op", ["//", "%", "&", "|", "^", "<<", ">>"])
+def test_operators_with_python_numbers_match_torch(op):
+    fn = OPERATORS[op]
+    for number in (3, -2):
+        assert_same_as_torch(lambda a, n=number: fn(a, n), lambda a, n=number: fn(a, n), INTS)
+        assert_same_as_torch(lambda a, n=number: fn(n, a + 8), lambda a, n=number: fn(n, a + 8),
+                             np.abs(INTS) % 3)
+
+
+def test_float_operators_with_python_numbers_match_torch():
+    x = np.array([3.5, -3.5, 2.0, -0.25])
+    assert_same_as_torch(lambda a: a % -1.5, lambda a: a % -1.5, x)
+    # torch has no gradient for // nor for number % tensor: values only
+    for fn in (lambda a: a // 2, lambda a: 7 // a, lambda a: 5.0 % a):
+        assert_same_as_torch(fn, lambda a, fn=fn: fn(a.detach()), x)
+
+
+def test_boolean_operators_match_torch():
+    a, b = np.array([True, True, False, False]), np.array([True, False, True, False])
+    for fn in (lambda x, y: x & y, lambda x, y: x | y, lambda x, y: x ^ y,
+               lambda x, y: ~x, lambda x, y: x ^ True, lambda x, y: x.logical_and(y),
+               lambda x, y: x.logical_or(y), lambda x, y: x.logical_xor(y),
+               lambda x, y: x.logical_not()):
+        assert_same_as_torch(fn, fn, a, b)
+    assert_same_as_torch(lambda x: ~x, lambda x: ~x, INTS)
+
+
+def test_logical_ops_on_numbers_match_torch():
+    a, b = np.array([0.0, 2.0, -1.0, 0.0]), np.array([0.0, 0.0, 3.0, NAN])
+    for name in ["logical_and", "logical_or", "logical_xor"]:
+        assert_same_as_torch(lambda x, y, name=name: getattr(mg, name)(x, y),
+                             lambda x, y, name=name: getattr(torch, name)(x, y), a, b)
+    assert_same_as_torch(mg.logical_not, torch.logical_not, b)
+
+
+def test_tests_of_each_element_match_torch():
+    for name in ["isnan", "isinf", "isfinite"]:
+        assert_same_as_torch(getattr(mg, name), getattr(torch, name), SPECIAL)
+    a = np.array([1.0, 1.0, NAN, INF, 1e-9, 100.0])
+    b = np.array([1.0 + 1e-9, 1.1, NAN, INF, 0.0, 100.001])
+    assert_same_as_torch(mg.isclose, torch.isclose, a, b)
+    for kwargs in ({"equal_nan": True}, {"rtol": 1e-3, "atol": 0.0}):
+        assert_same_as_torch(lambda x, y, kwargs=kwargs: mg.isclose(x, y, **kwargs),
+                             lambda x, y, kwargs=kwargs: torch.isclose(x, y, **kwargs), a, b)
+
+
+def test_integer_tensors_keep_their_dtype_or_become_float_as_in_torch():
+    for name in ["sign", "floor", "ceil", "round", "trunc", "square", "reciprocal", "exp2",
+                 "log1p", "atan", "nan_to_num"]:
+        assert_same_as_torch(lambda a, name=name: getattr(a, name)(),
+                             lambda a, name=name: getattr(a, name)(),
+                             np.array([-3, 0, 4]))
+    assert_same_as_torch(lambda a, b: a.atan2(b), lambda a, b: a.atan2(b),
+                         np.array([-3, 0, 4]), np.array([1, 2, -2]))
+
+
+def test_bitwise_operators_refuse_floats_and_div_an_unknown_rounding_mode():
+    x = mg.tensor([1.0, 2.0])
+    for fn in (lambda: x & x, lambda: x | 1, lambda: 1 ^ x, lambda: ~x, lambda: x << 1):
+        with pytest.raises(TypeError, match="only integer and boolean tensors"):
+            fn()
+    with pytest.raises(ValueError, match="rounding_mode"):
+        x.div(x, rounding_mode="round")
+
+
+def test_second_derivatives_of_new_ops_match_torch():
+    x = np.array([0.3, -0.7, 0.9])
+    y = np.array([1.2, 0.4, -2.0])
+    for fn in (lambda a, b: a.atan2(b) * a.asinh() + a.tan() * b.cosh(),
+               lambda a, b: a.logaddexp(b) + a.hypot(b) * a.erfc() + (a + 2).log1p() * b.expm1(),
+               lambda a, b: a.atanh() * a.asin() + b.abs().rsqrt() + (a + 1).reciprocal()):
+        ours = [mg.tensor(v, requires_grad=True) for v in (x, y)]
+        theirs = [torch.tensor(v, requires_grad=True) for v in (x, y)]
+        (ga, gb) = mg.grad(fn(*ours).sum(), ours, create_graph=True)
+        (ta, tb) = torch.autograd.grad(fn(*theirs).sum(), theirs, create_graph=True)
+        second = mg.grad((ga * gb).sum(), ours)
+        expected = torch.autograd.grad((ta * tb).sum(), theirs)
+        for s, e in zip(second, expected):
+            np.testing.assert_allclose(s.data, e.numpy(), rtol=1e-10)
