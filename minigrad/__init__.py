@@ -197,6 +197,7 @@ __version__ = "0.1.0"
 
 # The packages built on the core (imported last: they use the names above).
 from minigrad import data, nn, optim, viz  # noqa: E402
+from minigrad.nn.functional import celu, prelu, selu  # noqa: E402 - torch.celu, ...
 from minigrad.serialization import load, save  # noqa: E402
 
 __all__ = [
@@ -225,6 +226,7 @@ __all__ = [
     "broadcast_to", "detach", "clone", "view_as", "chunk", "split", "unbind",
     "mm", "bmm", "dot", "t", "norm", "sort", "argsort", "topk", "median",
     "numel", "is_floating_point",
+    "celu", "selu", "prelu",
     # (mg.round exists too, left out of ``from minigrad import *`` for Python's round)
     "sign", "floor", "ceil", "trunc", "fix", "frac", "reciprocal", "rsqrt", "square", "exp2",
     "expm1", "log2", "log10", "log1p", "erfc", "tan", "sinh", "cosh", "asin", "acos", "atan",

@@ -430,7 +430,8 @@ class Exp2(Function):
 
 
 class Expm1(Function):
-    """out = eˣ - 1 (exact for small x)     ∂/∂x = eˣ = out + 1"""
+    """out = eˣ - 1 (exact for small x)     ∂/∂x = eˣ (not out + 1, which loses eˣ's digits
+    where out ≈ -1)"""
 
     @staticmethod
     def forward(ctx, x):
@@ -438,7 +439,8 @@ class Expm1(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * (ctx.output + 1.0)
+        (x,) = ctx.inputs
+        return grad * x.exp()
 
 
 class Log2(Function):

@@ -12,7 +12,8 @@ F = torch.nn.functional
 NAN, INF = float("nan"), float("inf")
 
 
-def assert_same_as_torch(fn, torch_fn, *arrays, weights_seed=0):
+def assert_same_as_torch(fn, torch_fn, *arrays, weights_seed=0, grad_rtol=1e-10,
+                         grad_atol=1e-300):
     """fn and torch_fn agree on values and on the gradients of every float input (the
     output weighted by random numbers, so each element's gradient counts)."""
     ours = [mg.tensor(a, requires_grad=np.asarray(a).dtype.kind == "f") for a in arrays]
@@ -30,7 +31,8 @@ def assert_same_as_torch(fn, torch_fn, *arrays, weights_seed=0):
     (expected * torch.tensor(weights)).sum().backward()
     for t, u in zip(ours, theirs):
         if u.requires_grad:
-            np.testing.assert_allclose(t.grad.data, u.grad.numpy(), rtol=1e-10, atol=1e-300)
+            np.testing.assert_allclose(t.grad.data, u.grad.numpy(), rtol=grad_rtol,
+                                       atol=grad_atol)
 
 
 # (name, minigrad function, torch function, input shapes, low, high) at random points
@@ -241,3 +243,99 @@ def test_second_derivatives_of_new_ops_match_torch():
         expected = torch.autograd.grad((ta * tb).sum(), theirs)
         for s, e in zip(second, expected):
             np.testing.assert_allclose(s.data, e.numpy(), rtol=1e-10)
+
+
+# -- activations: functions and modules ------------------------------------------------------
+
+ACTIVATIONS = [
+    ("silu", lambda x: mg.nn.functional.silu(x), F.silu),
+    ("mish", lambda x: mg.nn.functional.mish(x), F.mish),
+    ("logsigmoid", lambda x: mg.nn.functional.logsigmoid(x), F.logsigmoid),
+    ("elu", lambda x: mg.nn.functional.elu(x), F.elu),
+    ("elu_alpha", lambda x: mg.nn.functional.elu(x, alpha=0.3), lambda x: F.elu(x, alpha=0.3)),
+    ("celu", lambda x: mg.nn.functional.celu(x, alpha=2.0), lambda x: F.celu(x, alpha=2.0)),
+    ("mg.celu", lambda x: mg.celu(x), torch.celu),
+    ("selu", lambda x: mg.selu(x), F.selu),
+    ("hardtanh", lambda x: mg.nn.functional.hardtanh(x), F.hardtanh),
+    ("hardtanh_bounds", lambda x: mg.nn.functional.hardtanh(x, min_val=-3.0, max_val=6.0),
+     lambda x: F.hardtanh(x, min_val=-3.0, max_val=6.0)),
+    ("relu6", lambda x: mg.nn.functional.relu6(x), F.relu6),
+    ("hardsigmoid", lambda x: mg.nn.functional.hardsigmoid(x), F.hardsigmoid),
+    ("hardswish", lambda x: mg.nn.functional.hardswish(x), F.hardswish),
+    ("softplus", lambda x: mg.nn.functional.softplus(x), F.softplus),
+    ("softplus_beta", lambda x: mg.nn.functional.softplus(x, beta=2.0, threshold=3.0),
+     lambda x: F.softplus(x, beta=2.0, threshold=3.0)),
+    ("softsign", lambda x: mg.nn.functional.softsign(x), F.softsign),
+    ("tanhshrink", lambda x: mg.nn.functional.tanhshrink(x), F.tanhshrink),
+    ("softmin", lambda x: mg.nn.functional.softmin(x, dim=0), lambda x: F.softmin(x, dim=0)),
+    ("glu", lambda x: mg.nn.functional.glu(x[:14]), lambda x: F.glu(x[:14])),
+]
+# kinks (0, ±1, ±3, 6, softplus's threshold 1.5 at beta 2), large values and a tie of zeros
+KINKS = np.array([-30.0, -6.0, -3.0, -2.5, -1.0, -0.5, 0.0, 0.0, 0.5, 1.0, 1.5, 2.5, 3.0, 6.0,
+                  7.0, 30.0])
+
+
+# torch's hardsigmoid has the slope 1/6 rounded to float32 even in float64 (ours is exact);
+# softmin's gradients cancel down to ~1e-11, where the last bits differ
+TOLERANCES = {"hardsigmoid": {"grad_rtol": 1e-7}, "Hardsigmoid": {"grad_rtol": 1e-7},
+              "softmin": {"grad_atol": 1e-15}}
+
+
+@pytest.mark.parametrize("name, fn, torch_fn", ACTIVATIONS, ids=[a[0] for a in ACTIVATIONS])
+def test_activations_match_torch_at_random_points_and_kinks(name, fn, torch_fn):
+    tolerances = TOLERANCES.get(name, {})
+    assert_same_as_torch(fn, torch_fn, np.random.default_rng(5).uniform(-8, 8, size=16),
+                         **tolerances)
+    assert_same_as_torch(fn, torch_fn, KINKS, **tolerances)
+
+
+@pytest.mark.parametrize("shape, num_parameters", [((4, 3, 2), 3), ((4, 3), 1), ((4, 3), 3),
+                                                   ((5,), 1), ((), 1)])
+def test_prelu_matches_torch_with_its_weight(shape, num_parameters):
+    x = np.random.default_rng(6).uniform(-2, 2, size=shape)
+    if x.size:
+        x.flat[0] = 0.0  # the kink: the slope there is the weight's, as PyTorch's
+    weight = np.linspace(0.1, 0.5, num_parameters)
+    assert_same_as_torch(mg.prelu, torch.prelu, x, weight)
+    assert_same_as_torch(mg.nn.functional.prelu, F.prelu, x, weight)
+
+
+def test_prelu_refuses_a_weight_that_does_not_fit():
+    with pytest.raises(RuntimeError, match=r"expected 1 or 3 slopes"):
+        mg.nn.functional.prelu(mg.zeros(2, 3), mg.ones(2))
+    with pytest.raises(RuntimeError, match=r"expected 1 or 1 slopes"):  # 1-D: one channel
+        mg.nn.functional.prelu(mg.zeros(5), mg.ones(5))
+
+
+def test_glu_refuses_an_odd_dim():
+    with pytest.raises(RuntimeError, match="Halving dimension must be even"):
+        mg.nn.functional.glu(mg.zeros(2, 3))
+
+
+MODULES = [
+    ("SiLU", (), {}), ("Mish", (), {}), ("ELU", (0.5,), {}), ("CELU", (), {"alpha": 1.5}),
+    ("SELU", (), {}), ("Hardtanh", (-0.5, 2.0), {}), ("ReLU6", (), {}), ("Hardsigmoid", (), {}),
+    ("Hardswish", (), {}), ("Softplus", (), {"beta": 3.0, "threshold": 4.0}), ("Softsign", (), {}),
+    ("LogSigmoid", (), {}), ("Tanhshrink", (), {}), ("Softmin", (1,), {}), ("GLU", (), {}),
+]
+
+
+@pytest.mark.parametrize("name, args, kwargs", MODULES, ids=[m[0] for m in MODULES])
+def test_activation_modules_match_torch(name, args, kwargs):
+    ours, theirs = getattr(mg.nn, name)(*args, **kwargs), getattr(torch.nn, name)(*args, **kwargs)
+    x = np.random.default_rng(8).uniform(-5, 5, size=(3, 4))
+    assert_same_as_torch(ours, theirs, x, **TOLERANCES.get(name, {}))
+    assert list(ours.parameters()) == []
+
+
+def test_prelu_module_learns_its_slopes_as_torch():
+    ours, theirs = mg.nn.PReLU(3, init=0.1), torch.nn.PReLU(3, init=0.1).double()
+    ours.double()
+    x = np.random.default_rng(9).uniform(-2, 2, size=(4, 3, 2))
+    out, expected = ours(mg.tensor(x)), theirs(torch.tensor(x))
+    np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=1e-12)
+    out.sum().backward()
+    expected.sum().backward()
+    np.testing.assert_allclose(ours.weight.grad.data, theirs.weight.grad.numpy(), rtol=1e-12)
+    assert [n for n, _ in ours.named_parameters()] == ["weight"]
+    assert repr(ours) == "PReLU(num_parameters=3)"

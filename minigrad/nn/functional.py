@@ -24,7 +24,7 @@ import numpy as np
 from minigrad import rng
 from minigrad.nn._checks import check_probabilities, check_probability, check_reduction
 from minigrad.ops import BinaryCrossEntropy, Linear, SoftmaxCrossEntropy
-from minigrad.tensor import Tensor, promote_operands, where
+from minigrad.tensor import Tensor, normalize_dims, promote_operands, where
 
 # ---------------------------------------------------------------------------------------
 # Helpers
@@ -124,10 +124,138 @@ def log_softmax(input: Tensor, dim: int) -> Tensor:
     return input.log_softmax(dim)
 
 
-def softplus(input: Tensor) -> Tensor:
-    """ln(1 + eˣ), computed as max(x, 0) + ln(1 + e^-|x|) so that it never overflows.
-    (``maximum`` shares the gradient at a tie, which makes the slope at 0 exactly ½.)"""
-    return input.maximum(0.0) + (1.0 + (-input.abs()).exp()).log()
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """ln(1 + e^(β·x))/β, and x itself where β·x > ``threshold`` (as PyTorch). Computed as
+    (max(βx, 0) + ln(1 + e^-|βx|))/β, so that it never overflows; its slope is σ(βx)
+    (exactly ½ at 0: ``maximum`` shares the gradient at a tie)."""
+    scaled = input * beta if beta != 1 else input
+    smooth = _softplus(scaled)
+    if beta != 1:
+        smooth = smooth / beta
+    return where(scaled.data > threshold, input, smooth)
+
+
+def _softplus(x: Tensor) -> Tensor:
+    """ln(1 + eˣ) without overflow: max(x, 0) + ln(1 + e^-|x|)."""
+    return x.maximum(0.0) + (-x.abs()).exp().log1p()
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """x·σ(x) (also called swish). ``inplace`` is accepted for PyTorch code; the result is
+    a new tensor, as for every activation here."""
+    return input * input.sigmoid()
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
+    """x·tanh(softplus(x))"""
+    return input * _softplus(input).tanh()
+
+
+def logsigmoid(input: Tensor) -> Tensor:
+    """ln σ(x) = min(x, 0) - ln(1 + e^-|x|): no overflow, and exact for large |x|."""
+    return input.minimum(0.0) - (-input.abs()).exp().log1p()
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x for x > 0, else α·(eˣ - 1); at 0 the slope is α's side's, as PyTorch."""
+    return where(input.data > 0, input, alpha * input.clamp(max=0.0).expm1())
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x for x > 0, else α·(e^(x/α) - 1) (continuously differentiable: slope 1 at 0)."""
+    if alpha == 0:
+        raise ValueError("celu: alpha must not be 0 (it divides x)")
+    return where(input.data > 0, input, alpha * (input.clamp(max=0.0) / alpha).expm1())
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
+    """scale·elu(x, α) with PyTorch's constants α ≈ 1.6733, scale ≈ 1.0507 (self-normalizing)."""
+    return _SELU_SCALE * elu(input, _SELU_ALPHA)
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
+             inplace: bool = False) -> Tensor:
+    """x clamped to [min_val, max_val]. Its slope is 1 strictly inside and 0 at and beyond
+    the bounds, as PyTorch's (``clamp`` passes the gradient at the bounds)."""
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val ({min_val}) must not be greater than max_val "
+                         f"({max_val})")
+    return _clamp_open(input, min_val, max_val)
+
+
+def _clamp_open(x: Tensor, low: float, high: float) -> Tensor:
+    """x clamped to [low, high], with the gradient passed strictly inside only."""
+    inside = (x.data > low) & (x.data < high)
+    return where(inside, x, Tensor.wrap(np.clip(x.data, low, high)))
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    """min(max(x, 0), 6): hardtanh(x, 0, 6) (slope 0 at 0 and at 6, as PyTorch)."""
+    return _clamp_open(input, 0.0, 6.0)
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+    """relu6(x + 3)/6: 0 for x ≤ -3, 1 for x ≥ 3, x/6 + ½ between (slope 0 at ±3)."""
+    return _clamp_open(input / 6.0 + 0.5, 0.0, 1.0)
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+    """x·relu6(x + 3)/6: 0 for x ≤ -3, x for x ≥ 3, x·(x + 3)/6 between. Its slope at -3 is
+    0 and at 3 is 1, as PyTorch's."""
+    x = input.data
+    middle = input * (input + 3.0) / 6.0
+    return where(x <= -3.0, 0.0, where(x < 3.0, middle, input))
+
+
+def softsign(input: Tensor) -> Tensor:
+    """x / (1 + |x|)"""
+    return input / (1.0 + input.abs())
+
+
+def tanhshrink(input: Tensor) -> Tensor:
+    """x - tanh(x)"""
+    return input - input.tanh()
+
+
+def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
+            dtype: Any = None) -> Tensor:
+    """softmax(-x) along ``dim``: the smallest elements get the largest weights."""
+    if dim is None:  # PyTorch's deprecated implicit choice, with its warning
+        warnings.warn("softmin without dim= is deprecated (as in PyTorch): pass dim "
+                      "explicitly", UserWarning, stacklevel=_stacklevel - 1)
+        dim = 0 if input.ndim in (0, 1, 3) else 1
+    return (-input).softmax(dim, dtype)
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:
+    """The gated linear unit: a·σ(b), with a and b the two halves of ``input`` along ``dim``."""
+    (axis,) = normalize_dims(dim, input.ndim, "glu")
+    if input.ndim == 0 or input.shape[axis] % 2:
+        raise RuntimeError(f"glu: Halving dimension must be even, but dimension {dim} is size "
+                           f"{input.shape[axis] if input.ndim else 0} (shape {input.shape})")
+    a, b = input.chunk(2, axis)
+    return a * b.sigmoid()
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """x for x > 0, else weight·x, with a learned slope: one for all, or one per channel
+    (dim 1; an input of fewer dims has one channel), as PyTorch. At 0 the slope is the
+    weight's."""
+    weight = _tensor(weight, "weight", "prelu")
+    if weight.numel() != 1:
+        channels = input.shape[1] if input.ndim >= 2 else 1
+        if weight.ndim != 1 or weight.shape[0] != channels:
+            raise RuntimeError(f"prelu: weight of shape {weight.shape} does not fit input of "
+                               f"shape {input.shape}: expected 1 or {channels} slopes (the "
+                               "channels, dim 1)")
+        weight = weight.reshape((channels,) + (1,) * (input.ndim - 2))
+    elif weight.ndim:
+        weight = weight.reshape(())
+    return where(input.data > 0, input, weight * input)
 
 
 def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:

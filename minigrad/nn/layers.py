@@ -151,6 +151,172 @@ class GELU(Module):
         return f"approximate={self.approximate!r}"
 
 
+class _Elementwise(Module):
+    """An activation with no parameters: ``function(input, **arguments)`` of
+    ``nn.functional``, its arguments shown in the module's repr."""
+
+    function = None  # the nn.functional function, set by each subclass
+
+    def __init__(self, **arguments):
+        super().__init__()
+        self.__dict__.update(arguments)
+        self._argument_names = tuple(arguments)
+
+    def forward(self, input: Tensor) -> Tensor:
+        arguments = {name: getattr(self, name) for name in self._argument_names}
+        return type(self).function(input, **arguments)
+
+    def extra_repr(self) -> str:
+        return ", ".join(f"{name}={getattr(self, name)!r}" for name in self._argument_names
+                         if name != "inplace")
+
+
+class SiLU(_Elementwise):
+    """x·σ(x)"""
+
+    function = staticmethod(F.silu)
+
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+
+
+class Mish(_Elementwise):
+    """x·tanh(softplus(x))"""
+
+    function = staticmethod(F.mish)
+
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+
+
+class ELU(_Elementwise):
+    """x for x > 0, else α·(eˣ - 1)"""
+
+    function = staticmethod(F.elu)
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False):
+        super().__init__(alpha=alpha)
+
+
+class CELU(_Elementwise):
+    """x for x > 0, else α·(e^(x/α) - 1)"""
+
+    function = staticmethod(F.celu)
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False):
+        super().__init__(alpha=alpha)
+
+
+class SELU(_Elementwise):
+    """scale·elu(x, α) with PyTorch's constants"""
+
+    function = staticmethod(F.selu)
+
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+
+
+class Hardtanh(_Elementwise):
+    """x clamped to [min_val, max_val]"""
+
+    function = staticmethod(F.hardtanh)
+
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):
+        if min_val > max_val:
+            raise ValueError(f"Hardtanh: min_val ({min_val}) must not be greater than max_val "
+                             f"({max_val})")
+        super().__init__(min_val=min_val, max_val=max_val)
+
+
+class ReLU6(_Elementwise):
+    """min(max(x, 0), 6)"""
+
+    function = staticmethod(F.relu6)
+
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+
+
+class Hardsigmoid(_Elementwise):
+    """relu6(x + 3)/6"""
+
+    function = staticmethod(F.hardsigmoid)
+
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+
+
+class Hardswish(_Elementwise):
+    """x·relu6(x + 3)/6"""
+
+    function = staticmethod(F.hardswish)
+
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+
+
+class Softplus(_Elementwise):
+    """ln(1 + e^(β·x))/β, and x where β·x > threshold"""
+
+    function = staticmethod(F.softplus)
+
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0):
+        super().__init__(beta=beta, threshold=threshold)
+
+
+class Softsign(_Elementwise):
+    """x / (1 + |x|)"""
+
+    function = staticmethod(F.softsign)
+
+
+class LogSigmoid(_Elementwise):
+    """ln σ(x)"""
+
+    function = staticmethod(F.logsigmoid)
+
+
+class Tanhshrink(_Elementwise):
+    """x - tanh(x)"""
+
+    function = staticmethod(F.tanhshrink)
+
+
+class Softmin(_Elementwise):
+    """softmax(-x) along ``dim``"""
+
+    function = staticmethod(F.softmin)
+
+    def __init__(self, dim: int | None = None):
+        super().__init__(dim=dim)
+
+
+class GLU(_Elementwise):
+    """a·σ(b), with a and b the two halves of the input along ``dim``"""
+
+    function = staticmethod(F.glu)
+
+    def __init__(self, dim: int = -1):
+        super().__init__(dim=dim)
+
+
+class PReLU(Module):
+    """x for x > 0, else a·x, with learned slopes ``weight``: ``num_parameters`` = 1 (one
+    for all) or the number of channels (dim 1 of the input), each starting at ``init``."""
+
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, dtype=None):
+        super().__init__()
+        self.num_parameters = _positive_int(num_parameters, "num_parameters", "PReLU")
+        dtype = float32 if dtype is None else dtype
+        self.weight = Parameter(Tensor(np.full(self.num_parameters, init), dtype=dtype))
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.prelu(input, self.weight)
+
+    def extra_repr(self) -> str:
+        return f"num_parameters={self.num_parameters}"
+
+
 def _implicit_dim(ndim: int, name: str) -> int:
     warnings.warn(f"{name} without dim= is deprecated (as in PyTorch): pass dim explicitly",
                   UserWarning, stacklevel=3)
