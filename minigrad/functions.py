@@ -417,6 +417,31 @@ log_softmax = _function_form("log_softmax")
 argmax = _function_form("argmax")
 argmin = _function_form("argmin")
 
+# More reductions
+prod = _function_form("prod")
+cumsum = _function_form("cumsum")
+cumprod = _function_form("cumprod")
+cummax = _function_form("cummax")
+cummin = _function_form("cummin")
+logcumsumexp = _function_form("logcumsumexp")
+amax = _function_form("amax")
+amin = _function_form("amin")
+aminmax = _function_form("aminmax")
+count_nonzero = _function_form("count_nonzero")
+dist = _function_form("dist")
+
+
+def std_mean(input: Tensor, dim=None, *, correction: int = 1, keepdim: bool = False):
+    """``(std, mean)`` over all or ``dim``, as ``torch.std_mean`` (both differentiable)."""
+    input = input if isinstance(input, Tensor) else Tensor(input)
+    return input.std(dim, keepdim, correction), input.mean(dim, keepdim)
+
+
+def var_mean(input: Tensor, dim=None, *, correction: int = 1, keepdim: bool = False):
+    """``(var, mean)`` over all or ``dim``, as ``torch.var_mean``."""
+    input = input if isinstance(input, Tensor) else Tensor(input)
+    return input.var(dim, keepdim, correction), input.mean(dim, keepdim)
+
 # Shape and copies
 reshape = _function_form("reshape")
 flatten = _function_form("flatten")

@@ -961,6 +961,120 @@ class LogSoftmax(Function):
         return grad - ctx.output.exp() * grad.sum(ctx.dim, keepdim=True)
 
 
+def _flip(t: Tensor, dim: int) -> Tensor:
+    """t reversed along ``dim`` (through indexing, so differentiable)."""
+    return t[(slice(None),) * dim + (slice(None, None, -1),)]
+
+
+def _reverse_cumsum(t: Tensor, dim: int) -> Tensor:
+    """out_i = Σ_{j≥i} t_j along ``dim``: the gradient of a cumulative sum."""
+    return _flip(_flip(t, dim).cumsum(dim), dim)
+
+
+class Prod(Function):
+    """out = Πᵢ xᵢ (over all, or along one dim)     ∂/∂xᵢ = Π_{j≠i} xⱼ
+
+    Without zeros that is out/xᵢ. With zeros (out/0 would be NaN) it is the product of the
+    elements before i times the product of those after it: exclusive cumulative products
+    from both ends, so still exact and differentiable (as PyTorch).
+    """
+
+    @staticmethod
+    def forward(ctx, x, dim, keepdim):
+        return np.asarray(np.prod(x, axis=dim, keepdims=keepdim))
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, dim, keepdim = ctx.inputs
+        out = ctx.output
+        if dim is None:
+            kept = (1,) * x.ndim
+        else:
+            kept = x.shape[:dim] + (1,) + x.shape[dim + 1:]
+        grad, out = grad.reshape(kept), out.reshape(kept)
+        if not (x.data == 0).any():
+            return grad * out / x
+        flat = x.reshape(-1) if dim is None else x
+        axis = 0 if dim is None else dim
+        return grad * _exclusive_products(flat, axis).reshape(x.shape)
+
+
+def _exclusive_products(x: Tensor, dim: int) -> Tensor:
+    """Π_{j≠i} xⱼ along ``dim``, for each i: the product before i times the product after."""
+    ones_shape = x.shape[:dim] + (1,) + x.shape[dim + 1:]
+    ones = Tensor.wrap(np.ones(ones_shape, x.dtype))
+    before = Cat.apply(ones, x[(slice(None),) * dim + (slice(None, -1),)], dim=dim).cumprod(dim)
+    after = Cat.apply(x[(slice(None),) * dim + (slice(1, None),)], ones, dim=dim)
+    return before * _flip(_flip(after, dim).cumprod(dim), dim)
+
+
+class CumSum(Function):
+    """outⱼ = Σ_{i≤j} xᵢ along ``dim``     ∂L/∂xᵢ = Σ_{j≥i} gradⱼ (a cumulative sum of
+    the gradient, from the end)"""
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.dim = dim
+        return np.cumsum(x, axis=dim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _reverse_cumsum(grad, ctx.dim)
+
+
+class CumProd(Function):
+    """outⱼ = Π_{i≤j} xᵢ along ``dim``     ∂L/∂xᵢ = Σ_{j≥i} gradⱼ·Π_{k≤j, k≠i} xₖ
+
+    Without zeros that is Σ_{j≥i} gradⱼ·outⱼ / xᵢ. With zeros (dividing by 0), each i's
+    products without xᵢ are computed as they are: one cumulative product per i (O(n²),
+    but exact and differentiable, as PyTorch's).
+    """
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.dim = dim
+        return np.cumprod(x, axis=dim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.inputs[:1]
+        dim = ctx.dim
+        if not (x.data == 0).any():
+            return _reverse_cumsum(grad * ctx.output, dim) / x
+        n = x.shape[dim]
+        position = np.arange(n).reshape((n,) + (1,) * (x.ndim - dim - 1))
+        pieces = []
+        for i in range(n):
+            without_i = where(position == i, 1.0, x).cumprod(dim)  # Π_{k≤j, k≠i} xₖ
+            from_i = (slice(None),) * dim + (slice(i, None),)
+            pieces.append((grad[from_i] * without_i[from_i]).sum(dim, keepdim=True))
+        return Cat.apply(*pieces, dim=dim)
+
+
+class LogCumSumExp(Function):
+    """outⱼ = ln Σ_{i≤j} e^xᵢ along ``dim`` (by logaddexp, so nothing overflows or
+    underflows)     ∂L/∂xᵢ = Σ_{j≥i} gradⱼ·e^(xᵢ - outⱼ) (each term ≤ |gradⱼ|: stable; O(n²))"""
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.dim = dim
+        if x.shape[dim] == 0:
+            return x.copy()
+        return np.logaddexp.accumulate(x, axis=dim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.inputs[:1]
+        dim, out = ctx.dim, ctx.output
+        # weights[..., i, j, ...] = e^(xᵢ - outⱼ) for j ≥ i, else 0: dims i and j side by side
+        x_i, out_j, grad_j = x.unsqueeze(dim + 1), out.unsqueeze(dim), grad.unsqueeze(dim)
+        n = x.shape[dim]
+        later = np.triu(np.ones((n, n), dtype=bool)).reshape((n, n) + (1,) * (x.ndim - dim - 1))
+        with np.errstate(invalid="ignore"):  # masked before exp, so nothing overflows
+            weights = where(later, x_i - out_j, -math.inf).exp()
+        return (grad_j * weights).sum(dim + 1)
+
+
 # ---------------------------------------------------------------------------------------
 # Shape, copies and indexing. The views (``is_view``) share memory with their input, and
 # so its version counter; their backward needs its shape only, never its values.

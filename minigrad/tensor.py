@@ -32,6 +32,7 @@ from minigrad.tensor_methods import (
     InPlaceMethods,
     LinearAlgebraMethods,
     LogicalMethods,
+    ReductionMethods,
     SortingMethods,
     SplittingMethods,
 )
@@ -214,7 +215,7 @@ class VersionCounter:
 
 
 class Tensor(ConversionMethods, InPlaceMethods, LinearAlgebraMethods, SortingMethods,
-             SplittingMethods, ElementwiseMethods, LogicalMethods):
+             SplittingMethods, ElementwiseMethods, LogicalMethods, ReductionMethods):
     """An n-dimensional array that can record the operations applied to it.
 
     ``Tensor(data, requires_grad=False, dtype=None)``: ``data`` is a number, a nested list,

@@ -12,6 +12,8 @@ the core (data, graph, arithmetic, reductions) stays short. ``Tensor`` inherits 
 * ``ElementwiseMethods``: rounding, ``reciprocal``, ``log1p``, ``tan``, ``asinh``, ...,
   ``atan2``, ``fmod``, ``div(rounding_mode=)``, ``//``, ``%``: ops of the sheet (ops.py).
 * ``LogicalMethods``: ``isnan``, ``isclose``, ``logical_and``, ``& | ^ ~ << >>``, ...
+* ``ReductionMethods``: ``prod``, ``cumsum``, ``cumprod``, ``cummax``, ``logcumsumexp``,
+  ``amax``, ``aminmax``, ``count_nonzero``, ``dist``, ...
 
 They build on the core ops (indexing, matmul, ...), so their gradients come with them.
 """
@@ -19,6 +21,7 @@ They build on the core ops (indexing, matmul, ...), so their gradients come with
 from __future__ import annotations
 
 import math
+from collections import namedtuple
 from typing import Any
 
 import numpy as np
@@ -647,6 +650,120 @@ class LogicalMethods:
 
     def __rrshift__(self, other):
         return self._bitwise(np.right_shift, other, "bitwise_right_shift (>>)", reflected=True)
+
+
+class ReductionMethods:
+    """Reductions beyond the core ones: ``prod``, the cumulative ``cumsum``, ``cumprod``,
+    ``cummax``, ``cummin``, ``logcumsumexp``, and ``amax``, ``amin``, ``aminmax``,
+    ``count_nonzero``, ``dist``."""
+
+    __slots__ = ()
+
+    def prod(self, dim=None, keepdim: bool = False, *, dtype=None):
+        """The product of all elements, or along one ``dim``. Its gradient is exact also
+        with zeros (the product of the other elements)."""
+        t = self if dtype is None else self.to(dtype)
+        if t.data.dtype.kind in "bu" or t.data.dtype.kind == "i" and t.data.itemsize < 8:
+            t = t.long()  # as PyTorch: the product of integers is int64
+        if dim is not None and not isinstance(dim, int | np.integer):
+            raise TypeError(f"prod(): argument 'dim' must be an int, got {dim!r}")
+        axis = _one_dim(t, dim, "prod")
+        return _ops().Prod.apply(t, axis, keepdim and t.ndim > 0)
+
+    def _cumulative(self, op, dim, dtype, name: str):
+        t = self if dtype is None else self.to(dtype)
+        if t.data.dtype.kind in "bui" and name in ("cumsum", "cumprod"):
+            t = t.long()  # as PyTorch: cumulative sums and products of integers are int64
+        axis = _one_dim(t, dim, name)
+        if t.ndim == 0:
+            return op.apply(t.reshape(1), 0).reshape(())
+        return op.apply(t, axis)
+
+    def cumsum(self, dim: int, *, dtype=None):
+        """outⱼ = x₀ + ... + xⱼ along ``dim``."""
+        return self._cumulative(_ops().CumSum, dim, dtype, "cumsum")
+
+    def cumprod(self, dim: int, *, dtype=None):
+        """outⱼ = x₀ · ... · xⱼ along ``dim`` (its gradient exact also with zeros)."""
+        return self._cumulative(_ops().CumProd, dim, dtype, "cumprod")
+
+    def logcumsumexp(self, dim: int):
+        """outⱼ = ln(e^x₀ + ... + e^xⱼ) along ``dim``, without overflow."""
+        return self._float()._cumulative(_ops().LogCumSumExp, dim, None, "logcumsumexp")
+
+    def cummax(self, dim: int):
+        """The running maximum along ``dim`` and where it is, as ``(values, indices)``
+        (a tie moves the index to the later element, and NaN, once met, stays, as
+        PyTorch). The gradient of ``values`` goes to the elements ``indices`` name."""
+        return _running_extreme(self, dim, np.greater_equal, _CUMMAX, "cummax")
+
+    def cummin(self, dim: int):
+        """The running minimum along ``dim`` and where it is, as ``(values, indices)``."""
+        return _running_extreme(self, dim, np.less_equal, _CUMMIN, "cummin")
+
+    def amax(self, dim=(), keepdim: bool = False):
+        """The largest value over ``dim`` (an int or a tuple; () for all). The gradient is
+        shared evenly between equal maxima, as PyTorch's (``max(dim)`` gives it to one)."""
+        dims = _tensor_module.reduction_dims(dim if dim != () else None, self.ndim, "amax")
+        return _ops().Max.apply(self, dims, keepdim, False)
+
+    def amin(self, dim=(), keepdim: bool = False):
+        """The smallest value over ``dim`` (see ``amax``)."""
+        dims = _tensor_module.reduction_dims(dim if dim != () else None, self.ndim, "amin")
+        return _ops().Min.apply(self, dims, keepdim, False)
+
+    def aminmax(self, *, dim=None, keepdim: bool = False):
+        """``(min, max)`` over all or along one ``dim``, as a named tuple."""
+        if dim is not None and not isinstance(dim, int | np.integer):
+            raise TypeError(f"aminmax(): argument 'dim' must be an int, got {dim!r}")
+        dim = () if dim is None else dim
+        return _AMINMAX(self.amin(dim, keepdim), self.amax(dim, keepdim))
+
+    def count_nonzero(self, dim=None):
+        """How many elements are not zero, over all or ``dim`` (an int or a tuple): int64."""
+        dims = _tensor_module.reduction_dims(dim, self.ndim, "count_nonzero")
+        count = np.count_nonzero(self.data, axis=dims)
+        return _tensor_module.Tensor.wrap(np.asarray(count, dtype=np.int64))
+
+    def dist(self, other, p: float = 2):
+        """The p-norm of self - other (broadcast)."""
+        return (self - other).norm(p)
+
+
+def _one_dim(t, dim, op: str) -> int | None:
+    """``dim`` (one dim or None) as a non-negative dim; None on a 0-d tensor."""
+    dims = _tensor_module.reduction_dims(dim, t.ndim, op)
+    return None if dims is None else dims[0]
+
+
+_CUMMAX = return_types._values_and_indices("cummax")
+_CUMMIN = return_types._values_and_indices("cummin")
+_AMINMAX = namedtuple("aminmax", ["min", "max"])
+
+
+def _running_extreme(t, dim, replaces, result_type, op: str):
+    """cummax/cummin: the indices found by a walk along ``dim`` (an element replaces the
+    running extreme when ``replaces(element, extreme)`` or it is NaN), values gathered by
+    indexing so that their gradient flows back."""
+    Tensor = _tensor_module.Tensor
+    if dim is None:
+        raise TypeError(f"{op}() missing required argument 'dim'")
+    (axis,) = _tensor_module.normalize_dims(dim, t.ndim, op)
+    if t.ndim == 0:
+        return result_type(t.clone(), Tensor.wrap(np.zeros((), dtype=np.int64)))
+    data = np.moveaxis(t.data, axis, 0)
+    indices = np.zeros(data.shape, dtype=np.int64)
+    if data.shape[0]:
+        best, best_index = data[0].copy(), np.zeros(data.shape[1:], dtype=np.int64)
+        for j in range(data.shape[0]):
+            with np.errstate(invalid="ignore"):
+                take = replaces(data[j], best) | np.isnan(data[j])
+            take &= ~(np.isnan(best) & ~np.isnan(data[j]))  # a NaN met stays the extreme
+            best = np.where(take, data[j], best)
+            best_index = np.where(take, j, best_index)
+            indices[j] = best_index
+    indices = np.moveaxis(indices, 0, axis)
+    return result_type(_take_along(t, indices, axis), Tensor.wrap(indices))
 
 
 # These methods build on Tensor and its ops, and tensor.py imports this module to define

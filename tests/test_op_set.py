@@ -339,3 +339,86 @@ def test_prelu_module_learns_its_slopes_as_torch():
     np.testing.assert_allclose(ours.weight.grad.data, theirs.weight.grad.numpy(), rtol=1e-12)
     assert [n for n, _ in ours.named_parameters()] == ["weight"]
     assert repr(ours) == "PReLU(num_parameters=3)"
+
+
+# -- reductions --------------------------------------------------------------------------------
+
+# rows without zeros, with one zero and with two; ties (the 2s, the 3s) and a negative zero
+WITH_ZEROS = np.array([[1.5, -2.0, 3.0, 0.5, 2.0], [2.0, 0.0, -1.0, 3.0, 3.0],
+                       [0.0, 4.0, 0.0, -0.5, 1.0], [2.0, 2.0, -0.0, 2.0, -3.0]])
+REDUCTIONS = [
+    ("prod", lambda a: a.prod(), lambda a: a.prod()),
+    ("prod_dim", lambda a: a.prod(1), lambda a: a.prod(1)),
+    ("prod_dim0_keepdim", lambda a: mg.prod(a, 0, keepdim=True), lambda a: a.prod(0, True)),
+    ("prod_row_without_zeros", lambda a: a[0].prod(), lambda a: a[0].prod()),
+    ("cumsum", lambda a: a.cumsum(1), lambda a: a.cumsum(1)),
+    ("cumsum_dim0", lambda a: mg.cumsum(a, dim=0), lambda a: torch.cumsum(a, dim=0)),
+    ("cumprod", lambda a: a.cumprod(1), lambda a: a.cumprod(1)),
+    ("cumprod_dim0", lambda a: mg.cumprod(a, 0), lambda a: torch.cumprod(a, 0)),
+    ("cummax", lambda a: a.cummax(1).values, lambda a: a.cummax(1).values),
+    ("cummin_dim0", lambda a: a.cummin(0).values, lambda a: a.cummin(0).values),
+    ("logcumsumexp", lambda a: a.logcumsumexp(1), lambda a: a.logcumsumexp(1)),
+    ("logcumsumexp_large", lambda a: (a * 400).logcumsumexp(0),
+     lambda a: (a * 400).logcumsumexp(0)),
+    ("amax", lambda a: a.amax(), lambda a: a.amax()),
+    ("amax_dim", lambda a: a.amax(1), lambda a: a.amax(1)),
+    ("amin_dims", lambda a: mg.amin(a, (0, 1), keepdim=True), lambda a: a.amin((0, 1), True)),
+    ("aminmax", lambda a: a.aminmax(dim=1).min * a.aminmax(dim=1).max,
+     lambda a: torch.aminmax(a, dim=1).min * torch.aminmax(a, dim=1).max),
+    ("std_mean", lambda a: mg.std_mean(a, 1)[0] + mg.std_mean(a, 1)[1],
+     lambda a: torch.std_mean(a, 1)[0] + torch.std_mean(a, 1)[1]),
+    ("var_mean", lambda a: mg.var_mean(a, correction=0, keepdim=True)[0]
+     * mg.var_mean(a, correction=0, keepdim=True)[1],
+     lambda a: torch.var_mean(a, correction=0, keepdim=True)[0]
+     * torch.var_mean(a, correction=0, keepdim=True)[1]),
+    ("dist", lambda a: a.dist(a[0] * 2), lambda a: a.dist(a[0] * 2)),
+    ("dist_p1", lambda a: mg.dist(a, a * 0.5, 1),
+     lambda a: a.dist(a * 0.5, 1)),
+    ("dist_inf", lambda a: a.dist(a[1], float("inf")), lambda a: a.dist(a[1], float("inf"))),
+]
+
+
+@pytest.mark.parametrize("name, fn, torch_fn", REDUCTIONS, ids=[r[0] for r in REDUCTIONS])
+def test_reductions_match_torch_with_zeros_and_ties(name, fn, torch_fn):
+    assert_same_as_torch(fn, torch_fn, WITH_ZEROS)
+    assert_same_as_torch(fn, torch_fn, np.random.default_rng(10).uniform(-2, 2, size=(4, 5)))
+
+
+@pytest.mark.parametrize("name", ["prod", "cumprod", "logcumsumexp"])
+def test_second_derivatives_of_products_with_zeros_match_torch(name):
+    ours = mg.tensor(WITH_ZEROS, requires_grad=True)
+    theirs = torch.tensor(WITH_ZEROS, requires_grad=True)
+    (g,) = mg.grad(getattr(ours, name)(1).sum(), ours, create_graph=True)
+    (tg,) = torch.autograd.grad(getattr(theirs, name)(1).sum(), theirs, create_graph=True)
+    np.testing.assert_allclose(g.data, tg.detach().numpy(), rtol=1e-12)
+    (gg,) = mg.grad((g * g).sum(), ours)
+    (tgg,) = torch.autograd.grad((tg * tg).sum(), theirs)
+    np.testing.assert_allclose(gg.data, tgg.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_cummax_and_cummin_indices_match_torch_with_ties_and_nan():
+    x = np.array([[1.0, 3.0, 3.0, 2.0, NAN, 5.0], [3.0, 1.0, 1.0, 2.0, 0.0, 0.0]])
+    for name in ["cummax", "cummin"]:
+        for dim in (0, 1):
+            ours, theirs = getattr(mg.tensor(x), name)(dim), getattr(torch.tensor(x), name)(dim)
+            np.testing.assert_array_equal(ours.indices.data, theirs.indices.numpy())
+            np.testing.assert_array_equal(ours.values.data, theirs.values.numpy())
+            assert type(ours).__name__ == name
+
+
+def test_integer_reductions_match_torch():
+    ints = np.array([[3, -1, 2], [0, 5, 5]], dtype=np.int32)
+    for fn in (lambda a: a.prod(), lambda a: a.prod(1), lambda a: a.cumsum(0),
+               lambda a: a.cumprod(1), lambda a: a.amax(1), lambda a: a.count_nonzero(),
+               lambda a: a.count_nonzero(1), lambda a: a.count_nonzero((0, 1))):
+        assert_same_as_torch(fn, fn, ints)
+    bools = np.array([True, False, True])
+    assert_same_as_torch(lambda a: a.cumsum(0), lambda a: a.cumsum(0), bools)
+    assert_same_as_torch(lambda a: a.prod(), lambda a: a.prod(), bools)
+    assert_same_as_torch(mg.count_nonzero, torch.count_nonzero, WITH_ZEROS)
+
+
+def test_reductions_of_0d_tensors_match_torch():
+    for fn in (lambda a: a.prod(), lambda a: a.prod(0), lambda a: a.cumsum(0),
+               lambda a: a.cumprod(-1), lambda a: a.logcumsumexp(0), lambda a: a.amax()):
+        assert_same_as_torch(fn, fn, np.array(1.5))

@@ -21,6 +21,11 @@ from minigrad.nn import functional as F
 _erf = np.vectorize(math.erf)
 
 
+# Zeros at fixed places (one row without, one with one zero, one with two), for the
+# gradients of products at zero.
+_ZERO_MASK = np.array([[1.0, 1.0, 1.0, 1.0], [1.0, 0.0, 1.0, 1.0], [0.0, 1.0, 1.0, 0.0]])
+
+
 def _np_softmax(x, dim):
     e = np.exp(x - x.max(axis=dim, keepdims=True))
     return e / e.sum(axis=dim, keepdims=True)
@@ -165,6 +170,32 @@ CATALOGUE: list[OpCase] = [
     OpCase("max_dim", lambda a: a.max(1).values, lambda a: a.max(1), [(3, 4)]),
     OpCase("min_dims_keepdim", lambda a: a.min((0, 1), keepdim=True),
            lambda a: a.min((0, 1), keepdims=True), [(3, 4, 2)]),
+    # more reductions (SPEC §10, "The op set")
+    OpCase("prod_all", lambda a: a.prod(), np.prod, [(2, 3)]),
+    OpCase("prod_dim_keepdim", lambda a: a.prod(1, keepdim=True),
+           lambda a: a.prod(1, keepdims=True), [(3, 4)]),
+    OpCase("prod_with_zeros", lambda a: (a * _ZERO_MASK.astype(a.dtype)).prod(1),
+           lambda a: (a * _ZERO_MASK).prod(1), [(3, 4)]),
+    OpCase("cumsum", lambda a: a.cumsum(1), lambda a: np.cumsum(a, 1), [(3, 4)]),
+    OpCase("cumprod", lambda a: a.cumprod(0), lambda a: np.cumprod(a, 0), [(4, 3)]),
+    OpCase("cumprod_with_zeros", lambda a: (a * _ZERO_MASK.astype(a.dtype)).cumprod(1),
+           lambda a: np.cumprod(a * _ZERO_MASK, 1), [(3, 4)]),
+    OpCase("cummax", lambda a: a.cummax(1).values, lambda a: np.maximum.accumulate(a, 1),
+           [(3, 4)]),
+    OpCase("cummin", lambda a: a.cummin(0).values, lambda a: np.minimum.accumulate(a, 0),
+           [(4, 3)]),
+    OpCase("logcumsumexp", lambda a: a.logcumsumexp(1), lambda a: np.logaddexp.accumulate(a, 1),
+           [(3, 4)]),
+    OpCase("amax_dims", lambda a: a.amax((0, 2)), lambda a: a.max((0, 2)), [(3, 4, 2)]),
+    OpCase("amin_keepdim", lambda a: a.amin(1, keepdim=True), lambda a: a.min(1, keepdims=True),
+           [(3, 4)]),
+    OpCase("std_mean", lambda a: mg.std_mean(a, 1)[0] * mg.std_mean(a, 1)[1],
+           lambda a: a.std(1, ddof=1) * a.mean(1), [(3, 4)]),
+    OpCase("var_mean", lambda a: mg.var_mean(a, correction=0)[0] + mg.var_mean(a)[1],
+           lambda a: a.var() + a.mean(), [(3, 4)]),
+    OpCase("dist", lambda a, b: a.dist(b), lambda a, b: np.linalg.norm(a - b), [(3, 4), (4,)]),
+    OpCase("dist_p3", lambda a, b: a.dist(b, 3), lambda a, b: (np.abs(a - b) ** 3).sum() ** (1 / 3),
+           [(3, 4), (3, 4)], kink_margin=1e-3),
     OpCase("sort_dim", lambda a: a.sort(1).values, lambda a: np.sort(a, 1), [(3, 4)]),
     OpCase("sort_descending", lambda a: a.sort(0, descending=True).values,
            lambda a: -np.sort(-a, 0), [(3, 4)]),
