@@ -33,6 +33,7 @@ from minigrad.tensor_methods import (
     LinearAlgebraMethods,
     LogicalMethods,
     ReductionMethods,
+    ReshapingMethods,
     SortingMethods,
     SplittingMethods,
 )
@@ -215,7 +216,8 @@ class VersionCounter:
 
 
 class Tensor(ConversionMethods, InPlaceMethods, LinearAlgebraMethods, SortingMethods,
-             SplittingMethods, ElementwiseMethods, LogicalMethods, ReductionMethods):
+             SplittingMethods, ElementwiseMethods, LogicalMethods, ReductionMethods,
+             ReshapingMethods):
     """An n-dimensional array that can record the operations applied to it.
 
     ``Tensor(data, requires_grad=False, dtype=None)``: ``data`` is a number, a nested list,
@@ -993,8 +995,12 @@ def _normalize_key_part(k):
 # ---------------------------------------------------------------------------------------
 
 
-def where(condition: Any, input: Any, other: Any) -> Tensor:
-    """Elements of ``input`` where ``condition`` holds, else of ``other`` (broadcast)."""
+def where(condition: Any, input: Any = None, other: Any = None) -> Tensor:
+    """Elements of ``input`` where ``condition`` holds, else of ``other`` (broadcast).
+    ``where(condition)`` alone is ``condition.nonzero(as_tuple=True)``, as in PyTorch."""
+    if input is None and other is None:
+        condition = condition if isinstance(condition, Tensor) else Tensor(condition)
+        return condition.nonzero(as_tuple=True)
     cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != bool_:
         cond = cond.astype(bool)

@@ -14,6 +14,8 @@ the core (data, graph, arithmetic, reductions) stays short. ``Tensor`` inherits 
 * ``LogicalMethods``: ``isnan``, ``isclose``, ``logical_and``, ``& | ^ ~ << >>``, ...
 * ``ReductionMethods``: ``prod``, ``cumsum``, ``cumprod``, ``cummax``, ``logcumsumexp``,
   ``amax``, ``aminmax``, ``count_nonzero``, ``dist``, ...
+* ``ReshapingMethods``: ``flip``, ``roll``, ``tril``, ``diagonal``, ``repeat``, ``gather``,
+  ``scatter``, ``masked_fill``, ``nonzero``, ``outer``, ...
 
 They build on the core ops (indexing, matmul, ...), so their gradients come with them.
 """
@@ -764,6 +766,274 @@ def _running_extreme(t, dim, replaces, result_type, op: str):
             indices[j] = best_index
     indices = np.moveaxis(indices, 0, axis)
     return result_type(_take_along(t, indices, axis), Tensor.wrap(indices))
+
+
+class ReshapingMethods:
+    """Shape and indexing ops PyTorch code reaches for (``flip``, ``roll``, ``tril``,
+    ``diagonal``, ``repeat``, ``gather``, ``scatter``, ``masked_fill``, ...), each a
+    composition of indexing, ``where``, ``permute`` and ``expand``, so their gradients
+    come with them (indexing's scatters back, adding up repeated positions)."""
+
+    __slots__ = ()
+
+    def _dims(self, dims, op: str) -> tuple[int, ...]:
+        return _tensor_module.normalize_dims(dims, self.ndim, op) or ()
+
+    def flip(self, *dims):
+        """The elements in reverse order along each of ``dims``."""
+        dims = self._dims(_tensor_module.shape_from_args(dims, "flip", "dims"), "flip")
+        key = [slice(None)] * self.ndim
+        for d in dims:
+            key[d] = slice(None, None, -1)
+        return self[tuple(key)] if dims else self.clone()
+
+    def fliplr(self):
+        return self.flip(1)
+
+    def flipud(self):
+        return self.flip(0)
+
+    def roll(self, shifts, dims=None):
+        """Elements shifted by ``shifts`` along ``dims``, those pushed off the end coming
+        back at the start (over the flattened tensor when ``dims`` is None)."""
+        if dims is None:
+            return self.flatten().roll(shifts, 0).reshape(self.shape)
+        shifts = (shifts,) if isinstance(shifts, int | np.integer) else tuple(shifts)
+        dims = (dims,) if isinstance(dims, int | np.integer) else tuple(dims)
+        if len(shifts) != len(dims):
+            raise RuntimeError(f"roll: shifts {shifts} and dims {dims} must have the same "
+                               "length")
+        out = self
+        for shift, d in zip(shifts, self._dims(dims, "roll")):
+            n = self.shape[d]
+            if n:
+                source = (np.arange(n) - shift) % n
+                out = out[(slice(None),) * d + (source,)]
+        return out
+
+    def rot90(self, k: int = 1, dims=(0, 1)):
+        """Rotated by 90° k times, from the first of ``dims`` toward the second."""
+        d0, d1 = self._dims(dims, "rot90") if len(dims) == 2 else (None, None)
+        if d0 is None or d0 == d1:
+            raise RuntimeError(f"rot90: expected two different dims, got {dims}")
+        k %= 4
+        if k == 1:
+            return self.flip(d1).transpose(d0, d1)
+        if k == 2:
+            return self.flip(d0, d1)
+        if k == 3:
+            return self.transpose(d0, d1).flip(d1)
+        return self.clone()
+
+    def _triangle(self, diagonal: int, lower: bool, op: str):
+        if self.ndim < 2:
+            raise RuntimeError(f"{op}: input tensor must have at least 2 dimensions (shape "
+                               f"{self.shape})")
+        rows, cols = self.shape[-2:]
+        mask = np.tri(rows, cols, diagonal, dtype=bool)
+        if not lower:
+            mask = ~np.tri(rows, cols, diagonal - 1, dtype=bool)
+        return _tensor_module.where(mask, self, np.zeros((), self.dtype))
+
+    def tril(self, diagonal: int = 0):
+        """The lower triangle (on and below the ``diagonal``-th diagonal); zeros above."""
+        return self._triangle(diagonal, True, "tril")
+
+    def triu(self, diagonal: int = 0):
+        """The upper triangle (on and above the ``diagonal``-th diagonal); zeros below."""
+        return self._triangle(diagonal, False, "triu")
+
+    def diagonal(self, offset: int = 0, dim1: int = 0, dim2: int = 1):
+        """The diagonal of the (dim1, dim2) planes, as the last dim (``offset`` > 0 above the
+        main diagonal, < 0 below)."""
+        d1, d2 = self._dims((dim1, dim2), "diagonal")
+        rest = [d for d in range(self.ndim) if d not in (d1, d2)]
+        planes = self.permute(*rest, d1, d2)
+        rows, cols = planes.shape[-2:]
+        start_row, start_col = max(-offset, 0), max(offset, 0)
+        length = max(min(rows - start_row, cols - start_col), 0)
+        steps = np.arange(length)
+        return planes[..., start_row + steps, start_col + steps]
+
+    def diag(self, diagonal: int = 0):
+        """Of a 1-D tensor, the square matrix with it on the ``diagonal``-th diagonal; of a
+        2-D tensor, that diagonal as a 1-D tensor."""
+        if self.ndim == 2:
+            return self.diagonal(diagonal)
+        if self.ndim != 1:
+            raise RuntimeError(f"diag: expected a 1-D or 2-D tensor, got shape {self.shape}")
+        n = self.shape[0] + abs(diagonal)
+        steps = np.arange(self.shape[0])
+        key = (steps + max(-diagonal, 0), steps + max(diagonal, 0))
+        return _ops().ScatterAdd.apply(self, key, (n, n))
+
+    def trace(self):
+        """The sum of the main diagonal of a matrix."""
+        if self.ndim != 2:
+            raise RuntimeError(f"trace: expected a matrix, got shape {self.shape}")
+        return self.diagonal().sum()
+
+    def repeat(self, *sizes):
+        """The tensor tiled ``sizes[i]`` times along dim i (new leading dims when ``sizes``
+        has more), as ``torch.Tensor.repeat``."""
+        sizes = _tensor_module.shape_from_args(sizes, "repeat", "repeats")
+        if len(sizes) < self.ndim:
+            raise RuntimeError(f"repeat: the number of repeats ({len(sizes)}) can not be "
+                               f"smaller than the number of dims ({self.ndim})")
+        t = self.reshape((1,) * (len(sizes) - self.ndim) + tuple(self.shape))
+        spread = []  # (1, n₀, 1, n₁, ...) expanded to (s₀, n₀, s₁, n₁, ...)
+        for n in t.shape:
+            spread += [1, n]
+        expanded = [s if i % 2 == 0 else n for i, (s, n) in
+                    enumerate(zip(np.repeat(sizes, 2), spread))]
+        result_shape = tuple(s * n for s, n in zip(sizes, t.shape))
+        return t.reshape(spread).expand(expanded).reshape(result_shape)
+
+    def tile(self, *dims):
+        """``repeat``, with ``dims`` padded by leading 1s when it has fewer than the tensor."""
+        dims = _tensor_module.shape_from_args(dims, "tile", "dims")
+        return self.repeat((1,) * (self.ndim - len(dims)) + dims)
+
+    def repeat_interleave(self, repeats, dim=None, *, output_size=None):
+        """Each element repeated ``repeats`` times (a number, or one count per element)
+        along ``dim`` (of the flattened tensor when None)."""
+        if dim is None:
+            return self.flatten().repeat_interleave(repeats, 0)
+        (axis,) = self._dims(dim, "repeat_interleave")
+        counts = repeats.data if isinstance(repeats, _tensor_module.Tensor) else repeats
+        source = np.repeat(np.arange(self.shape[axis]), counts)
+        return self[(slice(None),) * axis + (source,)]
+
+    def movedim(self, source, destination):
+        """Dims ``source`` moved to positions ``destination``, the others keeping their order."""
+        source = (source,) if isinstance(source, int | np.integer) else tuple(source)
+        destination = ((destination,) if isinstance(destination, int | np.integer)
+                       else tuple(destination))
+        source, destination = self._dims(source, "movedim"), self._dims(destination, "movedim")
+        if len(source) != len(destination):
+            raise RuntimeError(f"movedim: Invalid source or destination dims: source "
+                               f"({source}) and destination ({destination}) differ in length")
+        order = [d for d in range(self.ndim) if d not in source]
+        for to, moved in sorted(zip(destination, source)):
+            order.insert(to, moved)
+        return self.permute(*order)
+
+    moveaxis = movedim
+
+    def swapaxes(self, axis0: int, axis1: int):
+        return self.transpose(axis0, axis1)
+
+    swapdims = swapaxes
+
+    def narrow(self, dim: int, start: int, length: int):
+        """``length`` elements from ``start`` along ``dim`` (a view)."""
+        (axis,) = self._dims(dim, "narrow")
+        size = self.shape[axis]
+        start = int(start) + (size if start < 0 else 0)
+        if not (0 <= start and length >= 0 and start + length <= size):
+            raise IndexError(f"narrow: start ({start}) + length ({length}) exceeds dimension "
+                             f"size ({size})")
+        return self[(slice(None),) * axis + (slice(start, start + length),)]
+
+    def index_select(self, dim: int, index):
+        """The slices at ``index`` (a 1-D integer tensor) along ``dim``."""
+        (axis,) = self._dims(dim, "index_select")
+        index = _indices(index, "index_select")
+        if index.ndim > 1:
+            raise IndexError(f"index_select(): Index is supposed to be a vector, got shape "
+                             f"{index.shape}")
+        return self[(slice(None),) * axis + (index.reshape(-1),)]
+
+    def gather(self, dim: int, index):
+        """out[i][j][k] = self[index[i][j][k]][j][k] for dim 0 (and so on): ``index`` has as
+        many dims as self, and is no larger in the others."""
+        (axis,) = self._dims(dim, "gather")
+        return self[_scatter_key(self, axis, _indices(index, "gather"), "gather")]
+
+    def scatter(self, dim: int, index, src=None, *, value=None, reduce=None):
+        """A copy with ``src`` (or ``value``) written at ``index`` along ``dim``:
+        out[index[i][j]][j] = src[i][j] for dim 0. The overwritten elements get gradient 0."""
+        if reduce is not None:
+            raise NotImplementedError("scatter(reduce=...) is not supported; use scatter_add "
+                                      "or scatter_reduce")
+        (axis,) = self._dims(dim, "scatter")
+        index = _indices(index, "scatter")
+        key = _scatter_key(self, axis, index, "scatter")
+        src = value if src is None else src
+        if isinstance(src, _tensor_module.Tensor) and src.ndim:
+            src = src[tuple(slice(0, n) for n in index.shape)]
+        src = _tensor_module.promote_operands(self, src)[1]
+        src = src if src.dtype == self.dtype else src.to(self.dtype)
+        return _ops().SetItem.apply(self, src, key)
+
+    def scatter_add(self, dim: int, index, src):
+        """A copy with ``src`` added at ``index`` along ``dim`` (repeated indices add up)."""
+        (axis,) = self._dims(dim, "scatter_add")
+        index = _indices(index, "scatter_add")
+        key = _scatter_key(self, axis, index, "scatter_add")
+        src = src[tuple(slice(0, n) for n in index.shape)]
+        return self + _ops().ScatterAdd.apply(src, key, tuple(self.shape))
+
+    def masked_fill(self, mask, value):
+        """``value`` where ``mask`` (broadcast) is true, else self."""
+        mask = mask.data if isinstance(mask, _tensor_module.Tensor) else np.asarray(mask)
+        if mask.dtype != np.bool_:
+            raise RuntimeError(f"masked_fill only supports boolean masks, but got mask with "
+                               f"dtype {mask.dtype}")
+        if isinstance(value, _tensor_module.Tensor) and value.ndim:
+            raise RuntimeError("masked_fill only supports a 0-dimensional value tensor, but "
+                               f"got one of shape {value.shape}")
+        out = _tensor_module.where(mask, value, self)
+        return out if out.dtype == self.dtype else out.to(self.dtype)
+
+    def masked_select(self, mask):
+        """The elements where ``mask`` (broadcast with self) is true, as a 1-D tensor."""
+        mask = mask.data if isinstance(mask, _tensor_module.Tensor) else np.asarray(mask)
+        shape = np.broadcast_shapes(self.shape, mask.shape)
+        return self.broadcast_to(shape)[np.broadcast_to(mask, shape)]
+
+    def nonzero(self, *, as_tuple: bool = False):
+        """The indices of the nonzero elements: an (n, ndim) int64 tensor, or with
+        ``as_tuple`` one 1-D tensor per dim (as ``where(condition)``)."""
+        Tensor = _tensor_module.Tensor
+        found = np.nonzero(np.atleast_1d(self.data))
+        if as_tuple:
+            return tuple(Tensor.wrap(i.astype(np.int64)) for i in found)
+        return Tensor.wrap(np.stack(found, axis=1).astype(np.int64)[:, :self.ndim])
+
+    def outer(self, vec2):
+        """The outer product of two 1-D tensors: out[i, j] = self[i]·vec2[j]."""
+        if self.ndim != 1 or vec2.ndim != 1:
+            raise RuntimeError(f"outer: expected two 1-D tensors, got shapes {self.shape} and "
+                               f"{vec2.shape}")
+        return self.reshape(-1, 1) * vec2.reshape(1, -1)
+
+    ger = outer
+
+
+def _indices(index, op: str) -> np.ndarray:
+    index = index.data if isinstance(index, _tensor_module.Tensor) else np.asarray(index)
+    if index.dtype.kind not in "iu":
+        raise RuntimeError(f"{op}(): Expected dtype int64 for index, got {index.dtype}")
+    return index
+
+
+def _scatter_key(t, axis: int, index: np.ndarray, op: str) -> tuple:
+    """The indexing key of gather/scatter: ``index`` along ``axis``, the position itself
+    along the other dims."""
+    if index.ndim != t.ndim:
+        raise RuntimeError(f"{op}(): Index tensor must have the same number of dimensions as "
+                           f"input tensor ({index.shape} and {t.shape})")
+    if any(i > n for d, (i, n) in enumerate(zip(index.shape, t.shape)) if d != axis):
+        raise RuntimeError(f"{op}(): Size of index {index.shape} must not exceed the input's "
+                           f"{t.shape} in the dims other than {axis}")
+    size = t.shape[axis]
+    if index.size and (index.min() < -size or index.max() >= size):
+        raise IndexError(f"{op}(): index {index.min() if index.min() < -size else index.max()}"
+                         f" is out of bounds for dimension {axis} with size {size}")
+    key = list(np.indices(index.shape, sparse=True))
+    key[axis] = index
+    return tuple(key)
 
 
 # These methods build on Tensor and its ops, and tensor.py imports this module to define

@@ -422,3 +422,85 @@ def test_reductions_of_0d_tensors_match_torch():
     for fn in (lambda a: a.prod(), lambda a: a.prod(0), lambda a: a.cumsum(0),
                lambda a: a.cumprod(-1), lambda a: a.logcumsumexp(0), lambda a: a.amax()):
         assert_same_as_torch(fn, fn, np.array(1.5))
+
+
+# -- shape and indexing ----------------------------------------------------------------------
+
+
+def _lib(t):
+    return mg if isinstance(t, mg.Tensor) else torch
+
+
+GATHER_INDEX = np.array([[[0, 2, 1, 0], [1, 1, 0, 2]]] * 2)  # repeated indices add up
+SHAPE_OPS = [
+    ("flip", lambda t: t.flip(0, 2)), ("flip_negative_dim", lambda t: _lib(t).flip(t, (-1,))),
+    ("fliplr", lambda t: t[0].fliplr()), ("flipud", lambda t: t[0].flipud()),
+    ("roll", lambda t: t.roll(1, 2)), ("roll_dims", lambda t: t.roll((1, -2), (0, 2))),
+    ("roll_flat", lambda t: _lib(t).roll(t, 5)), ("rot90", lambda t: t.rot90(1, (1, 2))),
+    ("rot90_k3", lambda t: t.rot90(3)), ("rot90_k2", lambda t: t.rot90(-2, (0, 2))),
+    ("tril", lambda t: t.tril()), ("triu", lambda t: _lib(t).triu(t, 1)),
+    ("tril_below", lambda t: t.tril(-1)), ("diagonal", lambda t: t.diagonal()),
+    ("diagonal_offset", lambda t: t.diagonal(1, 1, 2)),
+    ("diagonal_reversed_dims", lambda t: _lib(t).diagonal(t, -1, 2, 0)),
+    ("diag_of_matrix", lambda t: t[0].diag(1)), ("diag_to_matrix", lambda t: t[0, 0].diag(-2)),
+    ("trace", lambda t: t[0].trace()), ("repeat", lambda t: t.repeat(2, 1, 1, 2)),
+    ("tile", lambda t: _lib(t).tile(t, (2,))), ("tile_longer", lambda t: t.tile(2, 1, 1, 1)),
+    ("repeat_interleave", lambda t: t.repeat_interleave(2)),
+    ("repeat_interleave_dim", lambda t: _lib(t).repeat_interleave(t, 2, dim=1)),
+    ("repeat_interleave_counts",
+     lambda t: t.repeat_interleave(_lib(t).tensor([2, 0, 1]), dim=1)),
+    ("movedim", lambda t: t.movedim(0, 2)), ("movedim_tuple", lambda t: t.movedim((0, 1), (2, 0))),
+    ("moveaxis", lambda t: _lib(t).moveaxis(t, -1, 0)),
+    ("swapaxes", lambda t: t.swapaxes(0, 2)), ("swapdims", lambda t: _lib(t).swapdims(t, 1, 2)),
+    ("narrow", lambda t: t.narrow(2, 1, 2)), ("narrow_negative", lambda t: t.narrow(1, -2, 2)),
+    ("index_select", lambda t: t.index_select(1, _lib(t).tensor([2, 0, 2]))),
+    ("gather", lambda t: t.gather(1, _lib(t).tensor(GATHER_INDEX))),
+    ("gather_smaller_index",
+     lambda t: _lib(t).gather(t, 2, _lib(t).tensor(GATHER_INDEX[:, :, :3]))),
+    ("scatter", lambda t: t.scatter(1, _lib(t).tensor([[[0, 1, 2, 0]]]), t[:1, :1] * -1)),
+    ("scatter_value", lambda t: t.scatter(2, _lib(t).tensor([[[3], [0]]]), value=7.0)),
+    ("scatter_add", lambda t: t.scatter_add(1, _lib(t).tensor(GATHER_INDEX), t[:, :2] * 3)),
+    ("masked_fill", lambda t: t.masked_fill(t > 0.5, -5.0)),
+    ("masked_fill_tensor_value", lambda t: t.masked_fill(t < 0, _lib(t).tensor(2.0))),
+    ("masked_select", lambda t: t.masked_select(_lib(t).tensor([True, False, True, True]))),
+    ("outer", lambda t: t[0, 0].outer(t[1, 1])), ("ger", lambda t: _lib(t).outer(t[0, 1], t[1, 2])),
+]
+
+
+@pytest.mark.parametrize("name, fn", SHAPE_OPS, ids=[s[0] for s in SHAPE_OPS])
+def test_shape_and_indexing_ops_match_torch(name, fn):
+    assert_same_as_torch(fn, fn, np.random.default_rng(11).uniform(-1, 1, size=(2, 3, 4)))
+
+
+def test_nonzero_and_one_argument_where_match_torch():
+    x = np.array([[0.0, 1.5, 0.0], [2.0, 0.0, -1.0]])
+    ours, theirs = mg.tensor(x), torch.tensor(x)
+    np.testing.assert_array_equal(ours.nonzero().data, theirs.nonzero().numpy())
+    for a, b in zip(mg.where(ours != 0), torch.where(theirs != 0)):
+        np.testing.assert_array_equal(a.data, b.numpy())
+    for a, b in zip(ours.nonzero(as_tuple=True), theirs.nonzero(as_tuple=True)):
+        np.testing.assert_array_equal(a.data, b.numpy())
+    assert mg.nonzero(mg.tensor(0.0)).shape == tuple(torch.nonzero(torch.tensor(0.0)).shape)
+    assert mg.nonzero(mg.tensor(3.0)).shape == tuple(torch.nonzero(torch.tensor(3.0)).shape)
+
+
+def test_shape_ops_refuse_bad_arguments_clearly():
+    x = mg.zeros(2, 3)
+    with pytest.raises(RuntimeError, match="at least 2 dimensions"):
+        mg.zeros(3).tril()
+    with pytest.raises(RuntimeError, match="smaller than the number of dims"):
+        x.repeat(2)
+    with pytest.raises(IndexError, match="exceeds dimension size"):
+        x.narrow(1, 2, 2)
+    with pytest.raises(IndexError, match="out of bounds"):
+        x.gather(1, mg.tensor([[0, 3]]))
+    with pytest.raises(RuntimeError, match="same number of dimensions"):
+        x.gather(1, mg.tensor([0, 1]))
+    with pytest.raises(RuntimeError, match="Expected dtype int64"):
+        x.index_select(0, mg.tensor([0.0]))
+    with pytest.raises(RuntimeError, match="boolean masks"):
+        x.masked_fill(mg.tensor([1, 0, 1]), 0.0)
+    with pytest.raises(RuntimeError, match="repeats a dimension"):
+        x.rot90(1, (0, 0))
+    with pytest.raises(RuntimeError, match="two different dims"):
+        x.rot90(1, (0,))

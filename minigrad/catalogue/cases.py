@@ -26,6 +26,25 @@ _erf = np.vectorize(math.erf)
 _ZERO_MASK = np.array([[1.0, 1.0, 1.0, 1.0], [1.0, 0.0, 1.0, 1.0], [0.0, 1.0, 1.0, 0.0]])
 
 
+_GATHER_INDEX = np.array([[3, 0], [1, 1], [2, 0]])  # repeated indices: the gradient adds up
+_SCATTER_INDEX = np.array([[2, 0, 1, 2], [0, 1, 0, 1]])  # each position written once
+_MASK = np.array([[True, False, False, True]] * 2 + [[False, True, False, False]])
+
+
+def _np_scatter(a, b):
+    out = a.copy()
+    np.put_along_axis(out, _SCATTER_INDEX, b, 0)
+    return out
+
+
+def _np_scatter_add(a, b):
+    out = a.copy()
+    for row, columns in enumerate(_GATHER_INDEX):
+        for k, column in enumerate(columns):
+            out[row, column] += b[row, k]
+    return out
+
+
 def _np_softmax(x, dim):
     e = np.exp(x - x.max(axis=dim, keepdims=True))
     return e / e.sum(axis=dim, keepdims=True)
@@ -242,6 +261,38 @@ CATALOGUE: list[OpCase] = [
     OpCase("stack", lambda a, b: mg.stack([a, b], dim=-1), lambda a, b: np.stack([a, b], -1),
            [(2, 3), (2, 3)]),
     OpCase("clone", lambda a: a.clone(), np.copy, [(3, 4)]),
+    # more shape and indexing ops (SPEC §10, "The op set")
+    OpCase("flip", lambda a: a.flip(0, 2), lambda a: np.flip(a, (0, 2)), [(2, 3, 4)]),
+    OpCase("roll", lambda a: a.roll((1, -2), (0, 1)), lambda a: np.roll(a, (1, -2), (0, 1)),
+           [(3, 4)]),
+    OpCase("roll_flat", lambda a: a.roll(5), lambda a: np.roll(a, 5), [(3, 4)]),
+    OpCase("rot90", lambda a: a.rot90(1, (1, 2)), lambda a: np.rot90(a, 1, (1, 2)), [(2, 3, 4)]),
+    OpCase("tril", lambda a: a.tril(), np.tril, [(3, 4)]),
+    OpCase("triu_offset", lambda a: a.triu(1), lambda a: np.triu(a, 1), [(2, 4, 3)]),
+    OpCase("diagonal", lambda a: a.diagonal(1, 1, 2),
+           lambda a: np.diagonal(a, 1, 1, 2), [(2, 3, 4)]),
+    OpCase("diag_matrix", lambda a: a.diag(-1), lambda a: np.diag(a, -1), [(4,)]),
+    OpCase("diag_vector", lambda a: a.diag(), np.diag, [(3, 4)]),
+    OpCase("trace", lambda a: a.trace(), np.trace, [(3, 4)]),
+    OpCase("repeat", lambda a: a.repeat(2, 1, 3), lambda a: np.tile(a, (2, 1, 3)), [(3, 2)]),
+    OpCase("tile", lambda a: a.tile(2), lambda a: np.tile(a, 2), [(3, 2)]),
+    OpCase("repeat_interleave", lambda a: a.repeat_interleave(mg.tensor([1, 0, 3]), dim=0),
+           lambda a: np.repeat(a, [1, 0, 3], 0), [(3, 4)]),
+    OpCase("movedim", lambda a: a.movedim(0, -1), lambda a: np.moveaxis(a, 0, -1), [(2, 3, 4)]),
+    OpCase("narrow", lambda a: a.narrow(1, 1, 2), lambda a: a[:, 1:3], [(3, 4)]),
+    OpCase("index_select", lambda a: a.index_select(1, mg.tensor([3, 0, 3])),
+           lambda a: a[:, [3, 0, 3]], [(3, 4)]),
+    OpCase("gather", lambda a: a.gather(1, mg.tensor(_GATHER_INDEX)),
+           lambda a: np.take_along_axis(a, _GATHER_INDEX, 1), [(3, 4)]),
+    OpCase("scatter", lambda a, b: a.scatter(0, mg.tensor(_SCATTER_INDEX), b),
+           _np_scatter, [(3, 4), (2, 4)]),
+    OpCase("scatter_add", lambda a, b: a.scatter_add(1, mg.tensor(_GATHER_INDEX), b),
+           _np_scatter_add, [(3, 4), (3, 2)]),
+    OpCase("masked_fill", lambda a: a.masked_fill(mg.tensor(_MASK), 0.5),
+           lambda a: np.where(_MASK, 0.5, a), [(3, 4)]),
+    OpCase("masked_select", lambda a: a.masked_select(mg.tensor(_MASK[0])),
+           lambda a: a[:, _MASK[0]].reshape(-1), [(3, 4)]),
+    OpCase("outer", lambda a, b: a.outer(b), np.outer, [(3,), (4,)]),
     # indexing
     OpCase("index_int", lambda a: a[1], lambda a: a[1], [(3, 4)]),
     OpCase("index_slices", lambda a: a[1:, ::2], lambda a: a[1:, ::2], [(3, 4)]),
