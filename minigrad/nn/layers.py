@@ -167,26 +167,26 @@ class _Elementwise(Module):
         return type(self).function(input, **arguments)
 
     def extra_repr(self) -> str:
-        return ", ".join(f"{name}={getattr(self, name)!r}" for name in self._argument_names
-                         if name != "inplace")
+        return ", ".join(f"{name}={getattr(self, name)!r}" for name in self._argument_names)
 
 
-class SiLU(_Elementwise):
+class _TakesInplace(_Elementwise):
+    """An activation whose PyTorch module takes ``inplace`` (accepted; the result is new)."""
+
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+
+
+class SiLU(_TakesInplace):
     """x·σ(x)"""
 
     function = staticmethod(F.silu)
 
-    def __init__(self, inplace: bool = False):
-        super().__init__()
 
-
-class Mish(_Elementwise):
+class Mish(_TakesInplace):
     """x·tanh(softplus(x))"""
 
     function = staticmethod(F.mish)
-
-    def __init__(self, inplace: bool = False):
-        super().__init__()
 
 
 class ELU(_Elementwise):
@@ -207,13 +207,10 @@ class CELU(_Elementwise):
         super().__init__(alpha=alpha)
 
 
-class SELU(_Elementwise):
+class SELU(_TakesInplace):
     """scale·elu(x, α) with PyTorch's constants"""
 
     function = staticmethod(F.selu)
-
-    def __init__(self, inplace: bool = False):
-        super().__init__()
 
 
 class Hardtanh(_Elementwise):
@@ -228,31 +225,22 @@ class Hardtanh(_Elementwise):
         super().__init__(min_val=min_val, max_val=max_val)
 
 
-class ReLU6(_Elementwise):
+class ReLU6(_TakesInplace):
     """min(max(x, 0), 6)"""
 
     function = staticmethod(F.relu6)
 
-    def __init__(self, inplace: bool = False):
-        super().__init__()
 
-
-class Hardsigmoid(_Elementwise):
+class Hardsigmoid(_TakesInplace):
     """relu6(x + 3)/6"""
 
     function = staticmethod(F.hardsigmoid)
 
-    def __init__(self, inplace: bool = False):
-        super().__init__()
 
-
-class Hardswish(_Elementwise):
+class Hardswish(_TakesInplace):
     """x·relu6(x + 3)/6"""
 
     function = staticmethod(F.hardswish)
-
-    def __init__(self, inplace: bool = False):
-        super().__init__()
 
 
 class Softplus(_Elementwise):
