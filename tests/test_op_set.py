@@ -220,15 +220,6 @@ def test_integer_tensors_keep_their_dtype_or_become_float_as_in_torch():
                          np.array([-3, 0, 4]), np.array([1, 2, -2]))
 
 
-def test_bitwise_operators_refuse_floats_and_div_an_unknown_rounding_mode():
-    x = mg.tensor([1.0, 2.0])
-    for fn in (lambda: x & x, lambda: x | 1, lambda: 1 ^ x, lambda: ~x, lambda: x << 1):
-        with pytest.raises(TypeError, match="only integer and boolean tensors"):
-            fn()
-    with pytest.raises(ValueError, match="rounding_mode"):
-        x.div(x, rounding_mode="round")
-
-
 def test_second_derivatives_of_new_ops_match_torch():
     x = np.array([0.3, -0.7, 0.9])
     y = np.array([1.2, 0.4, -2.0])
@@ -298,18 +289,6 @@ def test_prelu_matches_torch_with_its_weight(shape, num_parameters):
     weight = np.linspace(0.1, 0.5, num_parameters)
     assert_same_as_torch(mg.prelu, torch.prelu, x, weight)
     assert_same_as_torch(mg.nn.functional.prelu, F.prelu, x, weight)
-
-
-def test_prelu_refuses_a_weight_that_does_not_fit():
-    with pytest.raises(RuntimeError, match=r"expected 1 or 3 slopes"):
-        mg.nn.functional.prelu(mg.zeros(2, 3), mg.ones(2))
-    with pytest.raises(RuntimeError, match=r"expected 1 or 1 slopes"):  # 1-D: one channel
-        mg.nn.functional.prelu(mg.zeros(5), mg.ones(5))
-
-
-def test_glu_refuses_an_odd_dim():
-    with pytest.raises(RuntimeError, match="Halving dimension must be even"):
-        mg.nn.functional.glu(mg.zeros(2, 3))
 
 
 MODULES = [
@@ -482,25 +461,3 @@ def test_nonzero_and_one_argument_where_match_torch():
         np.testing.assert_array_equal(a.data, b.numpy())
     assert mg.nonzero(mg.tensor(0.0)).shape == tuple(torch.nonzero(torch.tensor(0.0)).shape)
     assert mg.nonzero(mg.tensor(3.0)).shape == tuple(torch.nonzero(torch.tensor(3.0)).shape)
-
-
-def test_shape_ops_refuse_bad_arguments_clearly():
-    x = mg.zeros(2, 3)
-    with pytest.raises(RuntimeError, match="at least 2 dimensions"):
-        mg.zeros(3).tril()
-    with pytest.raises(RuntimeError, match="smaller than the number of dims"):
-        x.repeat(2)
-    with pytest.raises(IndexError, match="exceeds dimension size"):
-        x.narrow(1, 2, 2)
-    with pytest.raises(IndexError, match="out of bounds"):
-        x.gather(1, mg.tensor([[0, 3]]))
-    with pytest.raises(RuntimeError, match="same number of dimensions"):
-        x.gather(1, mg.tensor([0, 1]))
-    with pytest.raises(RuntimeError, match="Expected dtype int64"):
-        x.index_select(0, mg.tensor([0.0]))
-    with pytest.raises(RuntimeError, match="boolean masks"):
-        x.masked_fill(mg.tensor([1, 0, 1]), 0.0)
-    with pytest.raises(RuntimeError, match="repeats a dimension"):
-        x.rot90(1, (0, 0))
-    with pytest.raises(RuntimeError, match="two different dims"):
-        x.rot90(1, (0,))

@@ -151,3 +151,58 @@ def test_erf_is_accurate_to_double_precision():
     tiny = np.array([1e-300, -1e-20, 1e-8])
     np.testing.assert_allclose(mg.tensor(tiny).erf().data,
                                [math.erf(v) for v in tiny], rtol=1e-14)
+
+
+# -- clear errors of the op set's ops (SPEC §10; their values are checked against torch
+#    in test_op_set.py) ---------------------------------------------------------------
+
+
+def test_bitwise_operators_refuse_floats_and_div_an_unknown_rounding_mode():
+    x = mg.tensor([1.0, 2.0])
+    for fn in (lambda: x & x, lambda: x | 1, lambda: 1 ^ x, lambda: ~x, lambda: x << 1):
+        with pytest.raises(TypeError, match="only integer and boolean tensors"):
+            fn()
+    with pytest.raises(ValueError, match="rounding_mode"):
+        x.div(x, rounding_mode="round")
+
+
+def test_prelu_refuses_a_weight_that_does_not_fit():
+    with pytest.raises(RuntimeError, match=r"expected 1 or 3 slopes"):
+        mg.nn.functional.prelu(mg.zeros(2, 3), mg.ones(2))
+    with pytest.raises(RuntimeError, match=r"expected 1 or 1 slopes"):  # 1-D: one channel
+        mg.nn.functional.prelu(mg.zeros(5), mg.ones(5))
+
+
+def test_glu_refuses_an_odd_dim():
+    with pytest.raises(RuntimeError, match="Halving dimension must be even"):
+        mg.nn.functional.glu(mg.zeros(2, 3))
+
+
+def test_shape_ops_refuse_bad_arguments_clearly():
+    x = mg.zeros(2, 3)
+    with pytest.raises(RuntimeError, match="at least 2 dimensions"):
+        mg.zeros(3).tril()
+    with pytest.raises(RuntimeError, match="smaller than the number of dims"):
+        x.repeat(2)
+    with pytest.raises(IndexError, match="exceeds dimension size"):
+        x.narrow(1, 2, 2)
+    with pytest.raises(IndexError, match="out of bounds"):
+        x.gather(1, mg.tensor([[0, 3]]))
+    with pytest.raises(RuntimeError, match="same number of dimensions"):
+        x.gather(1, mg.tensor([0, 1]))
+    with pytest.raises(RuntimeError, match="Expected dtype int64"):
+        x.index_select(0, mg.tensor([0.0]))
+    with pytest.raises(RuntimeError, match="boolean masks"):
+        x.masked_fill(mg.tensor([1, 0, 1]), 0.0)
+    with pytest.raises(RuntimeError, match="repeats a dimension"):
+        x.rot90(1, (0, 0))
+    with pytest.raises(RuntimeError, match="two different dims"):
+        x.rot90(1, (0,))
+
+
+def test_erfc_is_accurate_also_where_it_is_tiny():
+    import math
+
+    x = np.linspace(-6, 26, 8001)  # erfc(26) ≈ 6e-296: 1 - erf would be 0
+    expected = np.array([math.erfc(v) for v in x])
+    np.testing.assert_allclose(mg.tensor(x).erfc().data, expected, rtol=1e-12, atol=0)
