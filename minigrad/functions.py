@@ -295,6 +295,31 @@ def stack(tensors, dim: int = 0, *, axis: int | None = None) -> Tensor:
     return cat([t.unsqueeze(dim) for t in tensors], dim)
 
 
+def meshgrid(*tensors, indexing: str | None = None) -> tuple[Tensor, ...]:
+    """Coordinate grids of 1-D tensors: the i-th output holds ``tensors[i]`` along dim i,
+    repeated along the others. ``indexing="xy"`` swaps the first two dims (x along the
+    columns, as NumPy's default); "ij" (the default) keeps them."""
+    if len(tensors) == 1 and not isinstance(tensors[0], Tensor):
+        tensors = tuple(tensors[0])
+    tensors = _as_tensors(tensors, "meshgrid")
+    indexing = "ij" if indexing is None else indexing
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+    if builtins.any(t.ndim > 1 for t in tensors):
+        raise RuntimeError(f"meshgrid: expected 0-D or 1-D tensors, got shapes "
+                           f"{[tuple(t.shape) for t in tensors]}")
+    order = list(range(len(tensors)))
+    if indexing == "xy" and len(tensors) > 1:
+        order[:2] = [1, 0]
+    shape = tuple(tensors[i].numel() for i in order)
+    grids = {}
+    for position, i in enumerate(order):
+        along = [1] * len(order)
+        along[position] = -1
+        grids[i] = tensors[i].reshape(along).expand(shape)
+    return tuple(grids[i] for i in range(len(tensors)))
+
+
 # ---------------------------------------------------------------------------------------
 # Function forms of the methods: ``mg.exp(t)`` is ``t.exp()``
 # ---------------------------------------------------------------------------------------
@@ -485,6 +510,10 @@ masked_select = _function_form("masked_select")
 nonzero = _function_form("nonzero")
 outer = _function_form("outer")
 ger = _function_form("ger")
+unflatten = _function_form("unflatten")
+take = _function_form("take")
+index_add = _function_form("index_add")
+scatter_reduce = _function_form("scatter_reduce")
 
 # Linear algebra, sorting
 mm = _function_form("mm")

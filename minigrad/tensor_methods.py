@@ -1010,6 +1010,99 @@ class ReshapingMethods:
 
     ger = outer
 
+    def unflatten(self, dim: int, sizes):
+        """Dim ``dim`` split into dims of ``sizes`` (one of them may be -1)."""
+        (axis,) = self._dims(dim, "unflatten")
+        sizes = tuple(sizes)
+        known = int(np.prod([s for s in sizes if s != -1]))
+        if sizes.count(-1) > 1 or (-1 not in sizes and known != self.shape[axis]) or (
+                -1 in sizes and (known == 0 or self.shape[axis] % known)):
+            raise RuntimeError(f"unflatten: sizes {sizes} don't multiply up to the size of dim "
+                               f"{dim} ({self.shape[axis]}) in the input of shape {self.shape}")
+        return self.reshape(self.shape[:axis] + sizes + self.shape[axis + 1:])
+
+    def take(self, index):
+        """The elements at ``index`` of the flattened tensor, in the shape of ``index``."""
+        return self.flatten()[_indices(index, "take")]
+
+    def index_add(self, dim: int, index, source, *, alpha=1):
+        """A copy with ``alpha · source`` added at positions ``index`` along ``dim``
+        (repeated indices add up): out[index[i]] += alpha·source[i] for dim 0."""
+        (axis,) = self._dims(dim, "index_add")
+        index = _indices(index, "index_add").reshape(-1)
+        expected = self.shape[:axis] + (len(index),) + self.shape[axis + 1:]
+        if tuple(source.shape) != expected:
+            raise RuntimeError(f"index_add(): source of shape {source.shape} must have the "
+                               f"shape {expected} (the input's, {len(index)} along dim {dim})")
+        key = (slice(None),) * axis + (index,)
+        return self + _ops().ScatterAdd.apply(source * alpha if alpha != 1 else source, key,
+                                              tuple(self.shape))
+
+    def scatter_reduce(self, dim: int, index, src, reduce: str, *, include_self: bool = True):
+        """A copy where each position that ``index`` points at (along ``dim``, as scatter)
+        becomes the reduction ("sum", "prod", "mean", "amax", "amin") of the ``src``
+        elements sent there, and of its own value when ``include_self``. The gradient of
+        amax/amin is shared evenly among the elements equal to the result, as PyTorch's."""
+        if reduce not in ("sum", "prod", "mean", "amax", "amin"):
+            raise RuntimeError(f"scatter_reduce(): reduce must be one of sum, prod, mean, amax, "
+                               f"amin, got {reduce!r}")
+        Tensor, where = _tensor_module.Tensor, _tensor_module.where
+        (axis,) = self._dims(dim, "scatter_reduce")
+        index = _indices(index, "scatter_reduce")
+        key = _scatter_key(self, axis, index, "scatter_reduce")
+        src = src[tuple(slice(0, n) for n in index.shape)]
+        shape = tuple(self.shape)
+
+        def scattered(values):  # the sum of the values sent to each position
+            return _ops().ScatterAdd.apply(values, key, shape)
+
+        counts = np.zeros(shape, dtype=np.int64)
+        np.add.at(counts, key, 1)
+        touched = counts > 0
+        own = np.asarray(include_self)  # 1 where self's value takes part
+        if reduce == "sum":
+            reduced = scattered(src) + (self if include_self else 0)
+        elif reduce == "mean":
+            total = scattered(src) + (self if include_self else 0)
+            reduced = total / Tensor.wrap(np.maximum(counts + own, 1).astype(self.dtype))
+        elif reduce == "prod":
+            reduced = self if include_self else Tensor.wrap(np.ones(shape, self.dtype))
+            # One factor per round: the first element sent to each position, then the second, ...
+            positions = np.broadcast_arrays(*key)
+            targets = np.ravel_multi_index(positions, shape)
+            order = np.argsort(targets, axis=None, kind="stable")
+            flat_targets = targets.reshape(-1)[order]
+            first = np.searchsorted(flat_targets, flat_targets, side="left")
+            rank = np.empty(flat_targets.size, dtype=np.int64)
+            rank[order] = np.arange(flat_targets.size) - first
+            rank = rank.reshape(targets.shape)
+            for r in range(int(rank.max(initial=-1)) + 1):
+                sent = rank == r
+                sent_key = tuple(k[sent] for k in positions)
+                hit = np.zeros(shape, dtype=bool)
+                hit[sent_key] = True
+                factor = _ops().ScatterAdd.apply(src[sent], sent_key, shape)
+                reduced = reduced * (factor + Tensor.wrap((~hit).astype(self.dtype)))
+        else:
+            extreme = np.maximum if reduce == "amax" else np.minimum
+            if include_self:
+                result = self.data.copy()
+            else:  # start from the identity of the reduction, for positions sent to
+                if self.dtype.kind == "f":
+                    start = -np.inf if reduce == "amax" else np.inf
+                else:
+                    start = getattr(np.iinfo(self.dtype), "min" if reduce == "amax" else "max")
+                result = np.full(shape, start, self.dtype)
+            extreme.at(result, key, src.data)
+            src_wins = src.data == result[key]
+            self_wins = (self.data == result) & own
+            ties = scattered(Tensor.wrap(src_wins.astype(self.dtype))).data + self_wins
+            ties = Tensor.wrap(np.maximum(ties, 1).astype(self.dtype))
+            reduced = (scattered(where(src_wins, src, 0.0))
+                       + where(self_wins, self, 0.0)) / ties
+        out = where(touched, reduced, self)
+        return out if out.dtype == self.dtype else out.to(self.dtype)
+
 
 def _indices(index, op: str) -> np.ndarray:
     index = index.data if isinstance(index, _tensor_module.Tensor) else np.asarray(index)

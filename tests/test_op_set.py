@@ -461,3 +461,74 @@ def test_nonzero_and_one_argument_where_match_torch():
         np.testing.assert_array_equal(a.data, b.numpy())
     assert mg.nonzero(mg.tensor(0.0)).shape == tuple(torch.nonzero(torch.tensor(0.0)).shape)
     assert mg.nonzero(mg.tensor(3.0)).shape == tuple(torch.nonzero(torch.tensor(3.0)).shape)
+
+
+def _F(t):
+    return mg.nn.functional if isinstance(t, mg.Tensor) else F
+
+
+MORE_SHAPE_OPS = [
+    ("pad_constant", lambda t: _F(t).pad(t, (1, 2))),
+    ("pad_constant_value_two_dims", lambda t: _F(t).pad(t, (1, 0, 2, 1), value=-3.0)),
+    ("pad_constant_crop", lambda t: _F(t).pad(t, (-1, 2, 1, -1, 0, 1))),
+    ("pad_reflect", lambda t: _F(t).pad(t, (3, 1), mode="reflect")),
+    ("pad_reflect_2d", lambda t: _F(t).pad(t, (1, 2, 2, 1), mode="reflect")),
+    ("pad_replicate", lambda t: _F(t).pad(t, (2, 0, 1, 3), mode="replicate")),
+    ("pad_circular", lambda t: _F(t).pad(t, (4, 1, 0, 2), mode="circular")),
+    ("unflatten", lambda t: t.unflatten(2, (2, 2))),
+    ("unflatten_minus_one", lambda t: _lib(t).unflatten(t, -1, (-1, 1, 2))),
+    ("index_add", lambda t: t.index_add(1, _lib(t).tensor([2, 0, 2, 2]), t[:, :1].repeat(
+        1, 4, 1) * 2)),
+    ("index_add_alpha", lambda t: _lib(t).index_add(t, 2, _lib(t).tensor([3, 3]), t[..., :2],
+                                                    alpha=-0.5)),
+    ("take", lambda t: t.take(_lib(t).tensor([[0, 23, -1], [5, 5, 7]]))),
+    *[(f"scatter_reduce_{reduce}_{include_self}",
+       lambda t, reduce=reduce, include_self=include_self: t.scatter_reduce(
+           1, _lib(t).tensor(GATHER_INDEX), t[:, :2] * 3, reduce, include_self=include_self))
+      for reduce in ("sum", "prod", "mean", "amax", "amin") for include_self in (True, False)],
+    ("meshgrid_ij", lambda t: _lib(t).stack(_lib(t).meshgrid(t[0, 0], t[1, :, 0],
+                                                             indexing="ij"))),
+    ("meshgrid_xy", lambda t: _lib(t).stack(_lib(t).meshgrid(t[0, 0], t[1, :, 0], t[0, 1, :2],
+                                                             indexing="xy"))),
+]
+
+
+@pytest.mark.parametrize("name, fn", MORE_SHAPE_OPS, ids=[s[0] for s in MORE_SHAPE_OPS])
+def test_padding_scatter_reduce_and_grids_match_torch(name, fn):
+    assert_same_as_torch(fn, fn, np.random.default_rng(12).uniform(-1, 1, size=(2, 3, 4)))
+
+
+def test_scatter_reduce_ties_share_the_gradient_as_torch():
+    # src and self tie for the max: PyTorch splits the gradient evenly among them
+    x = np.array([[1.0, 5.0, 2.0]])
+    src = np.array([[5.0, 5.0, 0.5]])
+    index = np.array([[1, 1, 0]])
+    for reduce in ("amax", "amin"):
+        def fn(a, b, reduce=reduce):
+            return a.scatter_reduce(1, _lib(a).tensor(index), b, reduce)
+        assert_same_as_torch(fn, fn, x, src)
+
+
+def test_scatter_reduce_prod_with_zeros_matches_torch():
+    x = np.array([[0.0, 2.0, 3.0, 0.0]])
+    src = np.array([[0.0, 4.0, 0.0, 5.0, 2.0]])
+    index = np.array([[1, 1, 2, 2, 3]])
+    for include_self in (True, False):
+        def fn(a, b, include_self=include_self):
+            return a.scatter_reduce(1, _lib(a).tensor(index), b, "prod",
+                                    include_self=include_self)
+        assert_same_as_torch(fn, fn, x, src)
+
+
+def test_pad_and_scatter_reduce_refuse_bad_arguments():
+    t = mg.zeros(2, 3)
+    with pytest.raises(ValueError, match="pad"):
+        mg.nn.functional.pad(t, (1, 2, 3))
+    with pytest.raises(NotImplementedError, match="mode"):
+        mg.nn.functional.pad(t, (1, 1), mode="mirror")
+    with pytest.raises(ValueError, match="reflect"):
+        mg.nn.functional.pad(t, (3, 0), mode="reflect")
+    with pytest.raises(RuntimeError, match="reduce"):
+        t.scatter_reduce(0, mg.tensor([[0]]), t, "max")
+    with pytest.raises(RuntimeError, match="unflatten"):
+        t.unflatten(1, (2, 2))

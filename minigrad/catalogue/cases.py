@@ -45,6 +45,24 @@ def _np_scatter_add(a, b):
     return out
 
 
+def _np_scatter_reduce(a, b, reduce, include_self):
+    out, sent = a.copy(), {}
+    for row, columns in enumerate(_GATHER_INDEX):
+        for k, column in enumerate(columns):
+            sent.setdefault((row, column), [a[row, column]] if include_self else []).append(
+                b[row, k])
+    combine = {"sum": np.sum, "prod": np.prod, "mean": np.mean, "amax": np.max, "amin": np.min}
+    for position, values in sent.items():
+        out[position] = combine[reduce](values)
+    return out
+
+
+def _np_index_add(a, b):
+    out = a.copy()
+    np.add.at(out, [2, 0, 2], 2 * b)
+    return out
+
+
 def _np_softmax(x, dim):
     e = np.exp(x - x.max(axis=dim, keepdims=True))
     return e / e.sum(axis=dim, keepdims=True)
@@ -293,6 +311,32 @@ CATALOGUE: list[OpCase] = [
     OpCase("masked_select", lambda a: a.masked_select(mg.tensor(_MASK[0])),
            lambda a: a[:, _MASK[0]].reshape(-1), [(3, 4)]),
     OpCase("outer", lambda a, b: a.outer(b), np.outer, [(3,), (4,)]),
+    OpCase("pad_constant", lambda a: F.pad(a, (1, 2, 0, 1), value=0.5),
+           lambda a: np.pad(a, ((0, 1), (1, 2)), constant_values=0.5), [(3, 4)]),
+    OpCase("pad_constant_crop", lambda a: F.pad(a, (-1, 2)),
+           lambda a: np.pad(a[:, 1:], ((0, 0), (0, 2))), [(3, 4)]),
+    OpCase("pad_reflect", lambda a: F.pad(a, (2, 1), mode="reflect"),
+           lambda a: np.pad(a, ((0, 0), (0, 0), (2, 1)), mode="reflect"), [(2, 3, 4)]),
+    OpCase("pad_replicate", lambda a: F.pad(a, (1, 1, 2, 0), mode="replicate"),
+           lambda a: np.pad(a, ((0, 0), (2, 0), (1, 1)), mode="edge"), [(2, 3, 4)]),
+    OpCase("pad_circular", lambda a: F.pad(a, (1, 2, 1, 0), mode="circular"),
+           lambda a: np.pad(a, ((0, 0), (1, 0), (1, 2)), mode="wrap"), [(2, 3, 4)]),
+    OpCase("unflatten", lambda a: a.unflatten(1, (2, -1)), lambda a: a.reshape(3, 2, 2),
+           [(3, 4)]),
+    OpCase("index_add", lambda a, b: a.index_add(0, mg.tensor([2, 0, 2]), b, alpha=2),
+           _np_index_add, [(3, 4), (3, 4)]),
+    OpCase("take", lambda a: a.take(mg.tensor([[0, 11], [5, 5]])),
+           lambda a: np.take(a, [[0, 11], [5, 5]]), [(3, 4)]),
+    *[OpCase(f"scatter_reduce_{reduce}" + ("" if include_self else "_exclude_self"),
+             lambda a, b, reduce=reduce, include_self=include_self: a.scatter_reduce(
+                 1, mg.tensor(_GATHER_INDEX), b, reduce, include_self=include_self),
+             lambda a, b, reduce=reduce, include_self=include_self: _np_scatter_reduce(
+                 a, b, reduce, include_self), [(3, 4), (3, 2)])
+      for reduce in ("sum", "prod", "mean", "amax", "amin") for include_self in (True, False)],
+    OpCase("meshgrid_xy", lambda a, b: mg.stack(mg.meshgrid(a, b, indexing="xy")),
+           lambda a, b: np.stack(np.meshgrid(a, b, indexing="xy")), [(3,), (4,)]),
+    OpCase("meshgrid_ij", lambda a, b, c: mg.stack(mg.meshgrid([a, b, c])),
+           lambda a, b, c: np.stack(np.meshgrid(a, b, c, indexing="ij")), [(2,), (3,), (1,)]),
     # indexing
     OpCase("index_int", lambda a: a[1], lambda a: a[1], [(3, 4)]),
     OpCase("index_slices", lambda a: a[1:, ::2], lambda a: a[1:, ::2], [(3, 4)]),

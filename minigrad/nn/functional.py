@@ -671,5 +671,6 @@ from minigrad.nn.functional_conv import (  # noqa: E402, F401 (re-exported)
     dropout2d,
     fold,
     max_pool2d,
+    pad,
     unfold,
 )

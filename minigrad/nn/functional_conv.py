@@ -71,11 +71,13 @@ def conv_padding(padding, kernel, stride, dilation, op: str):
 
 
 def pad_by_mode(x: Tensor, padding, mode: str, op: str) -> Tensor:
-    """Pad the last two dims of ``x`` by ((top, bottom), (left, right)) the way ``mode``
-    says: "reflect" mirrors the input at its edges (without repeating the edge), "replicate"
-    repeats the edge, "circular" wraps around. Written as indexing with a map of where each
-    padded element comes from, so its gradient (a scatter-add) comes with it."""
-    for (before, after), size in zip(padding, x.shape[-2:]):
+    """Pad the last ``len(padding)`` dims of ``x`` by ((before, after), ...) (the first pair
+    for the first of those dims) the way ``mode`` says: "reflect" mirrors the input at its
+    edges (without repeating the edge), "replicate" repeats the edge, "circular" wraps
+    around. Written as indexing with a map of where each padded element comes from, so its
+    gradient (a scatter-add) comes with it."""
+    sizes = x.shape[x.ndim - len(padding):]
+    for (before, after), size in zip(padding, sizes):
         if mode == "reflect" and max(before, after) >= size:
             raise ValueError(f"{op}: padding {padding} with padding_mode='reflect' must be "
                              f"smaller than the input size, got input of shape {x.shape}")
@@ -83,9 +85,42 @@ def pad_by_mode(x: Tensor, padding, mode: str, op: str) -> Tensor:
             raise ValueError(f"{op}: padding {padding} with padding_mode='circular' must not "
                              f"exceed the input size, got input of shape {x.shape}")
     numpy_mode = _NUMPY_PAD_MODE[mode]
-    rows = np.pad(np.arange(x.shape[-2]), padding[0], mode=numpy_mode)
-    cols = np.pad(np.arange(x.shape[-1]), padding[1], mode=numpy_mode)
-    return x[..., rows[:, None], cols[None, :]]
+    sources = [np.pad(np.arange(size), pair, mode=numpy_mode)
+               for pair, size in zip(padding, sizes)]
+    return x[(Ellipsis, *np.ix_(*sources))]
+
+
+def pad(input: Tensor, pad, mode: str = "constant", value=None) -> Tensor:
+    """``input`` padded as ``torch.nn.functional.pad``: ``pad`` lists (before, after) pairs
+    from the last dim backwards, (left, right, top, bottom, ...). ``mode``: "constant"
+    (``value``, default 0; negative pads crop), "reflect", "replicate" or "circular"."""
+    if len(pad) % 2 or len(pad) // 2 > input.ndim:
+        raise ValueError(f"pad: the padding {tuple(pad)} must have an even length of at most "
+                         f"2·{input.ndim} (input of shape {input.shape})")
+    pairs = [(int(pad[i]), int(pad[i + 1])) for i in range(len(pad) - 2, -1, -2)]
+    sizes = input.shape[input.ndim - len(pairs):]
+    if mode != "constant":
+        if mode not in _NUMPY_PAD_MODE:
+            raise NotImplementedError(f"pad: mode must be 'constant', 'reflect', 'replicate' "
+                                      f"or 'circular', got {mode!r}")
+        if min(pad, default=0) < 0:
+            raise ValueError(f"pad: negative padding {tuple(pad)} needs mode='constant'")
+        return pad_by_mode(input, pairs, mode, "pad")
+    # Negative pads crop first; the rest is the input placed inside a constant tensor.
+    crop = tuple(slice(max(-before, 0), size - max(-after, 0))
+                 for (before, after), size in zip(pairs, sizes))
+    x = input[(Ellipsis, *crop)]
+    pairs = [(max(before, 0), max(after, 0)) for before, after in pairs]
+    inner = x.shape[x.ndim - len(pairs):]
+    shape = tuple(x.shape[:x.ndim - len(pairs)]) + tuple(
+        before + n + after for (before, after), n in zip(pairs, inner))
+    key = (Ellipsis, *(slice(before, before + n) for (before, _), n in zip(pairs, inner)))
+    out = ScatterAdd.apply(x, key, shape)
+    if value:
+        fill = np.full(shape, value, dtype=x.dtype)
+        fill[key] = 0
+        out = out + Tensor.wrap(fill)
+    return out
 
 
 # ---------------------------------------------------------------------------------------
