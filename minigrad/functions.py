@@ -320,6 +320,83 @@ def meshgrid(*tensors, indexing: str | None = None) -> tuple[Tensor, ...]:
     return tuple(grids[i] for i in range(len(tensors)))
 
 
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def einsum(equation: str, *operands) -> Tensor:
+    """Einstein summation, as ``torch.einsum``: ``einsum("ij,jk->ik", a, b)`` is a @ b.
+    Letters in the output are kept, the others summed over; without "->" the output is
+    the letters used once, in alphabetical order; "..." stands for the remaining dims
+    (broadcast). Differentiable in every operand (``ops.Einsum``)."""
+    if len(operands) == 1 and isinstance(operands[0], list | tuple):
+        operands = tuple(operands[0])
+    operands = _as_tensors(operands, "einsum")
+    if len({t.dtype for t in operands}) > 1:
+        common = np.result_type(*(t.dtype for t in operands))
+        operands = [t.to(common) for t in operands]
+    equation = equation.replace(" ", "")
+    inputs, arrow, output = equation.partition("->")
+    inputs = inputs.split(",")
+    if len(inputs) != len(operands):
+        raise RuntimeError(f"einsum(): the equation {equation!r} has {len(inputs)} operand "
+                           f"subscripts, but {len(operands)} operands were given")
+    if not arrow:  # implicit output: the letters used once, sorted (after the "...")
+        letters = "".join(inputs).replace(".", "")
+        output = ("..." if "..." in equation else "") + "".join(
+            sorted(c for c in set(letters) if letters.count(c) == 1))
+    # "..." becomes letters of its own, the same trailing ones for each operand
+    explicit = [s.replace("...", "") for s in inputs]
+    spare = [c for c in _LETTERS if c not in equation]
+    spans = [t.ndim - len(s) if "..." in full else 0
+             for t, s, full in zip(operands, explicit, inputs)]
+    for t, s, full, span in zip(operands, explicit, inputs, spans):
+        if len(s) + span != t.ndim or span < 0:
+            raise RuntimeError(f"einsum(): the subscripts {full!r} do not fit an operand of "
+                               f"shape {tuple(t.shape)}")
+    widest = builtins.max(spans, default=0)
+    ellipsis = "".join(spare[:widest])
+    inputs = [full.replace("...", ellipsis[widest - span:])
+              for full, span in zip(inputs, spans)]
+    output = output.replace("...", ellipsis)
+    subscripts = ",".join(inputs) + "->" + output
+    try:
+        return ops.Einsum.apply(*operands, subscripts=subscripts)
+    except ValueError as error:
+        raise RuntimeError(f"einsum(): {equation!r} on operands of shapes "
+                           f"{[tuple(t.shape) for t in operands]}: {error}") from None
+
+
+def tensordot(a: Tensor, b: Tensor, dims=2) -> Tensor:
+    """The sum over ``dims`` pairs of dims: an int n pairs a's last n dims with b's first n;
+    or two lists ``([a dims], [b dims])``. The other dims of a, then of b, remain."""
+    if isinstance(dims, int | np.integer):
+        dims_a, dims_b = list(range(a.ndim - dims, a.ndim)), list(range(dims))
+    else:
+        dims_a, dims_b = ([d] if isinstance(d, int | np.integer) else list(d) for d in dims)
+    dims_a = normalize_dims(dims_a, a.ndim, "tensordot") or ()
+    dims_b = normalize_dims(dims_b, b.ndim, "tensordot") or ()
+    if len(dims_a) != len(dims_b) or builtins.any(
+            a.shape[i] != b.shape[j] for i, j in zip(dims_a, dims_b)):
+        raise RuntimeError(f"tensordot: contracted dims {dims_a} of shape {tuple(a.shape)} and "
+                           f"{dims_b} of shape {tuple(b.shape)} do not match")
+    letters_a = list(_LETTERS[:a.ndim])
+    letters_b = list(_LETTERS[a.ndim:a.ndim + b.ndim])
+    for i, j in zip(dims_a, dims_b):
+        letters_b[j] = letters_a[i]
+    kept = [c for i, c in enumerate(letters_a) if i not in dims_a] + [
+        c for j, c in enumerate(letters_b) if j not in dims_b]
+    return einsum("".join(letters_a) + "," + "".join(letters_b) + "->" + "".join(kept), a, b)
+
+
+def cdist(x1: Tensor, x2: Tensor, p: float = 2.0) -> Tensor:
+    """The p-norm distances between the rows of x1 (..., P, M) and of x2 (..., R, M), as a
+    (..., P, R) tensor (batch dims broadcast)."""
+    if x1.ndim < 2 or x2.ndim < 2 or x1.shape[-1] != x2.shape[-1]:
+        raise RuntimeError(f"cdist: expected x1 (..., P, M) and x2 (..., R, M) with the same "
+                           f"M, got shapes {tuple(x1.shape)} and {tuple(x2.shape)}")
+    return (x1.unsqueeze(-2) - x2.unsqueeze(-3)).norm(p, dim=-1)
+
+
 # ---------------------------------------------------------------------------------------
 # Function forms of the methods: ``mg.exp(t)`` is ``t.exp()``
 # ---------------------------------------------------------------------------------------
@@ -514,6 +591,8 @@ unflatten = _function_form("unflatten")
 take = _function_form("take")
 index_add = _function_form("index_add")
 scatter_reduce = _function_form("scatter_reduce")
+cross = _function_form("cross")
+kron = _function_form("kron")
 
 # Linear algebra, sorting
 mm = _function_form("mm")

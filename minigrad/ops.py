@@ -166,6 +166,56 @@ class MatMul(Function):
         return grad_a, grad_b
 
 
+class Einsum(Function):
+    """out = einsum("ij,jk->ik", a, b)     ∂L/∂a = einsum("ik,jk->ij", grad, b)
+
+    The gradient of each operand is the einsum of the output gradient with the other
+    operands, into the operand's subscripts. Two cases need one more factor: a letter
+    repeated in the operand ("ii->i", a diagonal) gets the identity matrix tying its
+    copies, and a letter summed in this operand alone ("ij->i") gets a vector of ones, as
+    the gradient is constant along it. ``subscripts`` is explicit ("->", no "...").
+    """
+
+    @staticmethod
+    def forward(ctx, *operands, subscripts):
+        ctx.subscripts = subscripts
+        return np.einsum(subscripts, *operands, optimize=len(operands) > 2)
+
+    @staticmethod
+    def backward(ctx, grad):
+        inputs, output = ctx.subscripts.split("->")
+        inputs = inputs.split(",")
+        operands = ctx.inputs
+        sizes = {}  # each letter's size (the largest, where size-1 dims broadcast)
+        for letters, x in zip(inputs, operands):
+            for letter, n in zip(letters, x.shape):
+                sizes[letter] = max(sizes.get(letter, 1), n)
+        unused = iter(sorted(set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+                             - set(ctx.subscripts)))
+        grads = []
+        for i, (letters, need) in enumerate(zip(inputs, ctx.needs_input_grad)):
+            if not need:
+                grads.append(None)
+                continue
+            terms = [output] + [s for j, s in enumerate(inputs) if j != i]
+            factors = [grad] + [x for j, x in enumerate(operands) if j != i]
+            target = ""
+            for letter in letters:
+                if letter in target:  # a repeat: a fresh letter, tied to the first by δ
+                    fresh = next(unused)
+                    terms.append(letter + fresh)
+                    factors.append(Tensor.wrap(np.eye(sizes[letter], dtype=grad.dtype)))
+                    target += fresh
+                else:
+                    target += letter
+            for letter in dict.fromkeys(letters):
+                if letter not in "".join(terms):  # summed here only
+                    terms.append(letter)
+                    factors.append(Tensor.wrap(np.ones(sizes[letter], dtype=grad.dtype)))
+            grads.append(Einsum.apply(*factors, subscripts=",".join(terms) + "->" + target))
+        return tuple(grads)
+
+
 # ---------------------------------------------------------------------------------------
 # Elementwise functions
 # ---------------------------------------------------------------------------------------

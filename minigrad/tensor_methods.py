@@ -1010,6 +1010,36 @@ class ReshapingMethods:
 
     ger = outer
 
+    def cross(self, other, dim=None):
+        """The cross product of 3-vectors along ``dim`` (broadcast); without ``dim``, the
+        first dim of size 3, as ``torch.cross``."""
+        a, b = _tensor_module.promote_operands(self, other)
+        shape = np.broadcast_shapes(a.shape, b.shape)
+        if dim is None:
+            dim = next((d for d, n in enumerate(shape) if n == 3), 0)
+        (axis,) = _tensor_module.normalize_dims(dim, len(shape), "cross")
+        if shape[axis] != 3:
+            raise RuntimeError(f"cross: expected a dim of size 3 (dim={dim}), got shapes "
+                               f"{tuple(self.shape)} and {tuple(other.shape)}")
+        a, b = a.broadcast_to(shape), b.broadcast_to(shape)
+        x = [a.narrow(axis, i, 1) for i in range(3)]
+        y = [b.narrow(axis, i, 1) for i in range(3)]
+        components = [x[1] * y[2] - x[2] * y[1], x[2] * y[0] - x[0] * y[2],
+                      x[0] * y[1] - x[1] * y[0]]
+        return _ops().Cat.apply(*components, dim=axis)
+
+    def kron(self, other):
+        """The Kronecker product: each element of self times the whole of ``other``, laid
+        out in blocks (dims matched from the right)."""
+        a, b = _tensor_module.promote_operands(self, other)
+        ndim = max(a.ndim, b.ndim)
+        a = a.reshape((1,) * (ndim - a.ndim) + tuple(a.shape))
+        b = b.reshape((1,) * (ndim - b.ndim) + tuple(b.shape))
+        # (a₀, 1, a₁, 1, ...) times (1, b₀, 1, b₁, ...), each pair then merged into one dim
+        product = (a.reshape([n for i in range(ndim) for n in (a.shape[i], 1)])
+                   * b.reshape([n for i in range(ndim) for n in (1, b.shape[i])]))
+        return product.reshape([a.shape[i] * b.shape[i] for i in range(ndim)])
+
     def unflatten(self, dim: int, sizes):
         """Dim ``dim`` split into dims of ``sizes`` (one of them may be -1)."""
         (axis,) = self._dims(dim, "unflatten")

@@ -532,3 +532,61 @@ def test_pad_and_scatter_reduce_refuse_bad_arguments():
         t.scatter_reduce(0, mg.tensor([[0]]), t, "max")
     with pytest.raises(RuntimeError, match="unflatten"):
         t.unflatten(1, (2, 2))
+
+
+LINEAR_ALGEBRA_OPS = [
+    ("einsum_matmul", lambda t, u: _lib(t).einsum("ij,kj->ik", t[0], u[0, :, :4])),
+    ("einsum_batched", lambda t, u: _lib(t).einsum("bij,bkj->bik", t, u[:2, :, :4])),
+    ("einsum_trace", lambda t, u: _lib(t).einsum("ii", t[0, :, :3]) + 0 * u.sum()),
+    ("einsum_diagonal", lambda t, u: _lib(t).einsum("bii->bi", t[:, :, :3]) + 0 * u.sum()),
+    ("einsum_sum_out", lambda t, u: _lib(t).einsum("ijk->j", t) + 0 * u.sum()),
+    ("einsum_outer_three", lambda t, u: _lib(t).einsum("i,j,k->ijk", t[0, 0], u[0, 0], t[1, 1])),
+    ("einsum_implicit", lambda t, u: _lib(t).einsum("ji,jk", t[0], u[0, :3])),
+    ("einsum_ellipsis", lambda t, u: _lib(t).einsum("...j,kj->...k", t, u[0, :, :4])),
+    ("einsum_ellipsis_broadcast", lambda t, u: _lib(t).einsum("...ij,...kj->...ik", t,
+                                                              u[:1, :, :4])),
+    ("einsum_list", lambda t, u: _lib(t).einsum("ij,ij->", [t[0], u[0, :, :4]])),
+    ("tensordot_int", lambda t, u: _lib(t).tensordot(t, u[0, :, :4], 2)),
+    ("tensordot_lists", lambda t, u: _lib(t).tensordot(t, u[:, :2], ([0, 1], [1, 0]))),
+    ("kron", lambda t, u: _lib(t).kron(t[0], u[0])),
+    ("kron_different_dims", lambda t, u: t[0, 0].kron(u)),
+    ("cross", lambda t, u: _lib(t).cross(t[:, :, :3], u[:2, :, :3], dim=-1)),
+    ("cross_broadcast", lambda t, u: t[0].cross(u[0, :, :1], dim=0)),
+    ("cdist", lambda t, u: _lib(t).cdist(t, u[:2, :, :4])),
+    ("cdist_p1", lambda t, u: _lib(t).cdist(t[0], u[0, :, :4], p=1.0)),
+    ("normalize", lambda t, u: _F(t).normalize(t) + 0 * u.sum()),
+    ("normalize_p1_last", lambda t, u: _F(t).normalize(t, p=1, dim=-1) + 0 * u.sum()),
+    ("cosine_similarity", lambda t, u: _F(t).cosine_similarity(t, u[:2, :, :4])),
+    ("cosine_similarity_dim", lambda t, u: _F(t).cosine_similarity(t, u[0, :, :4], dim=-1)),
+    ("pairwise_distance", lambda t, u: _F(t).pairwise_distance(t[0], u[0, :, :4])),
+    ("pairwise_distance_p1_keepdim",
+     lambda t, u: _F(t).pairwise_distance(t, u[0, :, :4], p=1, keepdim=True)),
+]
+
+
+@pytest.mark.parametrize("name, fn", LINEAR_ALGEBRA_OPS, ids=[s[0] for s in LINEAR_ALGEBRA_OPS])
+def test_einsum_and_products_and_distances_match_torch(name, fn):
+    rng = np.random.default_rng(13)
+    assert_same_as_torch(fn, fn, rng.uniform(-1, 1, size=(2, 3, 4)),
+                         rng.uniform(-1, 1, size=(3, 3, 5)))
+
+
+def test_cosine_similarity_of_a_zero_vector_matches_torch():
+    x, y = np.zeros((2, 3)), np.array([[1.0, 2.0, 2.0], [0.0, 0.0, 0.0]])
+    def cosine(a, b):
+        return _F(a).cosine_similarity(a + 0 * b, b)
+
+    def normalized(a, b):
+        return _F(a).normalize(a * b)
+
+    assert_same_as_torch(cosine, cosine, x, y)
+    assert_same_as_torch(normalized, normalized, x, y)
+
+
+def test_einsum_refuses_subscripts_that_do_not_fit():
+    with pytest.raises(RuntimeError, match="einsum"):
+        mg.einsum("ij,jk->ik", mg.zeros(2, 3), mg.zeros(4, 5))
+    with pytest.raises(RuntimeError, match="einsum"):
+        mg.einsum("ijk->i", mg.zeros(2, 3))
+    with pytest.raises(RuntimeError, match="einsum"):
+        mg.einsum("ij,jk->ik", mg.zeros(2, 3))

@@ -258,6 +258,37 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
     return where(input.data > 0, input, weight * input)
 
 
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None
+              ) -> Tensor:
+    """input / max(‖input‖_p, eps) along ``dim``: unit vectors (zero vectors stay zero)."""
+    if out is not None:
+        raise NotImplementedError("normalize: out= is not supported")
+    return input / input.norm(p, dim=dim, keepdim=True).clamp(min=eps)
+
+
+def _norm_at_least(x: Tensor, dim: int, eps: float) -> Tensor:
+    """‖x‖ along ``dim`` (kept), raised to ``eps`` where smaller: a shift outside the
+    graph, so the gradient is the norm's (as PyTorch's clamp under no_grad)."""
+    norm = x.norm(2, dim=dim, keepdim=True)
+    return norm + Tensor.wrap(np.maximum(norm.data, eps) - norm.data)
+
+
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """Σ (x1/‖x1‖)·(x2/‖x2‖) along ``dim`` (broadcast), each norm at least ``eps``;
+    dividing first keeps the result within [-1, 1], as PyTorch's."""
+    x1, x2 = promote_operands(x1, x2)
+    shape = np.broadcast_shapes(x1.shape, x2.shape)
+    x1, x2 = x1.broadcast_to(shape), x2.broadcast_to(shape)
+    return ((x1 / _norm_at_least(x1, dim, eps)) * (x2 / _norm_at_least(x2, dim, eps))).sum(dim)
+
+
+def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
+                      keepdim: bool = False) -> Tensor:
+    """‖x1 - x2 + eps‖_p along the last dim (broadcast), as PyTorch's."""
+    difference = x1 - x2 + eps
+    return difference.norm(p, dim=-1, keepdim=keepdim)
+
+
 def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
     """Class indices of shape (...) as int64 one-hot vectors of shape (..., num_classes)."""
     indices = tensor.data if isinstance(tensor, Tensor) else np.asarray(tensor)
