@@ -593,6 +593,9 @@ index_add = _function_form("index_add")
 scatter_reduce = _function_form("scatter_reduce")
 cross = _function_form("cross")
 kron = _function_form("kron")
+kthvalue = _function_form("kthvalue")
+mode = _function_form("mode")
+unique = _function_form("unique")
 
 # Linear algebra, sorting
 mm = _function_form("mm")

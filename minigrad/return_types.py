@@ -1,4 +1,5 @@
-"""The named tuples that ``max(dim)``, ``min(dim)``, ``sort``, ``topk`` and ``median(dim)``
+"""The named tuples that ``max(dim)``, ``min(dim)``, ``sort``, ``topk``, ``median(dim)``,
+``kthvalue`` and ``mode``
 return, as ``torch.return_types``: ``values, indices = t.max(dim=1)``, ``t.max(1)[1]``,
 ``t.max(1).values``."""
 
@@ -22,3 +23,5 @@ min = _values_and_indices("min")  # noqa: A001
 sort = _values_and_indices("sort")
 topk = _values_and_indices("topk")
 median = _values_and_indices("median")
+kthvalue = _values_and_indices("kthvalue")
+mode = _values_and_indices("mode")

@@ -300,10 +300,67 @@ class SortingMethods:
         middle = (self.shape[axis] - 1) // 2
         order = _order(self, axis, False, "median")
         order = np.take(order, [middle], axis=axis)
-        values = _take_along(self, order, axis)
-        if not keepdim:
-            values, order = values.squeeze(axis), order.squeeze(axis)
-        return return_types.median(values, Tensor.wrap(order))
+        return _selected(self, order, axis, keepdim, return_types.median)
+
+    def kthvalue(self, k: int, dim: int = -1, keepdim: bool = False):
+        """The k-th smallest element along ``dim`` (k from 1), as ``(values, indices)``;
+        its gradient goes to that element."""
+        (axis,) = _tensor_module.normalize_dims(dim, self.ndim, "kthvalue")
+        size = self.shape[axis] if self.ndim else 1
+        if not isinstance(k, int | np.integer) or not 1 <= k <= size:
+            raise IndexError(f"kthvalue(): k ({k!r}) must be between 1 and the size {size} of "
+                             f"dim {dim} (shape {self.shape})")
+        if self.ndim == 0:
+            return return_types.kthvalue(self, _tensor_module.Tensor.wrap(np.asarray(0)))
+        order = np.take(_order(self, axis, False, "kthvalue"), [k - 1], axis=axis)
+        return _selected(self, order, axis, keepdim, return_types.kthvalue)
+
+    def mode(self, dim: int = -1, keepdim: bool = False):
+        """The most frequent value along ``dim`` (the smallest of equally frequent ones) and
+        the index of its last occurrence, as ``(values, indices)``, as PyTorch's; its
+        gradient goes to that element."""
+        (axis,) = _tensor_module.normalize_dims(dim, self.ndim, "mode")
+        if self.ndim == 0:
+            return return_types.mode(self, _tensor_module.Tensor.wrap(np.asarray(0)))
+        rows = np.moveaxis(self.data, axis, -1)
+        found = np.empty(rows.shape[:-1] + (1,), dtype=np.int64)
+        for position in np.ndindex(rows.shape[:-1]):
+            row = rows[position]
+            values, counts = np.unique(row, return_counts=True)
+            most = values[np.argmax(counts)]  # the first of the largest counts: the smallest
+            found[position] = np.flatnonzero(row == most)[-1]
+        order = np.moveaxis(found, -1, axis)
+        return _selected(self, order, axis, keepdim, return_types.mode)
+
+    def unique(self, sorted: bool = True, return_inverse: bool = False,  # noqa: A002
+               return_counts: bool = False, dim=None):
+        """The distinct elements (or slices along ``dim``), sorted; with ``return_inverse``
+        also where each element went, with ``return_counts`` how often each occurs. Not
+        differentiable (as PyTorch's)."""
+        Tensor = _tensor_module.Tensor
+        if dim is None:
+            values, inverse, counts = np.unique(self.data, return_inverse=True,
+                                                return_counts=True)
+            inverse = inverse.reshape(self.shape)
+        else:
+            (axis,) = _tensor_module.normalize_dims(dim, self.ndim, "unique")
+            values, inverse, counts = np.unique(self.data, return_inverse=True,
+                                                return_counts=True, axis=axis)
+            inverse = inverse.reshape(-1)
+        out = [Tensor.wrap(values)]
+        if return_inverse:
+            out.append(Tensor.wrap(inverse.astype(np.int64)))
+        if return_counts:
+            out.append(Tensor.wrap(counts.astype(np.int64)))
+        return out[0] if len(out) == 1 else tuple(out)
+
+
+def _selected(t, order: np.ndarray, axis: int, keepdim: bool, result_type):
+    """``(values, indices)`` of the elements at ``order`` (size 1 along ``axis``)."""
+    values = _take_along(t, order, axis)
+    if not keepdim:
+        values, order = values.squeeze(axis), order.squeeze(axis)
+    return result_type(values, _tensor_module.Tensor.wrap(order))
 
 
 def _order(t, dim, descending: bool, op: str) -> np.ndarray:

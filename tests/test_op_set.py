@@ -590,3 +590,57 @@ def test_einsum_refuses_subscripts_that_do_not_fit():
         mg.einsum("ijk->i", mg.zeros(2, 3))
     with pytest.raises(RuntimeError, match="einsum"):
         mg.einsum("ij,jk->ik", mg.zeros(2, 3))
+
+
+SELECTION_AND_ATTENTION = [
+    ("kthvalue", lambda t, u: t.kthvalue(2).values * 1.0),
+    ("kthvalue_dim_keepdim", lambda t, u: _lib(t).kthvalue(t, 3, 1, keepdim=True)[0]),
+    ("kthvalue_indices", lambda t, u: t.kthvalue(1, dim=0).indices),
+    ("mode_values", lambda t, u: _lib(t).cat([t, t[..., 1:2]], -1).mode().values),
+    ("mode_dim_keepdim", lambda t, u: _lib(t).cat([t[:1], t], 0).mode(0, keepdim=True)[0]),
+    ("mode_indices", lambda t, u: _lib(t).cat([t, t[..., 1:2]], -1).mode(-1).indices),
+    ("attention", lambda t, u: _F(t).scaled_dot_product_attention(t, u[:2, :, :4], u[:2, :, 2:])),
+    ("attention_causal_scale", lambda t, u: _F(t).scaled_dot_product_attention(
+        t, u[:2, :, :4], u[:2], is_causal=True, scale=0.7)),
+    ("attention_bool_mask", lambda t, u: _F(t).scaled_dot_product_attention(
+        t, u[:2, :, :4], u[:2], attn_mask=_lib(t).tensor([[True, False, True], [True] * 3,
+                                                           [False, False, True]]))),
+    ("attention_float_mask", lambda t, u: _F(t).scaled_dot_product_attention(
+        t[0], u[0, :, :4], u[0], attn_mask=u[1, :, :3])),
+]
+
+
+@pytest.mark.parametrize("name, fn", SELECTION_AND_ATTENTION,
+                         ids=[s[0] for s in SELECTION_AND_ATTENTION])
+def test_kthvalue_mode_and_attention_match_torch(name, fn):
+    rng = np.random.default_rng(14)
+    t, u = rng.uniform(-1, 1, size=(2, 3, 4)), rng.uniform(-1, 1, size=(3, 3, 5))
+    if "mode" in name or "kthvalue" in name:
+        assert_same_as_torch(lambda a: fn(a, None), lambda a: fn(a, None), t)
+    else:
+        assert_same_as_torch(fn, fn, t, u)
+
+
+def test_mode_and_unique_match_torch_with_ties():
+    x = np.array([[1, 2, 2, 3, 3, 0], [5, 5, 4, 4, 5, 1], [7, 6, 6, 7, 9, 9]])
+    for dim in (0, 1):
+        ours, theirs = mg.tensor(x).mode(dim), torch.tensor(x).mode(dim)
+        np.testing.assert_array_equal(ours.values.data, theirs.values.numpy())
+        np.testing.assert_array_equal(ours.indices.data, theirs.indices.numpy())
+    for kwargs in ({}, {"return_inverse": True, "return_counts": True},
+                   {"return_counts": True}, {"dim": 1, "return_inverse": True},
+                   {"dim": 0, "return_counts": True}):
+        ours, theirs = mg.unique(mg.tensor(x), **kwargs), torch.unique(torch.tensor(x), **kwargs)
+        ours = ours if isinstance(ours, tuple) else (ours,)
+        theirs = theirs if isinstance(theirs, tuple) else (theirs,)
+        assert len(ours) == len(theirs)
+        for a, b in zip(ours, theirs):
+            assert a.dtype == np.dtype(str(b.dtype).removeprefix("torch."))
+            np.testing.assert_array_equal(a.data, b.numpy())
+
+
+def test_kthvalue_refuses_k_out_of_range():
+    with pytest.raises(IndexError, match="kthvalue"):
+        mg.zeros(2, 3).kthvalue(4)
+    with pytest.raises(IndexError, match="kthvalue"):
+        mg.zeros(2, 3).kthvalue(0)

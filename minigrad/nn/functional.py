@@ -289,6 +289,39 @@ def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
     return difference.norm(p, dim=-1, keepdim=keepdim)
 
 
+def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask=None,
+                                 dropout_p: float = 0.0, is_causal: bool = False,
+                                 scale: float | None = None, enable_gqa: bool = False
+                                 ) -> Tensor:
+    """softmax(Q·Kᵀ·scale + mask)·V over query (..., L, E), key (..., S, E) and value
+    (..., S, Ev); ``scale`` defaults to 1/√E. ``attn_mask``: boolean (True takes part) or
+    added to the scores; ``is_causal``: query i sees keys 0…i. Built from matmul and
+    softmax, so its gradient comes with them."""
+    if enable_gqa:
+        raise NotImplementedError("scaled_dot_product_attention: enable_gqa is not supported")
+    if query.ndim < 2 or key.ndim < 2 or value.ndim < 2 or query.shape[-1] != key.shape[-1] \
+            or key.shape[-2] != value.shape[-2]:
+        raise RuntimeError(f"scaled_dot_product_attention: expected query (..., L, E), key "
+                           f"(..., S, E) and value (..., S, Ev), got shapes "
+                           f"{tuple(query.shape)}, {tuple(key.shape)}, {tuple(value.shape)}")
+    if is_causal and attn_mask is not None:
+        raise RuntimeError("scaled_dot_product_attention: pass attn_mask or is_causal, not both")
+    scale = 1 / math.sqrt(query.shape[-1]) if scale is None else scale
+    scores = (query @ key.transpose(-2, -1)) * scale
+    if is_causal:
+        attn_mask = np.tril(np.ones((query.shape[-2], key.shape[-2]), dtype=bool))
+    if attn_mask is not None:
+        mask = attn_mask.data if isinstance(attn_mask, Tensor) else np.asarray(attn_mask)
+        if mask.dtype == np.bool_:
+            scores = scores.masked_fill(Tensor.wrap(~mask), -math.inf)
+        else:
+            scores = scores + attn_mask
+    weights = scores.softmax(-1)
+    if dropout_p > 0:
+        weights = dropout(weights, dropout_p)
+    return weights @ value
+
+
 def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
     """Class indices of shape (...) as int64 one-hot vectors of shape (..., num_classes)."""
     indices = tensor.data if isinstance(tensor, Tensor) else np.asarray(tensor)
