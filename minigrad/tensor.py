@@ -662,6 +662,11 @@ class Tensor(ConversionMethods, InPlaceMethods, LinearAlgebraMethods, SortingMet
         selected positions and cast to this tensor's dtype. While the graph is recorded, the
         gradient flows to ``value`` and, away from ``key``, to the old values of ``t``."""
         key = _normalize_key(key)
+        layout = _TorchLayout.of(key, self.shape)
+        if layout is not None:  # the value, laid out as NumPy's result of the NumPy key
+            value = layout.to_numpy(value if isinstance(value, Tensor) else Tensor(value),
+                                    self.shape)
+            key = layout.key
         if not self._records_in_place(value):
             values = value.data if isinstance(value, Tensor) else to_array(value)
             try:  # NumPy checks the key and the shapes before it writes anything
@@ -932,7 +937,11 @@ class Tensor(ConversionMethods, InPlaceMethods, LinearAlgebraMethods, SortingMet
         return ops.Expand.apply(self, shape)
 
     def __getitem__(self, key):
-        return ops.GetItem.apply(self, _normalize_key(key))
+        key = _normalize_key(key)
+        layout = _TorchLayout.of(key, self.shape)
+        if layout is None:
+            return ops.GetItem.apply(self, key)
+        return layout.from_numpy(ops.GetItem.apply(self, layout.key))
 
 
 def _dim_or_axis(dim, axis, op: str):
@@ -988,6 +997,104 @@ def _normalize_key_part(k):
     if isinstance(k, list):
         return np.asarray(k)
     return k
+
+
+def _is_integer(k) -> bool:
+    """An int index (also a 0-d integer tensor, as PyTorch takes it): it selects, and drops
+    its dim."""
+    if isinstance(k, np.ndarray):
+        return k.ndim == 0 and k.dtype.kind in "iu"
+    return isinstance(k, int | np.integer) and not isinstance(k, bool | np.bool_)
+
+
+def _is_advanced(k) -> bool:
+    return isinstance(k, np.ndarray) and not _is_integer(k)
+
+
+def _advanced_together(parts) -> bool:
+    """Whether the advanced indices are next to each other (their dims then stay in place;
+    apart, they go first)."""
+    places = [i for i, k in enumerate(parts) if _is_advanced(k)]
+    return places[-1] - places[0] + 1 == len(places)
+
+
+class _TorchLayout:
+    """PyTorch's advanced indexing where it differs from NumPy's. PyTorch applies the int
+    indices first (each drops its dim) and then the advanced ones, so whether those are
+    next to each other is judged without the ints: ``x[0, :, [0, 1]]`` of shape (2, 3, 4)
+    is (3, 2) in PyTorch, while NumPy counts the 0 as an advanced index apart from [0, 1]
+    and puts their dims first, (2, 3). For such keys the ints become one-element slices
+    (``key``), so that NumPy keeps their dims, and ``from_numpy`` drops those dims and
+    moves the advanced dims to PyTorch's place (``to_numpy`` is the way back, for
+    ``t[key] = value``)."""
+
+    def __init__(self, key: tuple, int_dims: list[bool], numpy_place: int | None,
+                 torch_place: int | None):
+        self.key = key
+        self.int_dims = int_dims  # per basic dim of NumPy's result: whether an int made it
+        self.numpy_place, self.torch_place = numpy_place, torch_place  # None: in front
+
+    @classmethod
+    def of(cls, key, shape) -> _TorchLayout | None:
+        """The layout of ``key`` (normalized) on a tensor of ``shape``, or None when NumPy's
+        rule gives PyTorch's result (no int next to an advanced index)."""
+        parts = key if isinstance(key, tuple) else (key,)
+        if not (any(_is_integer(k) for k in parts) and any(_is_advanced(k) for k in parts)):
+            return None
+        consumed = sum(k.ndim if _is_advanced(k) and k.dtype == np.bool_ else
+                       0 if k is None or k is Ellipsis else 1 for k in parts)
+        numpy_key, int_dims, dim = [], [], 0
+        numpy_place = torch_place = None
+        for k in parts:
+            if _is_advanced(k):
+                if numpy_place is None:
+                    numpy_place, torch_place = len(int_dims), int_dims.count(False)
+                numpy_key.append(k)
+                dim += k.ndim if k.dtype == np.bool_ else 1
+            elif _is_integer(k):
+                size = shape[dim] if dim < len(shape) else 0
+                if not -size <= int(k) < size:
+                    raise IndexError(f"index {int(k)} is out of bounds for dimension {dim} "
+                                     f"with size {size}")
+                start = int(k) % size
+                numpy_key.append(slice(start, start + 1))
+                int_dims.append(True)
+                dim += 1
+            else:
+                spanned = len(shape) - consumed if k is Ellipsis else 0 if k is None else 1
+                int_dims += [False] * (spanned if k is not None else 1)
+                numpy_key.append(k)
+                dim += spanned
+        int_dims += [False] * (len(shape) - dim)
+        if not _advanced_together(numpy_key):
+            numpy_place = None
+        if not _advanced_together([k for k in parts if not _is_integer(k)]):
+            torch_place = None
+        return cls(tuple(numpy_key), int_dims, numpy_place, torch_place)
+
+    def _orders(self, advanced: int) -> tuple[list[int], list[int]]:
+        """The axes of NumPy's result (``advanced`` dims from the advanced indices) in
+        PyTorch's order, and the axes the ints left (of size 1)."""
+        place = 0 if self.numpy_place is None else self.numpy_place
+        basic_axes = [b if b < place else b + advanced for b in range(len(self.int_dims))]
+        kept = [a for a, is_int in zip(basic_axes, self.int_dims) if not is_int]
+        ints = [a for a, is_int in zip(basic_axes, self.int_dims) if is_int]
+        torch_place = 0 if self.torch_place is None else self.torch_place
+        advanced_axes = list(range(place, place + advanced))
+        return kept[:torch_place] + advanced_axes + kept[torch_place:], ints
+
+    def from_numpy(self, out: Tensor) -> Tensor:
+        order, ints = self._orders(out.ndim - len(self.int_dims))
+        moved = out.permute(*order, *ints)
+        return moved.reshape(moved.shape[:len(order)])
+
+    def to_numpy(self, value: Tensor, shape) -> Tensor:
+        """``value`` broadcast to PyTorch's result, laid out as NumPy's result."""
+        numpy_shape = np.broadcast_to(np.zeros((), np.int8), shape)[self.key].shape
+        order, ints = self._orders(len(numpy_shape) - len(self.int_dims))
+        value = value.broadcast_to(tuple(numpy_shape[a] for a in order))
+        moved = value.reshape(tuple(value.shape) + (1,) * len(ints))
+        return moved.permute(*np.argsort(order + ints).tolist())
 
 
 # ---------------------------------------------------------------------------------------

@@ -644,3 +644,48 @@ def test_kthvalue_refuses_k_out_of_range():
         mg.zeros(2, 3).kthvalue(4)
     with pytest.raises(IndexError, match="kthvalue"):
         mg.zeros(2, 3).kthvalue(0)
+
+
+_MASK4 = np.array([True, False, True, True])
+# keys with an int and an advanced index, where PyTorch's rule differs from NumPy's or not
+INDEX_KEYS = [
+    (0, slice(None), [0, 1]), (slice(None), [0, 1], slice(None), 0), ([0, 1], slice(None), 0),
+    (0, [0, 1], [1, 2]), ([0, 1], None, [1, 2]), (0, None, [1, 2]), (Ellipsis, 0, [0, 1]),
+    (0, Ellipsis, [0, 1]), ([[0], [1]], 0, slice(None), [0, 1, 2]), (0, slice(None), _MASK4),
+    (-1, slice(1, 3), [0, 0], slice(None)), (slice(None), [1, 0], slice(None), -2),
+    (1, [[0, 1]], slice(None), [[1], [2]]), (0, [0, 2], None, -1), ("0-d", slice(None), [3, 1]),
+]
+
+
+def _key(key, lib):
+    return tuple(lib.tensor(k) if isinstance(k, np.ndarray) else lib.tensor(0)
+                 if isinstance(k, str) else k for k in key)
+
+
+@pytest.mark.parametrize("key", INDEX_KEYS, ids=[str(k) for k in INDEX_KEYS])
+def test_advanced_indexing_follows_torch(key):
+    x = np.random.default_rng(15).uniform(-1, 1, size=(2, 3, 4, 5))
+    assert_same_as_torch(lambda t: t[_key(key, _lib(t))], lambda t: t[_key(key, _lib(t))], x)
+
+
+@pytest.mark.parametrize("key", INDEX_KEYS, ids=[str(k) for k in INDEX_KEYS])
+def test_advanced_index_assignment_follows_torch(key):
+    x = np.random.default_rng(16).uniform(-1, 1, size=(2, 3, 4, 5))
+    shape = tuple(torch.tensor(x)[_key(key, torch)].shape)
+    v = np.arange(float(np.prod(shape))).reshape(shape)
+
+    def assign(t, value):
+        out = t * 1.0  # not a leaf: the assignment is recorded
+        out[_key(key, _lib(t))] = value
+        return out
+
+    assert_same_as_torch(assign, assign, x, v)
+    # without recording, and a value that broadcasts
+    ours, theirs = mg.tensor(x), torch.tensor(x)
+    ours[_key(key, mg)], theirs[_key(key, torch)] = 7.0, 7.0
+    np.testing.assert_array_equal(ours.data, theirs.numpy())
+
+
+def test_an_int_index_out_of_range_next_to_an_index_array_is_refused():
+    with pytest.raises(IndexError, match="out of bounds"):
+        mg.zeros(2, 3, 4)[2, :, [0, 1]]

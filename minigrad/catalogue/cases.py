@@ -377,6 +377,9 @@ CATALOGUE: list[OpCase] = [
     OpCase("index_two_arrays", lambda a: a[[0, 1, 1], [3, 0, 3]],
            lambda a: a[[0, 1, 1], [3, 0, 3]], [(3, 4)]),
     OpCase("index_bool_mask", lambda a: a[a.data > 0], lambda a: a[a > 0], [(3, 4)]),
+    # PyTorch's rule: the int selects first, so [0, 1]'s dim stays in place
+    OpCase("index_int_slice_array", lambda a: a[0, :, [0, 3, 3]], lambda a: a[0][:, [0, 3, 3]],
+           [(2, 3, 4)]),
     OpCase("index_tensor", lambda a: a[mg.tensor([2, 2, 1])], lambda a: a[[2, 2, 1]],
            [(3, 4)]),
 ]
