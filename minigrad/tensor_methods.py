@@ -1151,7 +1151,9 @@ class ReshapingMethods:
             reduced = scattered(src) + (self if include_self else 0)
         elif reduce == "mean":
             total = scattered(src) + (self if include_self else 0)
-            reduced = total / Tensor.wrap(np.maximum(counts + own, 1).astype(self.dtype))
+            count = Tensor.wrap(np.maximum(counts + own, 1).astype(self.dtype))
+            # integers are floor-divided, as PyTorch's
+            reduced = total / count if self.dtype.kind == "f" else total // count
         elif reduce == "prod":
             reduced = self if include_self else Tensor.wrap(np.ones(shape, self.dtype))
             # One factor per round: the first element sent to each position, then the second, ...

@@ -509,6 +509,16 @@ def test_scatter_reduce_ties_share_the_gradient_as_torch():
         assert_same_as_torch(fn, fn, x, src)
 
 
+def test_scatter_reduce_of_integers_matches_torch():
+    x, src, index = np.array([1, -2, 7]), np.array([2, 2, -5, 9]), np.array([0, 0, 1, 1])
+    for reduce in ("sum", "prod", "mean", "amax", "amin"):
+        for include_self in (True, False):
+            def fn(a, b, reduce=reduce, include_self=include_self):
+                return a.scatter_reduce(0, _lib(a).tensor(index), b, reduce,
+                                        include_self=include_self)
+            assert_same_as_torch(fn, fn, x, src)
+
+
 def test_scatter_reduce_prod_with_zeros_matches_torch():
     x = np.array([[0.0, 2.0, 3.0, 0.0]])
     src = np.array([[0.0, 4.0, 0.0, 5.0, 2.0]])
