@@ -992,6 +992,27 @@ class ReshapingMethods:
                              f"size ({size})")
         return self[(slice(None),) * axis + (slice(start, start + length),)]
 
+    def unfold(self, dimension: int, size: int, step: int):
+        """Every window of ``size`` elements along ``dimension``, ``step`` apart: that dim
+        becomes the window count (length - size) // step + 1 and a new last dim of ``size``
+        holds each window, as ``torch.Tensor.unfold``. Built from ``index_select``, so the
+        gradient adds up where windows overlap."""
+        (axis,) = self._dims(dimension, "unfold")
+        length = self.shape[axis] if self.ndim else 1
+        if not (isinstance(size, int | np.integer) and isinstance(step, int | np.integer)):
+            raise TypeError(f"unfold: size and step must be integers, got {size!r}, {step!r}")
+        if step <= 0 or size < 0 or size > length:
+            raise RuntimeError(f"unfold: need 0 <= size <= {length} (the size of dimension "
+                               f"{dimension}) and step > 0, got size {size}, step {step}")
+        if self.ndim == 0:  # a 0-d tensor unfolds as one element of a 1-d one
+            return self.reshape(1) if size == 1 else self.reshape(1)[:0]
+        count = (length - size) // step + 1
+        starts = np.arange(count)[:, None] * step
+        index = (starts + np.arange(size)).reshape(-1)  # window by window
+        picked = self.index_select(axis, _tensor_module.Tensor(index))
+        shape = (*self.shape[:axis], count, size, *self.shape[axis + 1:])
+        return picked.reshape(shape).movedim(axis + 1, -1)
+
     def index_select(self, dim: int, index):
         """The slices at ``index`` (a 1-D integer tensor) along ``dim``."""
         (axis,) = self._dims(dim, "index_select")

@@ -699,3 +699,21 @@ def test_advanced_index_assignment_follows_torch(key):
 def test_an_int_index_out_of_range_next_to_an_index_array_is_refused():
     with pytest.raises(IndexError, match="out of bounds"):
         mg.zeros(2, 3, 4)[2, :, [0, 1]]
+
+
+@pytest.mark.parametrize("dim, size, step", [(1, 3, 2), (1, 7, 1), (0, 1, 1), (2, 2, 1),
+                                             (-2, 2, 3), (1, 0, 1)])
+def test_tensor_unfold_matches_torch(dim, size, step):
+    a = np.random.default_rng(0).standard_normal((3, 7, 2))
+    x, tx = mg.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    y, ty = x.unfold(dim, size, step), tx.unfold(dim, size, step)
+    assert tuple(y.shape) == tuple(ty.shape)
+    np.testing.assert_allclose(y.data, ty.detach().numpy())
+    weights = np.random.default_rng(1).standard_normal(tuple(ty.shape))
+    (y * mg.tensor(weights)).sum().backward()
+    (ty * torch.tensor(weights)).sum().backward()
+    np.testing.assert_allclose(x.grad.data, tx.grad.numpy())  # overlaps add up
+    with pytest.raises(RuntimeError, match="unfold"):
+        x.unfold(1, 8, 1)
+    with pytest.raises(RuntimeError, match="step > 0"):
+        x.unfold(1, 2, 0)

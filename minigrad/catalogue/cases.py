@@ -298,6 +298,9 @@ CATALOGUE: list[OpCase] = [
            lambda a: np.repeat(a, [1, 0, 3], 0), [(3, 4)]),
     OpCase("movedim", lambda a: a.movedim(0, -1), lambda a: np.moveaxis(a, 0, -1), [(2, 3, 4)]),
     OpCase("narrow", lambda a: a.narrow(1, 1, 2), lambda a: a[:, 1:3], [(3, 4)]),
+    OpCase("unfold_windows", lambda a: a.unfold(1, 3, 2),  # overlapping windows
+           lambda a: np.lib.stride_tricks.sliding_window_view(a, 3, axis=1)[:, ::2],
+           [(2, 7)]),
     OpCase("index_select", lambda a: a.index_select(1, mg.tensor([3, 0, 3])),
            lambda a: a[:, [3, 0, 3]], [(3, 4)]),
     OpCase("gather", lambda a: a.gather(1, mg.tensor(_GATHER_INDEX)),
