@@ -336,7 +336,7 @@ def run_backward(
             for i, t in enumerate(node._inputs):
                 if not isinstance(t, Tensor):
                     continue
-                child = node._input_nodes[i]  # set only on tensors that require grad
+                child = node._input_nodes[i]  # the node that made t, as recorded (None: a leaf)
                 g = input_grads[i] if i < len(input_grads) else None
                 if g is not None and (child is not None or t.requires_grad):
                     if g.__class__ is np.ndarray:  # from a fused op's array path
