@@ -53,8 +53,8 @@ class NumpyMLP:
     """The limit: forward and backward of the same MLP written by hand in NumPy."""
 
     def __init__(self, weights):
-        self.w = [w.data.copy() for w in weights[::2]]
-        self.b = [b.data.copy() for b in weights[1::2]]
+        self.w = [w.array.copy() for w in weights[::2]]
+        self.b = [b.array.copy() for b in weights[1::2]]
 
     def forward_backward(self, x, y):
         acts, h = [x], x
@@ -112,7 +112,7 @@ def mlp(repeats: int) -> dict:
     loss_np, grads_np = reference.forward_backward(x_np, y_np)
     loss_mg = minigrad_step()
     assert np.isclose(loss_mg.item(), loss_np, rtol=1e-5)
-    np.testing.assert_allclose(params[-2].grad.data, grads_np[0][0], rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(params[-2].grad.array, grads_np[0][0], rtol=1e-4, atol=1e-6)
     t_np = median_time(lambda: reference.forward_backward(x_np, y_np), repeats)
     t_mg = median_time(minigrad_step, repeats)
     return {"model": "64-128-128-10, batch 64, float32", "numpy_us": t_np * 1e6,

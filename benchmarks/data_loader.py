@@ -44,7 +44,7 @@ def loader_epoch(loader: DataLoader) -> int:
 
 
 def time_epochs(dataset: TensorDataset, batch_size: int, repeats: int) -> dict:
-    X, y = (t.data for t in dataset.tensors)
+    X, y = (t.array for t in dataset.tensors)
     loader = DataLoader(dataset, batch_size=batch_size, shuffle=True, seed=0)
     numpy_rng = np.random.default_rng(0)
     assert loader_epoch(loader) == numpy_epoch(X, y, batch_size, numpy_rng) == len(X)

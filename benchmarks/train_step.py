@@ -178,8 +178,8 @@ def minigrad_step_fn(layers, x, y):
     model = nn.Sequential()
     for i, (w, b) in enumerate(layers):
         linear = nn.Linear(w.shape[1], w.shape[0])
-        linear.weight.data[...] = w
-        linear.bias.data[...] = b
+        linear.weight.array[...] = w
+        linear.bias.array[...] = b
         model.append(linear)
         if i < len(layers) - 1:
             model.append(nn.ReLU())
@@ -194,7 +194,7 @@ def minigrad_step_fn(layers, x, y):
         optimizer.step()
         return loss
 
-    step.parameters = lambda: [p.data for p in model.parameters()]
+    step.parameters = lambda: [p.array for p in model.parameters()]
     return step
 
 

@@ -51,7 +51,7 @@ class Recorder:
 
     def __call__(self, model, optimizer):
         params = list(model.parameters())
-        now = np.concatenate([p.data.ravel() for p in params]).astype(np.float64)
+        now = np.concatenate([p.array.ravel() for p in params]).astype(np.float64)
         if self.previous is None:
             self.previous = self.start
         self.moved.append(float(np.linalg.norm(now - self.previous)))
@@ -71,7 +71,7 @@ def initial_parameters(seed: int = 0) -> np.ndarray:
 
     rng.manual_seed(seed)
     model = training.make_mlp([64, 64, 10])
-    return np.concatenate([p.data.ravel() for p in model.parameters()]).astype(np.float64)
+    return np.concatenate([p.array.ravel() for p in model.parameters()]).astype(np.float64)
 
 
 def constant_gradient_steps(steps: int, lr: float = 0.1, slope: float = 3.0) -> np.ndarray:

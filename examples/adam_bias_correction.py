@@ -57,12 +57,12 @@ def adam_path(gradient, theta0, steps: int, bias_correction: bool = True):
 def minigrad_adam_path(objective, theta0, steps: int) -> np.ndarray:
     theta = mg.tensor(theta0, dtype=mg.float64, requires_grad=True)
     optimizer = mg.optim.Adam([theta], lr=LR, betas=(BETA1, BETA2), eps=EPS)
-    path = [theta.data.copy()]
+    path = [theta.array.copy()]
     for _ in range(steps):
         optimizer.zero_grad()
         objective(theta).backward()
         optimizer.step()
-        path.append(theta.data.copy())
+        path.append(theta.array.copy())
     return np.array(path)
 
 
@@ -71,7 +71,7 @@ def first_moments(objective, start):
     theta = mg.tensor(start, dtype=mg.float64, requires_grad=True)
     optimizer = mg.optim.Adam([theta], lr=LR, betas=(BETA1, BETA2), eps=EPS)
     objective(theta).backward()
-    g1 = theta.grad.data.copy()
+    g1 = theta.grad.array.copy()
     optimizer.step()
     state = optimizer.state[theta]
     return g1, np.asarray(state["exp_avg"]), np.asarray(state["exp_avg_sq"])
@@ -81,7 +81,7 @@ def gradient_of(objective):
     def gradient(point):
         theta = mg.tensor(point, dtype=mg.float64, requires_grad=True)
         objective(theta).backward()
-        return theta.grad.data
+        return theta.grad.array
     return gradient
 
 

@@ -93,7 +93,7 @@ def train(make, data, epochs: int, seed: int) -> dict:
         test_curve.append(accuracy(model, X_test, y_test))
     return {
         "model": model,
-        "parameters": sum(p.data.size for p in model.parameters()),
+        "parameters": sum(p.array.size for p in model.parameters()),
         "seconds_per_epoch": seconds / epochs,
         "test_curve": test_curve,
         "test": test_curve[-1],

@@ -82,7 +82,7 @@ def train(batch_size, lr, epochs, data, seed=0, evaluations_per_epoch=8):
 def flat_gradient(model, loss) -> np.ndarray:
     model.zero_grad()
     loss.backward()
-    return np.concatenate([p.grad.data.ravel() for p in model.parameters()]).astype(np.float64)
+    return np.concatenate([p.grad.array.ravel() for p in model.parameters()]).astype(np.float64)
 
 
 def gradient_noise(data, batch_size: int, shuffles: int, seed: int = 0):

@@ -67,7 +67,7 @@ def _prepare(inputs) -> tuple[tuple[Tensor, ...], bool]:
     the point, not through however the inputs were made)."""
     is_tuple = isinstance(inputs, list | tuple)
     leaves = tuple(
-        Tensor.wrap(np.array(t.data if isinstance(t, Tensor) else t)).requires_grad_()
+        Tensor.wrap(np.array(t.array if isinstance(t, Tensor) else t)).requires_grad_()
         for t in as_tuple(inputs)
     )
     return leaves, is_tuple

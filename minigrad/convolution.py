@@ -203,7 +203,7 @@ class Conv2d(Function):
         if is_grad_enabled():  # create_graph: the same equations on Tensors, recorded
             cols = Unfold.apply(x, kernel, stride, dilation, padding) if need_weight else None
         else:  # optimisation: on the arrays, with forward's patch matrix
-            grad, weight, cols = grad.data, weight.data, ctx.cols
+            grad, weight, cols = grad.array, weight.array, ctx.cols
         n, out_channels, oh, ow = grad.shape
         g = grad.reshape(n, groups, out_channels // groups, oh * ow)  # (N, G, O/G, L)
         grad_weight = grad_x = grad_bias = None
@@ -288,7 +288,7 @@ def _spread_back(grad, share, input_shape, kernel, stride, padding, dilation):
     tap of its window gets (broadcast to (N, C, kh·kw, L)), added back into the input by
     fold. On the arrays (an optimisation) unless create_graph records it."""
     if not is_grad_enabled():
-        grad = grad.data
+        grad = grad.array
     n, c, oh, ow = grad.shape
     cols = grad.reshape(n, c, 1, oh * ow) * share  # (N, C, kh·kw, L)
     return _fold(cols.reshape(n, c * cols.shape[2], oh * ow), input_shape[2:], kernel, stride,

@@ -80,7 +80,7 @@ class Function:
     @classmethod
     def apply(cls, *args, **kwargs) -> Tensor:
         ctx = cls()
-        arrays = [a.data if isinstance(a, Tensor) else a for a in args]
+        arrays = [a.array if isinstance(a, Tensor) else a for a in args]
         try:
             data = cls.forward(ctx, *arrays, **kwargs)
         except (ValueError, IndexError, TypeError) as error:
@@ -181,7 +181,7 @@ class Function:
 def _share_memory_version(out: Tensor, source: Tensor) -> None:
     """A view op's output shares its input's version counter when it shares its memory
     (NumPy's reshape, for one, copies when it has to)."""
-    if out.data.base is not None and _memory_owner(out.data) is _memory_owner(source.data):
+    if out.array.base is not None and _memory_owner(out.array) is _memory_owner(source.array):
         out.version_counter = source.shared_version_counter()
 
 
@@ -210,7 +210,7 @@ def view_source(t: Tensor) -> Function | None:
     if node is None or not node.is_view:
         return None
     source = node.__dict__.get("_inputs", (None,))[0]
-    if isinstance(source, Tensor) and _memory_owner(t.data) is _memory_owner(source.data):
+    if isinstance(source, Tensor) and _memory_owner(t.array) is _memory_owner(source.array):
         return node
     return None
 
@@ -249,7 +249,7 @@ class ShapeError(RuntimeError, ValueError):
 def _op_error(op: str, error: Exception, args: tuple) -> Exception:
     """Re-raise a NumPy error from an op's forward with the op's name and input shapes
     (a ValueError, NumPy's shape mismatch, as a ShapeError)."""
-    shapes = ", ".join(str(tuple(a.data.shape)) for a in args if isinstance(a, Tensor))
+    shapes = ", ".join(str(tuple(a.array.shape)) for a in args if isinstance(a, Tensor))
     kind = ShapeError if type(error) is ValueError else type(error)
     return kind(f"{op}: {error} (input shapes: {shapes})")
 
@@ -271,13 +271,13 @@ def seed_gradient(output: Tensor, gradient: Any, caller: str,
     """The gradient that starts a backward walk at ``output`` (given as ``argument``):
     1 for a one-element output when none is given."""
     if gradient is None:
-        if output.data.size != 1:
+        if output.array.size != 1:
             raise RuntimeError(
                 f"{caller}: the output has shape {output.shape}, so its gradient cannot be "
                 f"implied; pass {argument}= (a tensor of that shape), or reduce the output "
                 "to a scalar first, e.g. .sum()"
             )
-        return Tensor.wrap(np.ones_like(output.data))
+        return Tensor.wrap(np.ones_like(output.array))
     if not isinstance(gradient, Tensor):
         gradient = Tensor.wrap(np.asarray(gradient, dtype=output.dtype))
     if gradient.shape != output.shape:
@@ -341,8 +341,8 @@ def run_backward(
                 if g is not None and (child is not None or t.requires_grad):
                     if g.__class__ is np.ndarray:  # from a fused op's array path
                         g = Tensor.wrap(g)
-                    if (g.__class__ is not Tensor or g.data.shape != t.data.shape
-                            or g.data.dtype != t.data.dtype):  # most fit: skip the call
+                    if (g.__class__ is not Tensor or g.array.shape != t.array.shape
+                            or g.array.dtype != t.array.dtype):  # most fit: skip the call
                         g = _fit_gradient(g, t, node)
                     if child is not None:  # a non-leaf: sum until its node is walked
                         previous = sums.get(child)
@@ -434,7 +434,7 @@ def _call_backward(node: Function, grad: Tensor) -> tuple:
     if this_thread.anomaly_enabled:
         for g in input_grads:
             if g is not None:
-                _check_finite(np.asarray(g.data if isinstance(g, Tensor) else g),
+                _check_finite(np.asarray(g.array if isinstance(g, Tensor) else g),
                               f"the backward of {node.name}")
     return input_grads
 
@@ -457,9 +457,9 @@ def _leaf_may_keep(g: Tensor, incoming: Tensor, kept: set[int]) -> bool:
     copy per parameter and backward): yes when a backward made it for this input alone;
     no for the incoming gradient passed on (Add gives it to both inputs), a view of
     another array, or an array that another leaf already kept."""
-    if g is incoming or g.data.base is not None or id(g.data) in kept:
+    if g is incoming or g.array.base is not None or id(g.array) in kept:
         return False
-    kept.add(id(g.data))
+    kept.add(id(g.array))
     return True
 
 
@@ -469,7 +469,7 @@ def _fit_gradient(grad: Any, t: Tensor, node: Function) -> Tensor:
     where broadcasting is undone, so no op has to do it itself."""
     if not isinstance(grad, Tensor):  # a backward may return arrays (the fused ops do)
         grad = Tensor.wrap(grad if type(grad) is np.ndarray else np.asarray(grad))
-    if grad.data.shape == t.data.shape and grad.data.dtype == t.data.dtype:
+    if grad.array.shape == t.array.shape and grad.array.dtype == t.array.dtype:
         return grad  # most gradients fit already
     if grad.shape != t.shape:
         grad = _sum_to_shape(grad, t.shape, node)

@@ -253,7 +253,7 @@ def equal(input: Tensor, other: Tensor) -> bool:
 def _array(t) -> np.ndarray:
     if not isinstance(t, Tensor):
         raise TypeError(f"expected a Tensor, got {type(t).__name__}")
-    return t.data
+    return t.array
 
 
 # ---------------------------------------------------------------------------------------

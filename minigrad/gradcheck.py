@@ -73,7 +73,7 @@ def _analytic_jacobians(fn, inputs, checked) -> list[list[np.ndarray]]:
                              retain_graph=True, allow_unused=True)
                 for rows_i, g in zip(rows, grads):
                     if g is not None:
-                        rows_i[k] = g.data.reshape(-1)
+                        rows_i[k] = g.array.reshape(-1)
         jacobians.append(rows)
     return jacobians
 
@@ -83,20 +83,20 @@ def _numerical_jacobians(fn, inputs, checked, eps: float) -> list[list[np.ndarra
     outs = _outputs(fn, inputs)
     jacobians = [[np.zeros((o.numel(), inputs[i].numel())) for i in checked] for o in outs]
     for col, i in enumerate(checked):
-        flat = inputs[i].data.reshape(-1)  # a view when possible, else written back below
-        view = np.shares_memory(flat, inputs[i].data)
+        flat = inputs[i].array.reshape(-1)  # a view when possible, else written back below
+        view = np.shares_memory(flat, inputs[i].array)
         for j in range(flat.size):
             original = flat[j]
             values = []
             for step in (eps, -eps):
                 flat[j] = original + step
                 if not view:
-                    inputs[i].data[...] = flat.reshape(inputs[i].shape)
-                values.append([o.data.astype(np.float64).reshape(-1)
+                    inputs[i].array[...] = flat.reshape(inputs[i].shape)
+                values.append([o.array.astype(np.float64).reshape(-1)
                                for o in _outputs(fn, inputs)])
             flat[j] = original
             if not view:
-                inputs[i].data[...] = flat.reshape(inputs[i].shape)
+                inputs[i].array[...] = flat.reshape(inputs[i].shape)
             for k, (plus, minus) in enumerate(zip(*values)):
                 jacobians[k][col][:, j] = (plus - minus) / (2 * eps)
     return jacobians

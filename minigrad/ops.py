@@ -116,11 +116,11 @@ class Pow(Function):
         with np.errstate(divide="ignore", invalid="ignore"):
             if need_a:
                 grad_a = grad * b * a ** (b - 1)
-                if (b.data == 0).any():
-                    grad_a = where(b.data == 0, 0.0, grad_a)
+                if (b.array == 0).any():
+                    grad_a = where(b.array == 0, 0.0, grad_a)
             if need_b:
                 grad_b = grad * ctx.output * a.log()
-                constant = (a.data == 0) & (b.data >= 0)
+                constant = (a.array == 0) & (b.array >= 0)
                 if constant.any():
                     grad_b = where(constant, 0.0, grad_b)
         return grad_a, grad_b
@@ -268,7 +268,7 @@ class Abs(Function):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.inputs
-        return grad * np.sign(x.data)
+        return grad * np.sign(x.array)
 
 
 class Sin(Function):
@@ -335,7 +335,7 @@ class ReLU(Function):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.inputs
-        return grad * ~(x.data <= 0)
+        return grad * ~(x.array <= 0)
 
 
 class LeakyReLU(Function):
@@ -348,7 +348,7 @@ class LeakyReLU(Function):
     @staticmethod
     def backward(ctx, grad):
         x, negative_slope = ctx.inputs
-        return grad * np.where(x.data > 0, 1.0, negative_slope).astype(x.dtype)
+        return grad * np.where(x.array > 0, 1.0, negative_slope).astype(x.dtype)
 
 
 class Erf(Function):
@@ -376,9 +376,9 @@ class Clamp(Function):
         x, lo, hi = ctx.inputs
         inside = np.ones(x.shape, dtype=bool)
         if lo is not None:
-            inside &= x.data >= lo
+            inside &= x.array >= lo
         if hi is not None:
-            inside &= x.data <= hi
+            inside &= x.array <= hi
         return grad * inside
 
 
@@ -396,7 +396,7 @@ class Maximum(Function):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.inputs
-        return _pairwise_shares(grad, a.data, b.data, a.data < b.data, a.data > b.data)
+        return _pairwise_shares(grad, a.array, b.array, a.array < b.array, a.array > b.array)
 
 
 class Minimum(Function):
@@ -410,7 +410,7 @@ class Minimum(Function):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.inputs
-        return _pairwise_shares(grad, a.data, b.data, a.data > b.data, a.data < b.data)
+        return _pairwise_shares(grad, a.array, b.array, a.array > b.array, a.array < b.array)
 
 
 def _pairwise_shares(grad, a, b, a_loses, b_loses):
@@ -673,7 +673,7 @@ class NanToNum(Function):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.inputs[:1]
-        return grad * np.isfinite(x.data)
+        return grad * np.isfinite(x.array)
 
 
 # ---------------------------------------------------------------------------------------
@@ -736,7 +736,7 @@ class Atan2(Function):
     def backward(ctx, grad):
         a, b = ctx.inputs
         squared_radius = a * a + b * b
-        origin = squared_radius.data == 0
+        origin = squared_radius.array == 0
         if origin.any():  # 0/0 there: a safe 1 instead, and a zero gradient
             squared_radius = where(origin, 1.0, squared_radius)
             grad = where(origin, 0.0, grad)
@@ -784,7 +784,7 @@ class Copysign(Function):
     def backward(ctx, grad):
         a, _ = ctx.inputs
         with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(a.data == 0, 0.0, ctx.output.data / a.data).astype(a.dtype)
+            ratio = np.where(a.array == 0, 0.0, ctx.output.array / a.array).astype(a.dtype)
         return grad * ratio, _zeros_like(grad)
 
 
@@ -801,7 +801,7 @@ class Fmod(Function):
         a, b = ctx.inputs
         grad_b = None
         if ctx.needs_input_grad[1]:
-            grad_b = -grad * Tensor.wrap(np.trunc(a.data / b.data))
+            grad_b = -grad * Tensor.wrap(np.trunc(a.array / b.array))
         return grad, grad_b
 
 
@@ -818,7 +818,7 @@ class Remainder(Function):
         a, b = ctx.inputs
         grad_b = None
         if ctx.needs_input_grad[1]:
-            grad_b = -grad * Tensor.wrap(np.floor_divide(a.data, b.data))
+            grad_b = -grad * Tensor.wrap(np.floor_divide(a.array, b.array))
         return grad, grad_b
 
 
@@ -874,8 +874,8 @@ class Max(Function):
     def backward(ctx, grad):
         x, dims, _, pick_first = ctx.inputs
         kept = _kept_shape(x.shape, dims)
-        out = ctx.output.data.reshape(kept)
-        chosen = (x.data == out) | (np.isnan(x.data) & np.isnan(out))  # NaN != NaN
+        out = ctx.output.array.reshape(kept)
+        chosen = (x.array == out) | (np.isnan(x.array) & np.isnan(out))  # NaN != NaN
         if pick_first:
             (dim,) = dims
             first = np.argmax(chosen, axis=dim, keepdims=True)
@@ -916,13 +916,13 @@ class Norm(Function):
         x, p, dims, _ = ctx.inputs
         kept = _kept_shape(x.shape, dims)
         out, grad = ctx.output.reshape(kept), grad.reshape(kept)
-        sign = Tensor.wrap(np.sign(x.data))
+        sign = Tensor.wrap(np.sign(x.array))
         if math.isinf(p):
-            chosen = np.abs(x.data) == out.data
+            chosen = np.abs(x.array) == out.array
             return grad * sign * Tensor.wrap(chosen / chosen.sum(axis=dims, keepdims=True))
         if p == 1:
             return grad * sign
-        zero = out.data == 0
+        zero = out.array == 0
         safe_out = where(zero, 1.0, out)  # no 0/0 where the norm is 0: that gradient is 0
         if p == 2:
             return where(zero, 0.0, grad * x / safe_out)
@@ -951,7 +951,7 @@ class Std(Function):
         kept = _kept_shape(x.shape, dims)
         out = ctx.output.reshape(kept)
         centered = x - x.mean(dims, keepdim=True)
-        safe_out = where(out.data > 0, out, 1.0)
+        safe_out = where(out.array > 0, out, 1.0)
         return grad.reshape(kept) * centered / (safe_out * ctx.divisor)
 
 
@@ -1042,7 +1042,7 @@ class Prod(Function):
         else:
             kept = x.shape[:dim] + (1,) + x.shape[dim + 1:]
         grad, out = grad.reshape(kept), out.reshape(kept)
-        if not (x.data == 0).any():
+        if not (x.array == 0).any():
             return grad * out / x
         flat = x.reshape(-1) if dim is None else x
         axis = 0 if dim is None else dim
@@ -1089,7 +1089,7 @@ class CumProd(Function):
     def backward(ctx, grad):
         (x,) = ctx.inputs[:1]
         dim = ctx.dim
-        if not (x.data == 0).any():
+        if not (x.array == 0).any():
             return _reverse_cumsum(grad * ctx.output, dim) / x
         n = x.shape[dim]
         position = np.arange(n).reshape((n,) + (1,) * (x.ndim - dim - 1))
@@ -1320,7 +1320,7 @@ class Linear(Function):
         need_x, need_weight = ctx.needs_input_grad[:2]
         need_bias = bias is not None and bias.requires_grad
         if not is_grad_enabled():  # optimisation: the same equations on the arrays
-            grad, x, weight = grad.data, x.data, weight.data
+            grad, x, weight = grad.array, x.array, weight.array
         g2, x2 = grad.reshape(-1, grad.shape[-1]), x.reshape(-1, x.shape[-1])
         grad_x = grad @ weight if need_x else None
         grad_weight = g2.T @ x2 if need_weight else None
@@ -1363,7 +1363,7 @@ class SoftmaxCrossEntropy(Function):
             log_probs = logits.log_softmax(1)
             probs = log_probs.exp()
         else:  # optimisation: the same equations on the arrays, reusing forward's log-softmax
-            grad, q, log_probs = grad.data, q.data, ctx.log_probs
+            grad, q, log_probs = grad.array, q.array, ctx.log_probs
             probs = np.exp(log_probs)
         g = grad * scale if reduce else grad.reshape(-1, 1)  # ∂L/∂lossᵢ, one per row
         if not one_hot:  # rows of q that may not sum to 1: softmax · Σ_c' q_ic'

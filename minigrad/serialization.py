@@ -71,7 +71,7 @@ def _encode(obj: Any, arrays: dict[str, np.ndarray], where: str) -> Any:
     if isinstance(obj, float):
         return float(obj)
     if isinstance(obj, Tensor | np.ndarray | np.generic):
-        array = np.asarray(obj.data if isinstance(obj, Tensor) else obj)
+        array = np.asarray(obj.array if isinstance(obj, Tensor) else obj)
         if array.dtype.kind not in _ARRAY_KINDS:
             raise TypeError(
                 f"save: cannot store {where}: an array of dtype {array.dtype} "

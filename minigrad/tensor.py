@@ -2,7 +2,7 @@
 
 Three modules make up all of reverse-mode automatic differentiation:
 
-* ``Tensor`` (here) wraps a NumPy array (``.data``) and remembers the ``Function`` node that
+* ``Tensor`` (here) wraps a NumPy array (``.array``) and remembers the ``Function`` node that
   made it (``.grad_fn``). Tensors made by the user are *leaves*: they have no ``grad_fn``.
   Its methods (``+``, ``exp``, ``sum``, ...) check their arguments and apply an op.
 * ``engine.py``: ``Function``, one op of the graph, and ``run_backward``, the walk from an
@@ -47,7 +47,7 @@ def to_array(data: Any, dtype: Any = None) -> np.ndarray:
     """Turn user data into an ndarray following minigrad's dtype rules:
     Python floats become float32, NumPy float arrays keep their dtype, integers stay integer."""
     if isinstance(data, Tensor):
-        data = data.data
+        data = data.array
     if dtype is not None:
         return np.array(data, dtype=dtypes.as_dtype(dtype, "Tensor"))
     if isinstance(data, np.ndarray | np.generic):
@@ -72,7 +72,7 @@ def promote_operands(a: Tensor, other: Any) -> tuple[Tensor, Tensor]:
     (NumPy makes int64 with float32 a float64), Python numbers take the tensor's dtype
     (also an integer one: ``int8 + 1`` is int8), and a Python float with an integer tensor
     gives float32."""
-    if isinstance(other, Tensor) and other.data.dtype is a.data.dtype:
+    if isinstance(other, Tensor) and other.array.dtype is a.array.dtype:
         return a, other  # the common case, first
     python_number = False
     if isinstance(other, Tensor):
@@ -86,27 +86,27 @@ def promote_operands(a: Tensor, other: Any) -> tuple[Tensor, Tensor]:
         b = Tensor.wrap(array)
     # Casts only where NumPy's result would differ (a boolean operand keeps the float
     # dtype of the other already). Integer tensors never require grad: no graph is lost.
-    kind_a, kind_b = a.data.dtype.kind, b.data.dtype.kind
+    kind_a, kind_b = a.array.dtype.kind, b.array.dtype.kind
     if kind_a == "f":
         if kind_b in "iu" or python_number:
-            b = Tensor.wrap(b.data.astype(a.data.dtype))
+            b = Tensor.wrap(b.array.astype(a.array.dtype))
     elif kind_b == "f":
         if python_number:
-            a, b = Tensor.wrap(a.data.astype(float32)), Tensor.wrap(b.data.astype(float32))
+            a, b = Tensor.wrap(a.array.astype(float32)), Tensor.wrap(b.array.astype(float32))
         elif kind_a in "iu":
-            a = Tensor.wrap(a.data.astype(b.data.dtype))
-    elif python_number and kind_a in "iu" and b.data.dtype != a.data.dtype:
+            a = Tensor.wrap(a.array.astype(b.array.dtype))
+    elif python_number and kind_a in "iu" and b.array.dtype != a.array.dtype:
         # int8 + 1 stays int8 (NumPy would widen it to the 1's int64); a number out of
         # the dtype's range wraps around, as in PyTorch (int8 + 300 is int8 + 44)
-        b = Tensor.wrap(b.data.astype(a.data.dtype))
+        b = Tensor.wrap(b.array.astype(a.array.dtype))
     return a, b
 
 
 def _true_division(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
     """``/`` of two integer tensors is a division in the default float dtype, as in PyTorch."""
-    if a.data.dtype.kind != "f" and b.data.dtype.kind != "f":
+    if a.array.dtype.kind != "f" and b.array.dtype.kind != "f":
         default = dtypes.get_default_dtype()
-        return Tensor.wrap(a.data.astype(default)), Tensor.wrap(b.data.astype(default))
+        return Tensor.wrap(a.array.astype(default)), Tensor.wrap(b.array.astype(default))
     return a, b
 
 
@@ -124,7 +124,7 @@ def shape_from_args(args: tuple, op: str, argument: str = "size") -> tuple[int, 
     shape = []
     for position, n in enumerate(args):
         if isinstance(n, Tensor) and n.ndim == 0:
-            n = n.data.item()  # a 0-d integer tensor counts as its number, as in PyTorch
+            n = n.array.item()  # a 0-d integer tensor counts as its number, as in PyTorch
         if isinstance(n, bool | np.bool_) or not isinstance(n, int | np.integer):
             raise TypeError(f"{op}(): argument '{argument}' must be a tuple of ints, but "
                             f"found element of type {type(n).__name__} at pos {position}: "
@@ -225,7 +225,7 @@ class Tensor(ConversionMethods, InPlaceMethods, LinearAlgebraMethods, SortingMet
     their float dtype; integer data stays integer and cannot require grad.
     """
 
-    __slots__ = ("data", "_grad", "_requires_grad", "grad_fn", "_retains_grad",
+    __slots__ = ("array", "_grad", "_requires_grad", "grad_fn", "_retains_grad",
                  "version_counter", "__weakref__")
 
     # NumPy defers to Tensor: ``ndarray + Tensor`` calls ``Tensor.__radd__`` and gives a Tensor.
@@ -233,7 +233,7 @@ class Tensor(ConversionMethods, InPlaceMethods, LinearAlgebraMethods, SortingMet
     __array_ufunc__ = None
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None):
-        self.data = to_array(data, dtype)
+        self.array = to_array(data, dtype)
         self._grad: Tensor | None = None
         self.grad_fn: engine.Function | None = None
         self._retains_grad = False
@@ -256,7 +256,7 @@ class Tensor(ConversionMethods, InPlaceMethods, LinearAlgebraMethods, SortingMet
         checks). The caller promises an ndarray that nothing else will change behind the
         Tensor's back, and a float dtype if ``requires_grad``. Users write ``Tensor(data)``."""
         t = object.__new__(Tensor)
-        t.data = data
+        t.array = data
         t._grad = None
         t._requires_grad = requires_grad
         t.grad_fn = None
@@ -268,15 +268,15 @@ class Tensor(ConversionMethods, InPlaceMethods, LinearAlgebraMethods, SortingMet
 
     @property
     def shape(self) -> Size:
-        return Size(self.data.shape)
+        return Size(self.array.shape)
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self.array.ndim
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self.array.dtype
 
     @property
     def is_leaf(self) -> bool:
@@ -292,15 +292,15 @@ class Tensor(ConversionMethods, InPlaceMethods, LinearAlgebraMethods, SortingMet
 
     def size(self, dim: int | None = None):
         if dim is None:
-            return Size(self.data.shape)
+            return Size(self.array.shape)
         (dim,) = normalize_dims(dim, self.ndim, "size")
-        return self.data.shape[dim]
+        return self.array.shape[dim]
 
     def dim(self) -> int:
         return self.ndim
 
     def numel(self) -> int:
-        return self.data.size
+        return self.array.size
 
     def __len__(self) -> int:
         if self.ndim == 0:
@@ -310,25 +310,52 @@ class Tensor(ConversionMethods, InPlaceMethods, LinearAlgebraMethods, SortingMet
     def __iter__(self):
         return (self[i] for i in range(len(self)))
 
-    def numpy(self) -> np.ndarray:
-        return self.data
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        """The values as a NumPy array: the same memory, not a copy. As in PyTorch, a tensor
+        that requires grad refuses (a change through the array would bypass autograd's
+        checks): call ``t.detach().numpy()``, or pass ``force=True`` for a copy."""
+        if self._requires_grad:
+            if not force:
+                raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
+                                   "tensor.detach().numpy() instead.")
+            return self.array.copy()
+        return self.array
+
+    @property
+    def data(self) -> Tensor:
+        """PyTorch's ``.data``: the same memory as a Tensor outside the graph, which does
+        not require grad. Unlike ``detach()``, a change through it is not seen by autograd
+        (it has its own version counter), so ``p.data.add_(...)`` updates a parameter
+        without a backward ever complaining: the way optimizers were written before
+        ``no_grad``. ``p.data = other`` makes ``p`` hold ``other``'s memory (any shape)."""
+        return Tensor.wrap(self.array)
+
+    @data.setter
+    def data(self, other: Tensor) -> None:
+        if not isinstance(other, Tensor):
+            raise TypeError(f"Variable data has to be a tensor, but got "
+                            f"{type(other).__name__}")
+        if self._requires_grad and other.array.dtype.kind != "f":
+            raise RuntimeError(f"data set to a tensor that requires gradients must be "
+                               f"floating point, got dtype {other.dtype}")
+        self.array = other.array
 
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
         """``np.asarray(t)`` (and plotting, testing helpers) see the data, not an object."""
         if copy:
-            return np.array(self.data, dtype=dtype)
-        return self.data if dtype is None else self.data.astype(dtype, copy=False)
+            return np.array(self.array, dtype=dtype)
+        return self.array if dtype is None else self.array.astype(dtype, copy=False)
 
     def item(self) -> float | int | bool:
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise engine.ShapeError(
                 f"item(): only a tensor with one element can be converted to a Python "
                 f"number, this one has shape {self.shape}"
             )
-        return self.data.item()
+        return self.array.item()
 
     def tolist(self):
-        return self.data.tolist()
+        return self.array.tolist()
 
     def __float__(self) -> float:
         return float(self.item())
@@ -339,40 +366,40 @@ class Tensor(ConversionMethods, InPlaceMethods, LinearAlgebraMethods, SortingMet
     def __index__(self) -> int:
         """A one-element integer tensor indexes a list (``classes[t.argmax()]``), as in
         PyTorch; a float or boolean one does not."""
-        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+        if self.array.dtype.kind not in "iu" or self.array.size != 1:
             raise TypeError(f"only integer tensors of a single element can be converted to "
                             f"an index (this one has dtype {self.dtype}, shape {self.shape})")
-        return int(self.data.item())
+        return int(self.array.item())
 
     def __format__(self, spec: str) -> str:
         """``f"{loss:.4f}"`` formats a one-element tensor as its number, as in PyTorch."""
         if self.ndim == 0:
-            return format(self.data.item(), spec)
+            return format(self.array.item(), spec)
         return object.__format__(self, spec)  # as PyTorch: str(t), and no spec for arrays
 
     def __bool__(self) -> bool:
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise engine.ShapeError(
                 f"the truth value of a tensor of shape {self.shape} is ambiguous; "
                 "use .any() or .all()"
             )
-        return bool(self.data)
+        return bool(self.array)
 
     def any(self, dim=None, keepdim: bool = False, *, axis=None) -> Tensor:
         """Whether any element is nonzero (over all, or along ``dim``): a boolean tensor, as
         in PyTorch (``if t.any():`` reads it through ``__bool__``)."""
         dims = reduction_dims(_dim_or_axis(dim, axis, "any"), self.ndim, "any")
-        return Tensor.wrap(np.asarray(self.data.any(axis=dims, keepdims=keepdim)))
+        return Tensor.wrap(np.asarray(self.array.any(axis=dims, keepdims=keepdim)))
 
     def all(self, dim=None, keepdim: bool = False, *, axis=None) -> Tensor:
         """Whether every element is nonzero (over all, or along ``dim``): a boolean tensor."""
         dims = reduction_dims(_dim_or_axis(dim, axis, "all"), self.ndim, "all")
-        return Tensor.wrap(np.asarray(self.data.all(axis=dims, keepdims=keepdim)))
+        return Tensor.wrap(np.asarray(self.array.all(axis=dims, keepdims=keepdim)))
 
     __hash__ = object.__hash__  # identity, so tensors can be dict keys despite __eq__
 
     def __repr__(self) -> str:
-        data = self.data
+        data = self.array
         exact = (data.dtype.kind != "f" or not np.isfinite(data).all()
                  or (data == data.round()).all())
         body = np.array2string(data, separator=", ", prefix="tensor(",
@@ -415,7 +442,7 @@ class Tensor(ConversionMethods, InPlaceMethods, LinearAlgebraMethods, SortingMet
         self.requires_grad_(requires_grad)  # checked: only float tensors can require grad
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
-        if requires_grad and self.data.dtype.kind != "f":
+        if requires_grad and self.array.dtype.kind != "f":
             raise TypeError(
                 f"only floating-point tensors can require gradients, this one has dtype "
                 f"{self.dtype}; convert it first, e.g. t.float()"
@@ -435,11 +462,11 @@ class Tensor(ConversionMethods, InPlaceMethods, LinearAlgebraMethods, SortingMet
         the caller promises nothing else refers to its array (``owned``), else a copy; later
         ones are added into that array in place."""
         if self._grad is None:
-            self._grad = grad if owned else Tensor.wrap(np.array(grad.data))
+            self._grad = grad if owned else Tensor.wrap(np.array(grad.array))
         elif self._grad.grad_fn is not None:  # recorded by a create_graph backward: keep it
-            self._grad = Tensor.wrap(self._grad.data + grad.data)
+            self._grad = Tensor.wrap(self._grad.array + grad.array)
         else:
-            self._grad.data += grad.data
+            self._grad.array += grad.array
 
     def retain_grad(self) -> None:
         """Keep ``.grad`` for this non-leaf tensor after backward (leaves always keep it)."""
@@ -456,7 +483,7 @@ class Tensor(ConversionMethods, InPlaceMethods, LinearAlgebraMethods, SortingMet
     def detach(self) -> Tensor:
         """The same data (shared, not copied) as a new leaf outside the graph. It shares
         the version counter too: an in-place change through it is seen by the graph."""
-        t = Tensor.wrap(self.data)
+        t = Tensor.wrap(self.array)
         t.version_counter = self.shared_version_counter()
         return t
 
@@ -523,9 +550,9 @@ class Tensor(ConversionMethods, InPlaceMethods, LinearAlgebraMethods, SortingMet
     def _float(self) -> Tensor:
         """Integer and boolean tensors in the default float dtype (float32), for the
         floating-point functions (exp, log, ...), as PyTorch (NumPy would give float64)."""
-        if self.data.dtype.kind == "f":
+        if self.array.dtype.kind == "f":
             return self
-        return Tensor.wrap(self.data.astype(dtypes.get_default_dtype()))
+        return Tensor.wrap(self.array.astype(dtypes.get_default_dtype()))
 
     # -- arithmetic -----------------------------------------------------------------------
 
@@ -584,9 +611,9 @@ class Tensor(ConversionMethods, InPlaceMethods, LinearAlgebraMethods, SortingMet
 
     def _in_place(self, other, ufunc, out_of_place, needs_old_value: bool) -> Tensor:
         if not self._records_in_place(other):
-            other = promote_operands(self, other)[1].data  # int8 += 300 wraps, as PyTorch
+            other = promote_operands(self, other)[1].array  # int8 += 300 wraps, as PyTorch
             try:
-                ufunc(self.data, other, out=self.data, casting="same_kind")
+                ufunc(self.array, other, out=self.array, casting="same_kind")
             except (TypeError, ValueError) as error:  # a wider dtype, or a larger shape
                 kind = TypeError if isinstance(error, TypeError) else RuntimeError
                 raise kind(f"in-place {ufunc.__name__}: cannot update a tensor of shape "
@@ -596,14 +623,14 @@ class Tensor(ConversionMethods, InPlaceMethods, LinearAlgebraMethods, SortingMet
         self._refuse_leaf_in_place(ufunc.__name__)
         old = self
         if needs_old_value:  # the op's backward reads it: keep the values before the change
-            old = Tensor.wrap(self.data.copy(), self._requires_grad)
+            old = Tensor.wrap(self.array.copy(), self._requires_grad)
             old.grad_fn = self.grad_fn
         self._assign_in_place(out_of_place(old, other), ufunc.__name__)
         return self
 
     def _records_in_place(self, other) -> bool:
         """Whether an in-place change of this tensor by ``other`` is recorded in the graph."""
-        return (this_thread.grad_enabled and self.data.dtype.kind == "f"
+        return (this_thread.grad_enabled and self.array.dtype.kind == "f"
                 and (self._requires_grad
                      or (isinstance(other, Tensor) and other._requires_grad)))
 
@@ -628,7 +655,7 @@ class Tensor(ConversionMethods, InPlaceMethods, LinearAlgebraMethods, SortingMet
                             f"the desired output type {self.dtype}")
         view = engine.view_source(self)
         if view is None:
-            self.data[...] = result.data
+            self.array[...] = result.array
             self.bump_version()
             engine.take_history(self, result)
         elif isinstance(view, ops.GetItem):
@@ -668,9 +695,9 @@ class Tensor(ConversionMethods, InPlaceMethods, LinearAlgebraMethods, SortingMet
                                     self.shape)
             key = layout.key
         if not self._records_in_place(value):
-            values = value.data if isinstance(value, Tensor) else to_array(value)
+            values = value.array if isinstance(value, Tensor) else to_array(value)
             try:  # NumPy checks the key and the shapes before it writes anything
-                self.data[key] = values
+                self.array[key] = values
             except (TypeError, ValueError) as error:
                 raise RuntimeError(f"t[key] = value: cannot write a value of shape "
                                    f"{values.shape} into a tensor of shape {self.shape} at "
@@ -705,8 +732,8 @@ class Tensor(ConversionMethods, InPlaceMethods, LinearAlgebraMethods, SortingMet
     # -- comparisons: boolean tensors, never differentiable -------------------------------
 
     def _compare(self, other, ufunc) -> Tensor:
-        other = other.data if isinstance(other, Tensor) else other
-        return Tensor.wrap(ufunc(self.data, other))
+        other = other.array if isinstance(other, Tensor) else other
+        return Tensor.wrap(ufunc(self.array, other))
 
     def __eq__(self, other):
         return self._compare(other, np.equal)
@@ -969,10 +996,10 @@ _SQRT_2_OVER_PI = 0.7978845608028654
 
 def _arg_reduce(t: Tensor, func, dim, keepdim: bool, op: str) -> Tensor:
     if dim is None:
-        if t.data.size == 0:  # PyTorch's IndexError (max() gives a RuntimeError)
+        if t.array.size == 0:  # PyTorch's IndexError (max() gives a RuntimeError)
             raise IndexError(f"{op}(): Expected reduction dim to be specified for an empty "
                                f"tensor (shape {t.shape}); give the dim to reduce")
-        index = func(t.data)  # an index into the flattened tensor, as in PyTorch
+        index = func(t.array)  # an index into the flattened tensor, as in PyTorch
         return Tensor.wrap(np.asarray(index, dtype=np.int64).reshape((1,) * t.ndim if keepdim
                                                                        else ()))
     (axis,) = normalize_dims(dim, t.ndim, op)
@@ -981,7 +1008,7 @@ def _arg_reduce(t: Tensor, func, dim, keepdim: bool, op: str) -> Tensor:
     if t.shape[axis] == 0:
         raise IndexError(f"{op}(): Expected reduction dim {axis} to have non-zero size "
                          f"(the tensor has shape {t.shape})")
-    return Tensor.wrap(func(t.data, axis=axis, keepdims=keepdim).astype(np.int64))
+    return Tensor.wrap(func(t.array, axis=axis, keepdims=keepdim).astype(np.int64))
 
 
 def _normalize_key(key):
@@ -993,7 +1020,7 @@ def _normalize_key(key):
 
 def _normalize_key_part(k):
     if isinstance(k, Tensor):
-        return k.data
+        return k.array
     if isinstance(k, list):
         return np.asarray(k)
     return k
@@ -1108,7 +1135,7 @@ def where(condition: Any, input: Any = None, other: Any = None) -> Tensor:
     if input is None and other is None:
         condition = condition if isinstance(condition, Tensor) else Tensor(condition)
         return condition.nonzero(as_tuple=True)
-    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    cond = condition.array if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != bool_:
         cond = cond.astype(bool)
     if isinstance(input, Tensor):

@@ -82,17 +82,17 @@ class ConversionMethods:
         return False
 
     def is_floating_point(self) -> bool:
-        return self.data.dtype.kind == "f"
+        return self.array.dtype.kind == "f"
 
     def contiguous(self):
         """The same tensor: minigrad's ops accept any memory layout."""
         return self
 
     def is_contiguous(self) -> bool:
-        return bool(self.data.flags.c_contiguous)
+        return bool(self.array.flags.c_contiguous)
 
     def element_size(self) -> int:
-        return self.data.itemsize
+        return self.array.itemsize
 
 
 def to_arguments(args: tuple, dtype: Any, device: Any, op: str):
@@ -147,7 +147,7 @@ class InPlaceMethods:
     def fill_(self, value):
         """Set every element to ``value`` (a number or a one-element tensor), in place."""
         Tensor = _tensor_module.Tensor
-        if isinstance(value, Tensor) and value.data.size != 1:
+        if isinstance(value, Tensor) and value.array.size != 1:
             raise RuntimeError(f"fill_ only supports a 0-dimension value tensor, but got "
                                f"one of shape {value.shape}")
         return self._overwrite(lambda old: _constant_like(old, value), "fill_", value)
@@ -175,11 +175,11 @@ class InPlaceMethods:
             with no_grad():
                 result = compute(self)
             _check_fits(self, result, op)
-            self.data[...] = result.data
+            self.array[...] = result.array
             self.bump_version()
             return self
         self._refuse_leaf_in_place(op)
-        old = _tensor_module.Tensor.wrap(self.data.copy(), self._requires_grad)
+        old = _tensor_module.Tensor.wrap(self.array.copy(), self._requires_grad)
         old.grad_fn = self.grad_fn
         self._assign_in_place(compute(old), op)
         return self
@@ -196,7 +196,7 @@ def _constant_like(old, value):
     value = value if isinstance(value, Tensor) else Tensor.wrap(np.asarray(value))
     if value.dtype != old.dtype:
         value = value.to(old.dtype) if value.requires_grad else Tensor.wrap(
-            value.data.astype(old.dtype))
+            value.array.astype(old.dtype))
     return _tensor_module.where(np.zeros(old.shape, dtype=bool), old, value)
 
 
@@ -287,7 +287,7 @@ class SortingMethods:
         along ``dim``, ``(values, indices)``. Its gradient goes to that element."""
         Tensor = _tensor_module.Tensor
         if dim is None:
-            if self.data.size == 0:
+            if self.array.size == 0:
                 return Tensor.wrap(np.asarray(np.nan, dtype=self.dtype))
             flat = self.reshape(-1)
             return flat[int(_order(flat, 0, False, "median")[(flat.shape[0] - 1) // 2])]
@@ -322,7 +322,7 @@ class SortingMethods:
         (axis,) = _tensor_module.normalize_dims(dim, self.ndim, "mode")
         if self.ndim == 0:
             return return_types.mode(self, _tensor_module.Tensor.wrap(np.asarray(0)))
-        rows = np.moveaxis(self.data, axis, -1)
+        rows = np.moveaxis(self.array, axis, -1)
         found = np.empty(rows.shape[:-1] + (1,), dtype=np.int64)
         for position in np.ndindex(rows.shape[:-1]):
             row = rows[position]
@@ -339,12 +339,12 @@ class SortingMethods:
         differentiable (as PyTorch's)."""
         Tensor = _tensor_module.Tensor
         if dim is None:
-            values, inverse, counts = np.unique(self.data, return_inverse=True,
+            values, inverse, counts = np.unique(self.array, return_inverse=True,
                                                 return_counts=True)
             inverse = inverse.reshape(self.shape)
         else:
             (axis,) = _tensor_module.normalize_dims(dim, self.ndim, "unique")
-            values, inverse, counts = np.unique(self.data, return_inverse=True,
+            values, inverse, counts = np.unique(self.array, return_inverse=True,
                                                 return_counts=True, axis=axis)
             inverse = inverse.reshape(-1)
         out = [Tensor.wrap(values)]
@@ -368,7 +368,7 @@ def _order(t, dim, descending: bool, op: str) -> np.ndarray:
     (axis,) = _tensor_module.normalize_dims(dim, t.ndim, op)
     if t.ndim == 0:
         return np.zeros((), dtype=np.int64)
-    data = t.data
+    data = t.array
     if descending:  # sort the negated values, so that ties still keep their order
         data = -data.astype(np.int64) if data.dtype.kind in "ub" else -data
     return np.argsort(data, axis=axis, kind="stable").astype(np.int64)
@@ -442,14 +442,14 @@ class ElementwiseMethods:
     # -- rounding: piecewise constant, gradient 0 (an integer tensor is already round) ---
 
     def _rounded(self, rounding, decimals=None):
-        if self.data.dtype.kind in "iub":
-            return _tensor_module.Tensor.wrap(self.data.copy())
+        if self.array.dtype.kind in "iub":
+            return _tensor_module.Tensor.wrap(self.array.copy())
         return _ops().Rounding.apply(self, rounding, decimals)
 
     def sign(self):
         """-1, 0 or 1 by the sign of each element (0 for 0, and for NaN as PyTorch)."""
-        if self.data.dtype.kind in "iu":
-            return _tensor_module.Tensor.wrap(np.sign(self.data))
+        if self.array.dtype.kind in "iu":
+            return _tensor_module.Tensor.wrap(np.sign(self.array))
         return self._rounded(_sign)
 
     def floor(self):
@@ -538,15 +538,15 @@ class ElementwiseMethods:
         """NaN, +inf and -inf replaced by ``nan``, ``posinf`` and ``neginf`` (by default 0,
         and the largest and smallest finite numbers of the dtype). The gradient of a
         replaced element is 0."""
-        if self.data.dtype.kind != "f":
-            return _tensor_module.Tensor.wrap(self.data.copy())
+        if self.array.dtype.kind != "f":
+            return _tensor_module.Tensor.wrap(self.array.copy())
         return _ops().NanToNum.apply(self, nan, posinf, neginf)
 
     # -- functions of two tensors (broadcast, promoted as the arithmetic operators) --------
 
     def _binary(self, op, other):
         a, b = _tensor_module.promote_operands(self, other)
-        if a.data.dtype.kind != "f" and b.data.dtype.kind != "f":
+        if a.array.dtype.kind != "f" and b.array.dtype.kind != "f":
             a, b = a._float(), b._float()
         return op.apply(a, b)
 
@@ -631,25 +631,25 @@ class LogicalMethods:
         return _tensor_module.Tensor.wrap(np.asarray(array))
 
     def isnan(self):
-        return self._wrap(np.isnan(self.data))
+        return self._wrap(np.isnan(self.array))
 
     def isinf(self):
-        return self._wrap(np.isinf(self.data))
+        return self._wrap(np.isinf(self.array))
 
     def isfinite(self):
-        return self._wrap(np.isfinite(self.data))
+        return self._wrap(np.isfinite(self.array))
 
     def isclose(self, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False):
         """Whether |self - other| ≤ atol + rtol·|other|, elementwise (broadcast)."""
-        other = other.data if isinstance(other, _tensor_module.Tensor) else other
-        return self._wrap(np.isclose(self.data, other, rtol, atol, equal_nan))
+        other = other.array if isinstance(other, _tensor_module.Tensor) else other
+        return self._wrap(np.isclose(self.array, other, rtol, atol, equal_nan))
 
     def _logical(self, ufunc, other):
-        other = other.data if isinstance(other, _tensor_module.Tensor) else other
-        return self._wrap(ufunc(self.data, other))
+        other = other.array if isinstance(other, _tensor_module.Tensor) else other
+        return self._wrap(ufunc(self.array, other))
 
     def logical_not(self):
-        return self._wrap(np.logical_not(self.data))
+        return self._wrap(np.logical_not(self.array))
 
     def logical_and(self, other):
         return self._logical(np.logical_and, other)
@@ -665,11 +665,11 @@ class LogicalMethods:
     def _bitwise(self, ufunc, other, op: str, reflected: bool = False):
         a, b = _tensor_module.promote_operands(self, other)
         for t in (a, b):
-            if t.data.dtype.kind not in "iub":
+            if t.array.dtype.kind not in "iub":
                 raise TypeError(f"{op}: only integer and boolean tensors, got dtype "
                                 f"{t.dtype}")
         a, b = (b, a) if reflected else (a, b)
-        return self._wrap(ufunc(a.data, b.data))
+        return self._wrap(ufunc(a.array, b.array))
 
     def bitwise_and(self, other):
         return self._bitwise(np.bitwise_and, other, "bitwise_and (&)")
@@ -687,10 +687,10 @@ class LogicalMethods:
         return self._bitwise(np.right_shift, other, "bitwise_right_shift (>>)")
 
     def bitwise_not(self):
-        if self.data.dtype.kind not in "iub":
+        if self.array.dtype.kind not in "iub":
             raise TypeError(f"bitwise_not (~): only integer and boolean tensors, got dtype "
                             f"{self.dtype}")
-        return self._wrap(np.invert(self.data))
+        return self._wrap(np.invert(self.array))
 
     __and__, __or__, __xor__ = bitwise_and, bitwise_or, bitwise_xor
     __lshift__, __rshift__, __invert__ = bitwise_left_shift, bitwise_right_shift, bitwise_not
@@ -722,7 +722,7 @@ class ReductionMethods:
         """The product of all elements, or along one ``dim``. Its gradient is exact also
         with zeros (the product of the other elements)."""
         t = self if dtype is None else self.to(dtype)
-        if t.data.dtype.kind in "bu" or t.data.dtype.kind == "i" and t.data.itemsize < 8:
+        if t.array.dtype.kind in "bu" or t.array.dtype.kind == "i" and t.array.itemsize < 8:
             t = t.long()  # as PyTorch: the product of integers is int64
         if dim is not None and not isinstance(dim, int | np.integer):
             raise TypeError(f"prod(): argument 'dim' must be an int, got {dim!r}")
@@ -731,7 +731,7 @@ class ReductionMethods:
 
     def _cumulative(self, op, dim, dtype, name: str):
         t = self if dtype is None else self.to(dtype)
-        if t.data.dtype.kind in "bui" and name in ("cumsum", "cumprod"):
+        if t.array.dtype.kind in "bui" and name in ("cumsum", "cumprod"):
             t = t.long()  # as PyTorch: cumulative sums and products of integers are int64
         axis = _one_dim(t, dim, name)
         if t.ndim == 0:
@@ -781,7 +781,7 @@ class ReductionMethods:
     def count_nonzero(self, dim=None):
         """How many elements are not zero, over all or ``dim`` (an int or a tuple): int64."""
         dims = _tensor_module.reduction_dims(dim, self.ndim, "count_nonzero")
-        count = np.count_nonzero(self.data, axis=dims)
+        count = np.count_nonzero(self.array, axis=dims)
         return _tensor_module.Tensor.wrap(np.asarray(count, dtype=np.int64))
 
     def dist(self, other, p: float = 2):
@@ -810,7 +810,7 @@ def _running_extreme(t, dim, replaces, result_type, op: str):
     (axis,) = _tensor_module.normalize_dims(dim, t.ndim, op)
     if t.ndim == 0:
         return result_type(t.clone(), Tensor.wrap(np.zeros((), dtype=np.int64)))
-    data = np.moveaxis(t.data, axis, 0)
+    data = np.moveaxis(t.array, axis, 0)
     indices = np.zeros(data.shape, dtype=np.int64)
     if data.shape[0]:
         best, best_index = data[0].copy(), np.zeros(data.shape[1:], dtype=np.int64)
@@ -957,7 +957,7 @@ class ReshapingMethods:
         if dim is None:
             return self.flatten().repeat_interleave(repeats, 0)
         (axis,) = self._dims(dim, "repeat_interleave")
-        counts = repeats.data if isinstance(repeats, _tensor_module.Tensor) else repeats
+        counts = repeats.array if isinstance(repeats, _tensor_module.Tensor) else repeats
         source = np.repeat(np.arange(self.shape[axis]), counts)
         return self[(slice(None),) * axis + (source,)]
 
@@ -1054,7 +1054,7 @@ class ReshapingMethods:
 
     def masked_fill(self, mask, value):
         """``value`` where ``mask`` (broadcast) is true, else self."""
-        mask = mask.data if isinstance(mask, _tensor_module.Tensor) else np.asarray(mask)
+        mask = mask.array if isinstance(mask, _tensor_module.Tensor) else np.asarray(mask)
         if mask.dtype != np.bool_:
             raise RuntimeError(f"masked_fill only supports boolean masks, but got mask with "
                                f"dtype {mask.dtype}")
@@ -1066,7 +1066,7 @@ class ReshapingMethods:
 
     def masked_select(self, mask):
         """The elements where ``mask`` (broadcast with self) is true, as a 1-D tensor."""
-        mask = mask.data if isinstance(mask, _tensor_module.Tensor) else np.asarray(mask)
+        mask = mask.array if isinstance(mask, _tensor_module.Tensor) else np.asarray(mask)
         shape = np.broadcast_shapes(self.shape, mask.shape)
         return self.broadcast_to(shape)[np.broadcast_to(mask, shape)]
 
@@ -1074,7 +1074,7 @@ class ReshapingMethods:
         """The indices of the nonzero elements: an (n, ndim) int64 tensor, or with
         ``as_tuple`` one 1-D tensor per dim (as ``where(condition)``)."""
         Tensor = _tensor_module.Tensor
-        found = np.nonzero(np.atleast_1d(self.data))
+        found = np.nonzero(np.atleast_1d(self.array))
         if as_tuple:
             return tuple(Tensor.wrap(i.astype(np.int64)) for i in found)
         return Tensor.wrap(np.stack(found, axis=1).astype(np.int64)[:, :self.ndim])
@@ -1196,17 +1196,17 @@ class ReshapingMethods:
         else:
             extreme = np.maximum if reduce == "amax" else np.minimum
             if include_self:
-                result = self.data.copy()
+                result = self.array.copy()
             else:  # start from the identity of the reduction, for positions sent to
                 if self.dtype.kind == "f":
                     start = -np.inf if reduce == "amax" else np.inf
                 else:
                     start = getattr(np.iinfo(self.dtype), "min" if reduce == "amax" else "max")
                 result = np.full(shape, start, self.dtype)
-            extreme.at(result, key, src.data)
-            src_wins = src.data == result[key]
-            self_wins = (self.data == result) & own
-            ties = scattered(Tensor.wrap(src_wins.astype(self.dtype))).data + self_wins
+            extreme.at(result, key, src.array)
+            src_wins = src.array == result[key]
+            self_wins = (self.array == result) & own
+            ties = scattered(Tensor.wrap(src_wins.astype(self.dtype))).array + self_wins
             ties = Tensor.wrap(np.maximum(ties, 1).astype(self.dtype))
             reduced = (scattered(where(src_wins, src, 0.0))
                        + where(self_wins, self, 0.0)) / ties
@@ -1215,7 +1215,7 @@ class ReshapingMethods:
 
 
 def _indices(index, op: str) -> np.ndarray:
-    index = index.data if isinstance(index, _tensor_module.Tensor) else np.asarray(index)
+    index = index.array if isinstance(index, _tensor_module.Tensor) else np.asarray(index)
     if index.dtype.kind not in "iu":
         raise RuntimeError(f"{op}(): Expected dtype int64 for index, got {index.dtype}")
     return index

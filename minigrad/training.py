@@ -466,7 +466,7 @@ def evaluate(model: nn.Module, X, y, batch_size: int = 1000) -> tuple[float, flo
             logits = model(X[start:start + batch_size])
             labels = y[start:start + batch_size]
             total_loss += nn.functional.cross_entropy(logits, labels, reduction="sum").item()
-            correct += int((logits.argmax(1).data == labels.data).sum())
+            correct += int((logits.argmax(1).array == labels.array).sum())
     model.train(was_training)
     return total_loss / len(y), correct / len(y)
 
@@ -709,7 +709,7 @@ class Classifier:
 
     def predict(self, X_raw: np.ndarray) -> list[str]:
         """The class name predicted for each row of raw (not yet standardized) features."""
-        return [self.classes[i] for i in self.logits(X_raw).argmax(1).data]
+        return [self.classes[i] for i in self.logits(X_raw).argmax(1).array]
 
     def evaluate(self, X_raw: np.ndarray, labels: Iterable, where: str = "data"
                  ) -> tuple[float, float]:

@@ -25,7 +25,7 @@ def test_grad_returns_a_tuple_and_accumulates_nothing():
     x, y = f64([1.0, 2.0]), f64(3.0)
     out = (x * y).sum()
     gx, gy = mg.grad(out, (x, y))
-    np.testing.assert_allclose(gx.data, [3.0, 3.0])
+    np.testing.assert_allclose(gx.array, [3.0, 3.0])
     assert gy.item() == 3.0
     assert x.grad is None and y.grad is None
 
@@ -34,14 +34,14 @@ def test_grad_with_respect_to_a_non_leaf():
     x = f64([1.0, 2.0])
     h = x * 3
     (gh,) = mg.grad((h * h).sum(), h)
-    np.testing.assert_allclose(gh.data, 2 * h.data)
+    np.testing.assert_allclose(gh.array, 2 * h.array)
 
 
 def test_grad_of_several_outputs_with_grad_outputs():
     x = f64([1.0, 2.0])
     a, b = x * 2, x**2
     (g,) = mg.grad([a, b], x, grad_outputs=[f64([1.0, 1.0], False), f64([1.0, 0.5], False)])
-    np.testing.assert_allclose(g.data, [2 + 2 * 1.0, 2 + 0.5 * 4.0])
+    np.testing.assert_allclose(g.array, [2 + 2 * 1.0, 2 + 0.5 * 4.0])
 
 
 def test_grad_unused_input():
@@ -79,32 +79,32 @@ def test_gradient_penalty_through_create_graph():
 def test_rosenbrock_hessian_matches_its_analytic_form():
     for point in ([0.5, -0.3], [1.0, 1.0], [-1.2, 1.0]):
         H = mg.autograd.hessian(rosenbrock, f64(point, requires_grad=False))
-        np.testing.assert_allclose(H.data, rosenbrock_hessian(*point), rtol=1e-12)
+        np.testing.assert_allclose(H.array, rosenbrock_hessian(*point), rtol=1e-12)
 
 
 def test_hvp_equals_hessian_times_v():
     p, v = np.array([-1.2, 1.0]), np.array([0.3, -2.0])
     out, hv = mg.autograd.hvp(rosenbrock, f64(p, False), f64(v, False))
-    np.testing.assert_allclose(hv.data, rosenbrock_hessian(*p) @ v, rtol=1e-12)
+    np.testing.assert_allclose(hv.array, rosenbrock_hessian(*p) @ v, rtol=1e-12)
     assert out.item() == pytest.approx((1 - p[0]) ** 2 + 100 * (p[1] - p[0] ** 2) ** 2)
 
 
 def test_jacobian_of_elementwise_and_matrix_functions():
     a = np.array([[1.0, 2.0], [3.0, -1.0], [0.5, 0.0]])
     J = mg.autograd.jacobian(lambda x: f64(a, False) @ x, f64([1.0, 2.0], False))
-    np.testing.assert_allclose(J.data, a)
+    np.testing.assert_allclose(J.array, a)
     x = np.array([0.1, 0.7, -0.4])
     J = mg.autograd.jacobian(lambda t: t.tanh(), f64(x, False))
-    np.testing.assert_allclose(J.data, np.diag(1 - np.tanh(x) ** 2))
+    np.testing.assert_allclose(J.array, np.diag(1 - np.tanh(x) ** 2))
     Ja, Jb = mg.autograd.jacobian(lambda u, w: u * w, (f64([1.0, 2.0]), f64([3.0, 4.0])))
-    np.testing.assert_allclose(Ja.data, np.diag([3.0, 4.0]))
-    np.testing.assert_allclose(Jb.data, np.diag([1.0, 2.0]))
+    np.testing.assert_allclose(Ja.array, np.diag([3.0, 4.0]))
+    np.testing.assert_allclose(Jb.array, np.diag([1.0, 2.0]))
 
 
 def test_vjp():
     out, g = mg.autograd.vjp(lambda t: t * t, f64([1.0, 3.0], False), f64([1.0, 0.5], False))
-    np.testing.assert_allclose(g.data, [2.0, 3.0])
-    np.testing.assert_allclose(out.data, [1.0, 9.0])
+    np.testing.assert_allclose(g.array, [2.0, 3.0])
+    np.testing.assert_allclose(out.array, [1.0, 9.0])
 
 
 def test_helpers_reject_non_scalar_functions():
@@ -125,11 +125,11 @@ def test_functional_helpers_match_torch():
 
     x, v = np.array([0.3, -0.8, 1.1]), np.array([1.0, -0.5, 2.0])
     tx, tv = torch.tensor(x), torch.tensor(v)
-    np.testing.assert_allclose(mg.autograd.hessian(f_mg, f64(x)).data,
+    np.testing.assert_allclose(mg.autograd.hessian(f_mg, f64(x)).array,
                                F.hessian(f_torch, tx).numpy(), rtol=1e-12)
-    np.testing.assert_allclose(mg.autograd.hvp(f_mg, f64(x), f64(v))[1].data,
+    np.testing.assert_allclose(mg.autograd.hvp(f_mg, f64(x), f64(v))[1].array,
                                F.hvp(f_torch, tx, tv)[1].numpy(), rtol=1e-12)
-    np.testing.assert_allclose(mg.autograd.jacobian(lambda t: t.softmax(0), f64(x)).data,
+    np.testing.assert_allclose(mg.autograd.jacobian(lambda t: t.softmax(0), f64(x)).array,
                                F.jacobian(lambda t: t.softmax(0), tx).numpy(), rtol=1e-12)
 
 
@@ -159,7 +159,7 @@ class FlatSquare(mg.Function):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.inputs
-        return grad * (2 * x.data)
+        return grad * (2 * x.array)
 
 
 def test_gradcheck_failure_names_input_element_and_values():
@@ -189,9 +189,9 @@ def test_gradcheck_requires_float64_and_some_input_requiring_grad():
 def test_gradcheck_leaves_inputs_unchanged_and_handles_non_contiguous_inputs():
     base = np.arange(12.0).reshape(3, 4) / 10
     x = mg.tensor(base.T, requires_grad=True)  # a transposed, non-contiguous array
-    before = x.data.copy()
+    before = x.array.copy()
     assert mg.gradcheck(lambda t: (t * t).sum(0), (x,))
-    np.testing.assert_array_equal(x.data, before)
+    np.testing.assert_array_equal(x.array, before)
 
 
 def test_gradcheck_report_errors_shrink_then_grow_with_eps():

@@ -65,8 +65,8 @@ def test_layer_entries_differentiate_the_parameters_too():
     x, w, b = (mg.tensor(a, requires_grad=True) for a in
                [np.ones((4, 3)), np.ones((2, 3)), np.ones(2)])
     case.fn(x, w, b).sum().backward()
-    np.testing.assert_allclose(b.grad.data, [4.0, 4.0])  # one per row of x
-    np.testing.assert_allclose(case.fn(x, w, b).data, F.linear(x, w, b).data)
+    np.testing.assert_allclose(b.grad.array, [4.0, 4.0])  # one per row of x
+    np.testing.assert_allclose(case.fn(x, w, b).array, F.linear(x, w, b).array)
 
 
 def test_select_by_name_and_kind():

@@ -413,13 +413,13 @@ def test_dtypes_are_checked_as_tensor_checks_them(tmp_path):
     # As Tensor(data): float16 and long double become float32.
     assert half.dtype == mg.Tensor(arrays["a0"]).dtype == np.float32
     assert long.dtype == mg.Tensor(arrays["a1"]).dtype == np.float32
-    np.testing.assert_array_equal(half.data, [1.5, 2.5])
+    np.testing.assert_array_equal(half.array, [1.5, 2.5])
     # Big-endian data comes back in the machine's byte order, same values and width.
     assert big_float.dtype == np.dtype("=f8") and big_float.dtype.isnative
     assert big_int.dtype == np.dtype("=i4") and big_int.dtype.isnative
-    np.testing.assert_array_equal(big_float.data, [1.5, -2.5])
-    np.testing.assert_array_equal(big_int.data, [1, -2])
-    assert (big_float + 1).data.tolist() == [2.5, -1.5]
+    np.testing.assert_array_equal(big_float.array, [1.5, -2.5])
+    np.testing.assert_array_equal(big_int.array, [1, -2])
+    assert (big_float + 1).array.tolist() == [2.5, -1.5]
     # Plain ndarrays keep their dtype (float16 is a portable storage type).
     assert array16.dtype == np.float16
     np.testing.assert_array_equal(fortran, arrays["a5"])
@@ -434,7 +434,7 @@ def test_dtypes_are_checked_as_tensor_checks_them(tmp_path):
 def test_any_file_name_is_kept_as_it_is(tmp_path, name):
     save({"w": mg.ones(2)}, tmp_path / name)
     assert os.listdir(tmp_path) == [name]
-    np.testing.assert_array_equal(load(str(tmp_path / name))["w"].data, [1.0, 1.0])
+    np.testing.assert_array_equal(load(str(tmp_path / name))["w"].array, [1.0, 1.0])
 
 
 def test_str_bytes_and_pathlike_paths(tmp_path):

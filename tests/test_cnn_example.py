@@ -30,7 +30,7 @@ def test_cnn_vs_mlp_example(tmp_path):
         sys.path.pop(0)
     for label, make in (("MLP 64-64-10", cnn_vs_mlp.make_mlp),
                         ("CNN (LeNet-style)", cnn_vs_mlp.make_cnn)):
-        count = sum(p.data.size for p in make().parameters())
+        count = sum(p.array.size for p in make().parameters())
         printed = re.search(re.escape(label) + r"\s+([\d,]+)", out).group(1)
         assert int(printed.replace(",", "")) == count
     assert isinstance(cnn_vs_mlp.make_cnn()[0], nn.Conv2d)

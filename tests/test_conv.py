@@ -28,16 +28,16 @@ def compare_with_torch(ours, theirs, arrays, seed=0, atol=1e-10):
     reference = [None if a is None else torch.tensor(a, requires_grad=True) for a in arrays]
     out, expected = ours(*mine), theirs(*reference)
     if isinstance(expected, tuple):  # (values, indices)
-        np.testing.assert_array_equal(out[1].numpy(), expected[1].numpy())
+        np.testing.assert_array_equal(out[1].detach().numpy(), expected[1].detach().numpy())
         out, expected = out[0], expected[0]
     assert out.shape == tuple(expected.shape)
-    np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), rtol=1e-10, atol=atol)
+    np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy(), rtol=1e-10, atol=atol)
     weights = np.random.default_rng(seed + 100).standard_normal(out.shape)
     (out * mg.tensor(weights)).sum().backward()
     (expected * torch.tensor(weights)).sum().backward()
     for i, (a, b) in enumerate(zip(mine, reference)):
         if a is not None:
-            np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-10, atol=atol,
+            np.testing.assert_allclose(a.grad.detach().numpy(), b.grad.detach().numpy(), rtol=1e-10, atol=atol,
                                        err_msg=f"gradient of input {i}")
 
 
@@ -72,7 +72,7 @@ def test_conv2d_module_padding_modes_match_torch(mode, padding):
     load_into_torch(ours, theirs)
     (x,) = random_arrays(1, (2, 3, 5, 6))
     compare_with_torch(ours, theirs, [x])
-    np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(),
+    np.testing.assert_allclose(ours.weight.grad.detach().numpy(), theirs.weight.grad.detach().numpy(),
                                rtol=1e-10, atol=1e-10)
 
 
@@ -171,10 +171,10 @@ def test_max_pool2d_ties_and_nans_as_torch(case):
     ours = mg.tensor(x, requires_grad=True)
     theirs = torch.tensor(x, requires_grad=True)
     out, expected = F.max_pool2d(ours, 3, 1, 1), TF.max_pool2d(theirs, 3, 1, 1)
-    np.testing.assert_array_equal(out.numpy(), expected.detach().numpy())
+    np.testing.assert_array_equal(out.detach().numpy(), expected.detach().numpy())
     out.sum().backward()
     expected.sum().backward()
-    np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())
+    np.testing.assert_array_equal(ours.grad.detach().numpy(), theirs.grad.detach().numpy())
 
 
 def test_pools_take_unbatched_input():
@@ -194,7 +194,7 @@ def test_pools_take_unbatched_input():
 def test_unfold_and_fold_match_torch(args):
     (x,) = random_arrays(9, (2, 3, 6, 7))
     compare_with_torch(lambda x: F.unfold(x, **args), lambda x: TF.unfold(x, **args), [x])
-    columns = TF.unfold(torch.tensor(x), **args).numpy()
+    columns = TF.unfold(torch.tensor(x), **args).detach().numpy()
     compare_with_torch(lambda c: F.fold(c, (6, 7), **args),
                        lambda c: TF.fold(c, (6, 7), **args), [columns])
 
@@ -204,8 +204,8 @@ def test_unfold_and_fold_modules():
     columns = nn.Unfold(kernel_size=2, stride=1)(mg.tensor(x))
     assert columns.shape == (1, 2 * 4, 16)
     back = nn.Fold(output_size=(5, 5), kernel_size=2)(columns)
-    expected = TF.fold(TF.unfold(torch.tensor(x), 2), (5, 5), 2).numpy()
-    np.testing.assert_allclose(back.numpy(), expected, rtol=1e-12)
+    expected = TF.fold(TF.unfold(torch.tensor(x), 2), (5, 5), 2).detach().numpy()
+    np.testing.assert_allclose(back.detach().numpy(), expected, rtol=1e-12)
 
 
 # ---------------------------------------------------------------------------------------
@@ -220,14 +220,14 @@ def test_batch_norm2d_matches_torch_in_train_and_eval(args):
     theirs = torch.nn.BatchNorm2d(3, dtype=torch.float64, **args)
     if ours.weight is not None:
         w, b = random_arrays(11, (3,), (3,))
-        ours.weight.data[...] = w
-        ours.bias.data[...] = b
+        ours.weight.array[...] = w
+        ours.bias.array[...] = b
         load_into_torch(ours, theirs)
     for step in range(3):
         (x,) = random_arrays(12 + step, (4, 3, 5, 2))
         compare_with_torch(ours, theirs, [x], seed=step)
     for name, buffer in theirs.state_dict().items():
-        np.testing.assert_allclose(ours.state_dict()[name].numpy(), buffer.numpy(),
+        np.testing.assert_allclose(ours.state_dict()[name].detach().numpy(), buffer.detach().numpy(),
                                    rtol=1e-12, err_msg=name)
     ours.eval()
     theirs.eval()
@@ -245,14 +245,14 @@ def test_batch_norm2d_refuses_other_shapes():
 def test_dropout2d_zeros_whole_channels_and_scales_the_rest():
     mg.manual_seed(0)
     x = mg.ones(50, 40, 3, 3)
-    out = nn.Dropout2d(0.25)(x).numpy()
+    out = nn.Dropout2d(0.25)(x).detach().numpy()
     per_channel = out.reshape(50, 40, 9)
     assert np.all(per_channel.min(2) == per_channel.max(2))  # each channel all kept or all 0
     assert set(np.unique(out)) == {0.0, np.float32(1 / 0.75)}
     assert abs((per_channel[:, :, 0] == 0).mean() - 0.25) < 0.03
     layer = nn.Dropout2d(0.25).eval()
     assert layer(x) is x
-    assert np.all(F.dropout2d(x, 1.0).numpy() == 0)
+    assert np.all(F.dropout2d(x, 1.0).detach().numpy() == 0)
 
 
 # ---------------------------------------------------------------------------------------
@@ -262,7 +262,7 @@ def test_dropout2d_zeros_whole_channels_and_scales_the_rest():
 
 def load_into_torch(ours, theirs):
     """Our state dict into a torch module, unchanged (raises if a key or shape differs)."""
-    state = {k: torch.tensor(v.numpy()) for k, v in ours.state_dict().items()}
+    state = {k: torch.tensor(v.detach().numpy()) for k, v in ours.state_dict().items()}
     theirs.load_state_dict(state, strict=True)
 
 
@@ -295,8 +295,8 @@ def test_a_trained_cnn_loads_into_torch_and_gives_the_same_outputs():
     model.eval()
     reference.eval()
     with torch.no_grad():
-        expected = reference(torch.tensor(x)).numpy()
-    np.testing.assert_allclose(model(mg.tensor(x)).numpy(), expected, rtol=1e-4, atol=1e-5)
+        expected = reference(torch.tensor(x)).detach().numpy()
+    np.testing.assert_allclose(model(mg.tensor(x)).detach().numpy(), expected, rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize("make", [
@@ -315,7 +315,7 @@ def test_weight_layout_and_default_init_are_torchs(make):
         if getattr(theirs, name) is None:
             assert getattr(ours, name) is None
             continue
-        values = getattr(ours, name).numpy()
+        values = getattr(ours, name).detach().numpy()
         assert values.dtype == np.float32
         assert np.abs(values).max() <= bound
         assert np.abs(values).max() > 0.7 * bound  # drawn from the whole range
@@ -393,7 +393,7 @@ def test_array_path_of_backward_agrees_with_tensor_path(fn):
     recorded = mg.grad((fn(x, w) * weights).sum(), (x, w), create_graph=True)
     assert all(g.grad_fn is not None for g in recorded)
     for a, b in zip(fast, recorded):
-        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-13, atol=1e-14)
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-13, atol=1e-14)
 
 
 def test_im2col_is_a_view_and_col2im_its_adjoint():

@@ -34,8 +34,8 @@ def epoch_order(loader):
     """The sample ids of one epoch, in the order the loader gave them."""
     ids = []
     for X, y in loader:
-        assert np.array_equal(X.data[:, 0], y.data)  # rows of X and y stay together
-        ids.extend(y.data.tolist())
+        assert np.array_equal(X.array[:, 0], y.array)  # rows of X and y stay together
+        ids.extend(y.array.tolist())
     return ids
 
 
@@ -68,7 +68,7 @@ def test_any_loader_gives_len_batches_of_distinct_samples(n, batch_size, shuffle
                                                           seed):
     loader = DataLoader(numbered(n), batch_size=batch_size, shuffle=shuffle,
                         drop_last=drop_last, seed=seed)
-    batches = [y.data.tolist() for _, y in loader]
+    batches = [y.array.tolist() for _, y in loader]
     assert len(batches) == len(loader)
     ids = [i for batch in batches for i in batch]
     assert len(set(ids)) == len(ids) and set(ids) <= set(range(n))
@@ -117,10 +117,10 @@ def test_full_batch_is_the_whole_dataset_each_epoch():
     assert len(loader) == 1
     for _ in range(2):
         (X, y), = list(loader)
-        assert X.shape == (37, 3) and np.array_equal(y.data, np.arange(37))
+        assert X.shape == (37, 3) and np.array_equal(y.array, np.arange(37))
     shuffled = DataLoader(data, batch_size=None, shuffle=True, seed=0, drop_last=True)
     (X, y), = list(shuffled)
-    assert X.shape == (37, 3) and sorted(y.data.tolist()) == list(range(37))
+    assert X.shape == (37, 3) and sorted(y.array.tolist()) == list(range(37))
 
 
 def test_mini_batch_regime():
@@ -180,7 +180,7 @@ def test_order_is_drawn_when_the_epoch_starts():
     mg.manual_seed(0)
     it = iter(loader)
     mg.manual_seed(99)  # does not change the epoch already started
-    order = [i for _, y in it for i in y.data.tolist()]
+    order = [i for _, y in it for i in y.array.tolist()]
     assert order == np.random.default_rng(0).permutation(20).tolist()
 
 
@@ -200,7 +200,7 @@ def test_dtypes_are_kept(x_dtype, shuffle):
                                      shuffle=shuffle, seed=0):
             assert isinstance(xb, mg.Tensor) and xb.dtype == x_dtype
             assert yb.dtype == np.int64 and mb.dtype == np.bool_
-            assert np.array_equal(xb.data, X[yb.data]) and np.array_equal(mb.data, mask[yb.data])
+            assert np.array_equal(xb.array, X[yb.array]) and np.array_equal(mb.array, mask[yb.array])
 
 
 def test_tensor_dataset_accepts_tensors_and_arrays_and_indexes_rows():
@@ -210,7 +210,7 @@ def test_tensor_dataset_accepts_tensors_and_arrays_and_indexes_rows():
     assert len(data) == 6
     x3, y3 = data[3]
     assert isinstance(x3, mg.Tensor) and x3.tolist() == [6.0, 7.0] and y3.item() == 1
-    assert isinstance(y3.data, np.ndarray) and y3.shape == () and y3.dtype == y.dtype
+    assert isinstance(y3.array, np.ndarray) and y3.shape == () and y3.dtype == y.dtype
     assert data.tensors[0] is X
 
 
@@ -238,7 +238,7 @@ def test_tensor_dataset_is_batched_with_one_index_per_batch_per_tensor(shuffle, 
     CountingArray.calls = 0
     batches = list(loader)
     assert CountingArray.calls == 2 * len(loader) == 2 * len(batches)
-    seen = np.concatenate([yb.data for _, yb in batches])
+    seen = np.concatenate([yb.array for _, yb in batches])
     assert sorted(seen.tolist()) == list(range(100))
 
 
@@ -256,10 +256,10 @@ def test_batches_are_copies_not_views_of_the_dataset():
     data = numbered(8)
     for shuffle in (False, True):
         for X, y in DataLoader(data, batch_size=None, shuffle=shuffle, seed=0):
-            X.data[:] = -1
-            y.data[:] = -1
-    assert np.array_equal(data.tensors[1].data, np.arange(8))
-    assert (data.tensors[0].data >= 0).all()
+            X.array[:] = -1
+            y.array[:] = -1
+    assert np.array_equal(data.tensors[1].array, np.arange(8))
+    assert (data.tensors[0].array >= 0).all()
 
 
 def test_gradient_reaches_a_dataset_tensor_that_requires_grad():
@@ -269,7 +269,7 @@ def test_gradient_reaches_a_dataset_tensor_that_requires_grad():
     (first_x * 3.0).sum().backward()
     expected = np.zeros((5, 2))
     expected[:2] = 3.0
-    assert np.array_equal(X.grad.data, expected)
+    assert np.array_equal(X.grad.array, expected)
 
 
 # ---------------------------------------------------------------------------------------
@@ -309,7 +309,7 @@ def test_generic_dataset_shuffled_reads_each_sample_once_per_epoch():
     loader = DataLoader(data, batch_size=4, shuffle=True, seed=0)
     for _ in range(2):
         data.reads.clear()
-        labels = [x for X, _, _ in loader for x in X.data[:, 0].tolist()]
+        labels = [x for X, _, _ in loader for x in X.array[:, 0].tolist()]
         assert sorted(data.reads) == list(range(9))
         assert labels == [float(i) for i in data.reads]
 

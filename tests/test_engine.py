@@ -25,7 +25,7 @@ def test_diamond_graph_accumulates_both_paths():
 def test_same_tensor_used_twice_in_one_op():
     x = f64([1.0, -2.0])
     (x * x).sum().backward()
-    np.testing.assert_allclose(x.grad.data, [2.0, -4.0])
+    np.testing.assert_allclose(x.grad.array, [2.0, -4.0])
     y = f64(3.0)
     (y + y + y).backward()
     assert y.grad.item() == 3.0
@@ -35,14 +35,14 @@ def test_leaves_accumulate_across_backward_calls():
     x = f64([1.0, 2.0])
     (x * 3).sum().backward()
     (x * 3).sum().backward()
-    np.testing.assert_allclose(x.grad.data, [6.0, 6.0])
+    np.testing.assert_allclose(x.grad.array, [6.0, 6.0])
 
 
 def test_accumulation_does_not_alias_shared_gradients():
     # Add passes one gradient array to both inputs; each leaf must own its .grad.
     a, b = f64([1.0]), f64([2.0])
     (a + b).sum().backward()
-    a.grad.data += 100
+    a.grad.array += 100
     assert b.grad.item() == 1.0
     (a + b).sum().backward()
     assert a.grad.item() == 102.0 and b.grad.item() == 2.0
@@ -55,7 +55,7 @@ def test_non_leaves_keep_no_grad_unless_retained():
     k.retain_grad()
     k.sum().backward()
     assert h.grad is None
-    np.testing.assert_allclose(k.grad.data, [1.0, 1.0])
+    np.testing.assert_allclose(k.grad.array, [1.0, 1.0])
     assert not h.is_leaf and x.is_leaf and k.retains_grad
 
 
@@ -64,7 +64,7 @@ def test_constants_do_not_get_gradients():
     c = f64([5.0, 5.0], requires_grad=False)
     (x * c).sum().backward()
     assert c.grad is None
-    np.testing.assert_allclose(x.grad.data, [5.0, 5.0])
+    np.testing.assert_allclose(x.grad.array, [5.0, 5.0])
 
 
 def test_broadcast_gradient_is_reduced_to_the_input_shape():
@@ -74,8 +74,8 @@ def test_broadcast_gradient_is_reduced_to_the_input_shape():
     y = x * b * s  # (3, 4)
     y.sum().backward()
     assert x.grad.shape == (3, 1) and b.grad.shape == (4,) and s.grad.shape == ()
-    np.testing.assert_allclose(x.grad.data, np.full((3, 1), 8.0))
-    np.testing.assert_allclose(b.grad.data, np.full(4, 6.0))
+    np.testing.assert_allclose(x.grad.array, np.full((3, 1), 8.0))
+    np.testing.assert_allclose(b.grad.array, np.full(4, 6.0))
     assert s.grad.item() == 12.0
 
 
@@ -100,9 +100,9 @@ def test_retain_graph_allows_a_second_backward():
     x = f64([1.0, 2.0])
     y = (x.exp() * x).sum()
     y.backward(retain_graph=True)
-    first = x.grad.data.copy()
+    first = x.grad.array.copy()
     y.backward()
-    np.testing.assert_allclose(x.grad.data, 2 * first)
+    np.testing.assert_allclose(x.grad.array, 2 * first)
 
 
 def test_graph_is_freed_after_backward():
@@ -123,7 +123,7 @@ def test_non_scalar_backward_needs_gradient():
     with pytest.raises(RuntimeError, match=r"shape \(2,\).*gradient="):
         y.backward()
     y.backward(gradient=mg.tensor([1.0, 10.0], dtype=mg.float64))
-    np.testing.assert_allclose(x.grad.data, [2.0, 20.0])
+    np.testing.assert_allclose(x.grad.array, [2.0, 20.0])
 
 
 def test_backward_gradient_of_wrong_shape_names_both_shapes():
@@ -181,7 +181,7 @@ def test_detach_shares_data_and_leaves_the_graph():
     d = (x * 2).detach()
     assert not d.requires_grad and d.is_leaf
     y = (x * 2)
-    assert np.shares_memory(y.detach().data, y.data)
+    assert np.shares_memory(y.detach().array, y.array)
 
 
 def test_create_graph_gives_differentiable_gradients():
@@ -221,7 +221,7 @@ def test_gradient_dtype_follows_each_input_through_casts():
     w = f64([3.0, 4.0])
     (x.double() * w).sum().backward()
     assert x.grad.dtype == np.float32 and w.grad.dtype == np.float64
-    np.testing.assert_allclose(x.grad.data, [3.0, 4.0])
+    np.testing.assert_allclose(x.grad.array, [3.0, 4.0])
     y = mg.tensor([1.0], requires_grad=True)
     (y * np.array([2.0])).sum().backward()  # a float64 array promotes the product
     assert y.grad.dtype == np.float32
@@ -230,31 +230,31 @@ def test_gradient_dtype_follows_each_input_through_casts():
 def test_repeated_indices_accumulate_in_the_gradient():
     x = f64([10.0, 20.0, 30.0])
     x[[0, 0, 2, 0]].sum().backward()
-    np.testing.assert_allclose(x.grad.data, [3.0, 0.0, 1.0])
+    np.testing.assert_allclose(x.grad.array, [3.0, 0.0, 1.0])
     m = f64(np.zeros((2, 3)))
     (m[[1, 1], [2, 2]] * f64([1.0, 5.0], requires_grad=False)).sum().backward()
-    np.testing.assert_allclose(m.grad.data, [[0, 0, 0], [0, 0, 6.0]])
+    np.testing.assert_allclose(m.grad.array, [[0, 0, 0], [0, 0, 6.0]])
 
 
 def test_boolean_mask_gradient():
     x = f64([1.0, -2.0, 3.0])
     x[x > 0].sum().backward()
-    np.testing.assert_allclose(x.grad.data, [1.0, 0.0, 1.0])
+    np.testing.assert_allclose(x.grad.array, [1.0, 0.0, 1.0])
 
 
 def test_max_gradient_on_ties_follows_pytorch():
     x = f64([1.0, 3.0, 3.0])
     x.max().backward()  # over everything: shared evenly
-    np.testing.assert_allclose(x.grad.data, [0.0, 0.5, 0.5])
+    np.testing.assert_allclose(x.grad.array, [0.0, 0.5, 0.5])
     y = f64([[3.0, 1.0, 3.0], [2.0, 2.0, 0.0]])
     y.max(1).values.sum().backward()  # along one dim: all to the first maximal element (argmax)
-    np.testing.assert_allclose(y.grad.data, [[1.0, 0.0, 0.0], [1.0, 0.0, 0.0]])
+    np.testing.assert_allclose(y.grad.array, [[1.0, 0.0, 0.0], [1.0, 0.0, 0.0]])
     z = f64([[3.0, 1.0, 3.0], [2.0, 2.0, 0.0]])
     z.min(0).values.sum().backward()
-    np.testing.assert_allclose(z.grad.data, [[0.0, 1.0, 0.0], [1.0, 0.0, 1.0]])
+    np.testing.assert_allclose(z.grad.array, [[0.0, 1.0, 0.0], [1.0, 0.0, 1.0]])
     w = f64([[3.0, 3.0], [1.0, 3.0]])
     w.max((0, 1)).backward()  # several dims: shared, as torch.amax
-    np.testing.assert_allclose(w.grad.data, [[1 / 3, 1 / 3], [0.0, 1 / 3]])
+    np.testing.assert_allclose(w.grad.array, [[1 / 3, 1 / 3], [0.0, 1 / 3]])
 
 
 def test_custom_function_with_non_tensor_argument():
@@ -272,7 +272,7 @@ def test_custom_function_with_non_tensor_argument():
     y = Scale.apply(x, 3.0)
     assert y.grad_fn.name == "Scale" and "Scale" in repr(y)
     y.sum().backward()
-    np.testing.assert_allclose(x.grad.data, [3.0, 3.0])
+    np.testing.assert_allclose(x.grad.array, [3.0, 3.0])
     assert mg.gradcheck(lambda t: Scale.apply(t, 2.5), (f64([0.3, -1.2]),))
 
 
@@ -313,7 +313,7 @@ def test_detect_anomaly_names_the_op_in_forward_and_backward():
         with pytest.raises(FloatingPointError, match="backward of Sqrt"):
             y.backward()
     with np.errstate(divide="ignore"):
-        assert not np.isfinite(x.log().data).all()  # outside: no check
+        assert not np.isfinite(x.log().array).all()  # outside: no check
 
 
 def test_grad_fn_names_and_next_functions():
@@ -337,34 +337,34 @@ def test_leaf_gradients_never_alias_each_other_or_the_seed():
 
     a, b = f64([1.0, 2.0]), f64([3.0, 4.0])
     Twice.apply(a, b).sum().backward()
-    assert not np.shares_memory(a.grad.data, b.grad.data)
+    assert not np.shares_memory(a.grad.array, b.grad.array)
     seed = np.array([1.0, 1.0])
     c = f64([1.0, 2.0])
     c.reshape(2).expand(2).backward(gradient=seed)  # passed through unchanged
-    c.grad.data += 5
+    c.grad.array += 5
     np.testing.assert_array_equal(seed, [1.0, 1.0])
     w = f64([[1.0, 2.0]])
     (w * 3).sum(0).backward(gradient=mg.tensor([1.0, 1.0], dtype=mg.float64))
-    w.grad.data *= 2  # gradient clipping scales .grad in place: nothing else may change
-    np.testing.assert_allclose(w.grad.data, [[6.0, 6.0]])
+    w.grad.array *= 2  # gradient clipping scales .grad in place: nothing else may change
+    np.testing.assert_allclose(w.grad.array, [[6.0, 6.0]])
 
 
 def test_kept_gradients_accumulate_correctly():
     x = f64([1.0, 2.0])
     for _ in range(3):
         (x * x).sum().backward()
-    np.testing.assert_allclose(x.grad.data, 3 * 2 * x.data)
+    np.testing.assert_allclose(x.grad.array, 3 * 2 * x.array)
 
 
 def test_accumulate_grad_adds_in_place_and_copies_unless_owned():
     leaf = mg.tensor([1.0, 2.0], requires_grad=True)
     first = mg.tensor([0.5, 0.5])
     leaf.accumulate_grad(first)  # not owned: the leaf keeps a copy
-    assert leaf.grad is not first and not np.shares_memory(leaf.grad.data, first.data)
-    kept = leaf.grad.data
+    assert leaf.grad is not first and not np.shares_memory(leaf.grad.array, first.array)
+    kept = leaf.grad.array
     leaf.accumulate_grad(mg.tensor([1.0, 2.0]))
-    assert leaf.grad.data is kept  # later gradients are added into the same array
-    np.testing.assert_array_equal(leaf.grad.data, [1.5, 2.5])
+    assert leaf.grad.array is kept  # later gradients are added into the same array
+    np.testing.assert_array_equal(leaf.grad.array, [1.5, 2.5])
     fresh = mg.tensor([3.0, 4.0], requires_grad=True)
     made = mg.tensor([1.0, 1.0])
     fresh.accumulate_grad(made, owned=True)

@@ -20,7 +20,7 @@ def both_paths(loss_of, inputs):
 def assert_same(fast, recorded):
     for a, b in zip(fast, recorded, strict=True):
         assert a.dtype == b.dtype == mg.float64 and a.shape == b.shape
-        np.testing.assert_allclose(a.data, b.data, rtol=1e-13, atol=1e-15)
+        np.testing.assert_allclose(a.array, b.array, rtol=1e-13, atol=1e-15)
 
 
 @pytest.mark.parametrize("x_shape", [(5, 3), (2, 4, 3)])

@@ -131,7 +131,7 @@ def test_backward_in_one_thread_does_not_switch_another_threads_mode():
         release.set()
         thread.join(10)
     assert not errors, errors
-    np.testing.assert_array_equal(x.grad.data, [1.0, 1.0])
+    np.testing.assert_array_equal(x.grad.array, [1.0, 1.0])
 
 
 def train(seed: int, steps: int, barrier: threading.Barrier | None = None) -> list:
@@ -142,7 +142,7 @@ def train(seed: int, steps: int, barrier: threading.Barrier | None = None) -> li
     y = mg.tensor(rng.integers(0, 2, 16))
     model = mg.nn.Sequential(mg.nn.Linear(3, 8), mg.nn.Tanh(), mg.nn.Linear(8, 2))
     for p in model.parameters():  # not from the generator the threads share
-        p.data[...] = np.random.default_rng(seed).standard_normal(p.shape) * 0.5
+        p.array[...] = np.random.default_rng(seed).standard_normal(p.shape) * 0.5
     for _ in range(steps):
         if barrier is not None:
             barrier.wait(10)  # both threads at the same step: their ops interleave
@@ -153,8 +153,8 @@ def train(seed: int, steps: int, barrier: threading.Barrier | None = None) -> li
         with mg.no_grad():
             for p in model.parameters():
                 p -= 0.1 * p.grad
-    return [p.data.copy() for p in model.parameters()] + [
-        p.grad.data.copy() for p in model.parameters()]
+    return [p.array.copy() for p in model.parameters()] + [
+        p.grad.array.copy() for p in model.parameters()]
 
 
 def test_two_threads_train_two_models_at_once_as_each_would_alone():

@@ -35,7 +35,7 @@ FORMULAS = {
 def gradient(objective, point):
     theta = mg.tensor(np.asarray(point, dtype=np.float64), requires_grad=True)
     objective(theta).backward()
-    return theta.grad.data
+    return theta.grad.array
 
 
 def test_every_registered_function_has_a_formula_here():
@@ -71,7 +71,7 @@ def test_stated_minima_are_minima(name):
         # Himmelblau's three irrational minima are stated to 6 decimals.
         assert objective.value(point) == pytest.approx(objective.min_value, abs=1e-9)
         assert np.abs(gradient(objective, point)).max() < 1e-4
-        h = hessian(objective, mg.tensor(np.asarray(point, dtype=np.float64))).data
+        h = hessian(objective, mg.tensor(np.asarray(point, dtype=np.float64))).array
         assert np.linalg.eigvalsh(h.reshape(objective.dim, objective.dim)).min() > 0
     # and nothing on a grid of the plotting box is lower
     if objective.box is not None:
@@ -82,7 +82,7 @@ def test_stated_minima_are_minima(name):
 def test_saddle_point_is_a_saddle():
     (point,) = tf.saddle.saddles
     assert np.abs(gradient(tf.saddle, point)).max() == 0
-    h = hessian(tf.saddle, mg.tensor(np.asarray(point, dtype=np.float64))).data
+    h = hessian(tf.saddle, mg.tensor(np.asarray(point, dtype=np.float64))).array
     eigenvalues = np.linalg.eigvalsh(h)
     assert eigenvalues.min() < 0 < eigenvalues.max()
 
@@ -90,7 +90,7 @@ def test_saddle_point_is_a_saddle():
 @pytest.mark.parametrize("kappa", [1.0, 10.0, 1000.0])
 def test_elongated_bowl_has_the_condition_number_asked_for(kappa):
     bowl = tf.elongated_bowl(kappa)
-    h = hessian(bowl, mg.tensor(np.array([0.3, -0.2]))).data
+    h = hessian(bowl, mg.tensor(np.array([0.3, -0.2]))).array
     eigenvalues = np.linalg.eigvalsh(h)
     assert eigenvalues.max() / eigenvalues.min() == pytest.approx(kappa)
     assert str(int(kappa)) in bowl.name

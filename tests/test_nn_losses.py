@@ -54,8 +54,8 @@ REGRESSION = [
 def test_regression_losses(cls, kwargs, formula, reduction):
     loss_fn = cls(reduction=reduction, **kwargs)
     x, y = rand64(4, 3, seed=1), rand64(4, 3, seed=2)
-    expected = reduce_np(formula(x.data - y.data), reduction)
-    np.testing.assert_allclose(loss_fn(x, y).data, expected, rtol=1e-12)
+    expected = reduce_np(formula(x.array - y.array), reduction)
+    np.testing.assert_allclose(loss_fn(x, y).array, expected, rtol=1e-12)
     assert mg.gradcheck(lambda x, y: loss_fn(x, y), (x, y))
 
 
@@ -104,8 +104,8 @@ def test_cross_entropy_class_indices(reduction, weighted, smoothing):
     loss_fn = nn.CrossEntropyLoss(weight=None if weight is None else mg.tensor(weight),
                                   reduction=reduction, label_smoothing=smoothing)
     out = loss_fn(z, mg.tensor(y))
-    expected = np_cross_entropy(z.data, y, weight, -100, smoothing, reduction)
-    np.testing.assert_allclose(out.data, expected, rtol=1e-12)
+    expected = np_cross_entropy(z.array, y, weight, -100, smoothing, reduction)
+    np.testing.assert_allclose(out.array, expected, rtol=1e-12)
     assert mg.gradcheck(lambda z: loss_fn(z, y), (z,))
 
 
@@ -123,8 +123,8 @@ def test_cross_entropy_probabilities(reduction):
     p = np.random.default_rng(6).dirichlet(np.ones(3), size=5)
     q = mg.tensor(p, dtype=mg.float64, requires_grad=True)
     out = F.cross_entropy(z, q, reduction=reduction)
-    expected = reduce_np(-(p * np_log_softmax(z.data)).sum(axis=1), reduction)
-    np.testing.assert_allclose(out.data, expected, rtol=1e-12)
+    expected = reduce_np(-(p * np_log_softmax(z.array)).sum(axis=1), reduction)
+    np.testing.assert_allclose(out.array, expected, rtol=1e-12)
     # Differentiable in both the logits and the target probabilities, to second order.
     assert mg.gradcheck(lambda z, q: F.cross_entropy(z, q, reduction=reduction), (z, q))
     assert mg.gradgradcheck(lambda z, q: F.cross_entropy(z, q, reduction=reduction), (z, q))
@@ -137,21 +137,21 @@ def test_cross_entropy_probabilities_with_smoothing_and_weight():
     out = F.cross_entropy(z, mg.tensor(p, dtype=mg.float64), weight=mg.tensor(w),
                           label_smoothing=0.3)
     q = (p * 0.7 + 0.3 / 3) * w
-    expected = -(q * np_log_softmax(z.data)).sum(axis=1).mean()  # mean over rows
-    np.testing.assert_allclose(out.data, expected, rtol=1e-12)
+    expected = -(q * np_log_softmax(z.array)).sum(axis=1).mean()  # mean over rows
+    np.testing.assert_allclose(out.array, expected, rtol=1e-12)
 
 
 def test_cross_entropy_spatial_and_unbatched():
     z = rand64(2, 3, 4, seed=9)  # (N, C, d)
     y = np.array([[0, 2, 1, 1], [2, 2, 0, 1]])
-    rows = z.data.transpose(0, 2, 1).reshape(-1, 3)
+    rows = z.array.transpose(0, 2, 1).reshape(-1, 3)
     expected = np_cross_entropy(rows, y.reshape(-1), reduction="none").reshape(2, 4)
-    np.testing.assert_allclose(F.cross_entropy(z, y, reduction="none").data, expected,
+    np.testing.assert_allclose(F.cross_entropy(z, y, reduction="none").array, expected,
                                rtol=1e-12)
     assert mg.gradcheck(lambda z: F.cross_entropy(z, y), (z,))
     v = rand64(3, seed=10)
-    np.testing.assert_allclose(F.cross_entropy(v, mg.tensor(2)).data,
-                               -np_log_softmax(v.data[None])[0, 2], rtol=1e-12)
+    np.testing.assert_allclose(F.cross_entropy(v, mg.tensor(2)).array,
+                               -np_log_softmax(v.array[None])[0, 2], rtol=1e-12)
 
 
 def test_cross_entropy_stable_for_huge_logits():
@@ -159,7 +159,7 @@ def test_cross_entropy_stable_for_huge_logits():
     y = mg.tensor([1, 2])
     loss = F.cross_entropy(z, y)
     loss.backward()
-    assert np.isfinite(loss.data) and np.isfinite(z.grad.data).all()
+    assert np.isfinite(loss.array) and np.isfinite(z.grad.array).all()
     # Row 0: -log_softmax = 2000; row 1: log(1 + e⁻¹) + 1... computed exactly:
     expected = (2000.0 + (math.log1p(math.exp(-1.0)) + 1.0)) / 2
     assert float(loss) == pytest.approx(expected, rel=1e-5)
@@ -193,10 +193,10 @@ def test_nll_loss_matches_formula(reduction):
     w = np.array([1.0, 0.5, 2.0, 1.5])
     out = nn.NLLLoss(weight=mg.tensor(w), reduction=reduction)(logp, mg.tensor(y))
     valid = y != -100
-    picked = -logp.data[np.arange(5), np.where(valid, y, 0)] * w[np.where(valid, y, 0)] * valid
+    picked = -logp.array[np.arange(5), np.where(valid, y, 0)] * w[np.where(valid, y, 0)] * valid
     expected = picked.sum() / (w[y[valid]]).sum() if reduction == "mean" else reduce_np(
         picked, reduction)
-    np.testing.assert_allclose(out.data, expected, rtol=1e-12)
+    np.testing.assert_allclose(out.array, expected, rtol=1e-12)
     assert mg.gradcheck(lambda logp: nn.NLLLoss(weight=mg.tensor(w), reduction=reduction)(
         logp, y), (logp,))
 
@@ -204,8 +204,8 @@ def test_nll_loss_matches_formula(reduction):
 def test_nll_of_log_softmax_equals_cross_entropy():
     z = rand64(6, 5, seed=12)
     y = mg.tensor([4, 0, 1, 1, 2, 3])
-    np.testing.assert_allclose(F.nll_loss(z.log_softmax(1), y).data,
-                               F.cross_entropy(z, y).data, rtol=1e-12)
+    np.testing.assert_allclose(F.nll_loss(z.log_softmax(1), y).array,
+                               F.cross_entropy(z, y).array, rtol=1e-12)
 
 
 # ---------------------------------------------------------------------------------------
@@ -219,9 +219,9 @@ def test_bce_matches_formula_and_gradcheck(reduction):
     y = rand64(4, 3, low=0.0, high=1.0, seed=14)
     w = np.random.default_rng(15).uniform(0.5, 2, size=(3,))
     loss_fn = nn.BCELoss(weight=mg.tensor(w), reduction=reduction)
-    expected = reduce_np(-w * (y.data * np.log(x.data) + (1 - y.data) * np.log(1 - x.data)),
+    expected = reduce_np(-w * (y.array * np.log(x.array) + (1 - y.array) * np.log(1 - x.array)),
                          reduction)
-    np.testing.assert_allclose(loss_fn(x, y).data, expected, rtol=1e-12)
+    np.testing.assert_allclose(loss_fn(x, y).array, expected, rtol=1e-12)
     assert mg.gradcheck(lambda x, y: loss_fn(x, y), (x, y))
     assert mg.gradgradcheck(lambda x, y: loss_fn(x, y), (x, y))
 
@@ -230,9 +230,9 @@ def test_bce_clamps_logs_at_minus_100():
     x = mg.tensor([0.0, 1.0, 0.0, 1.0], requires_grad=True)
     y = mg.tensor([1.0, 0.0, 0.0, 1.0])
     loss = F.binary_cross_entropy(x, y, reduction="none")
-    np.testing.assert_allclose(loss.data, [100.0, 100.0, 0.0, 0.0])
+    np.testing.assert_allclose(loss.array, [100.0, 100.0, 0.0, 0.0])
     loss.sum().backward()
-    assert np.isfinite(x.grad.data).all()
+    assert np.isfinite(x.grad.array).all()
     with pytest.raises(ValueError, match="between 0 and 1"):
         F.binary_cross_entropy(mg.tensor([1.5]), mg.tensor([1.0]))
     with pytest.raises(ValueError, match=r"\(3,\).*\(4,\)"):
@@ -245,9 +245,9 @@ def test_bce_with_logits_matches_formula(reduction):
     y = rand64(4, 3, low=0.0, high=1.0, seed=17)
     pw = np.array([0.5, 1.0, 3.0])
     loss_fn = nn.BCEWithLogitsLoss(reduction=reduction, pos_weight=mg.tensor(pw))
-    s = 1 / (1 + np.exp(-z.data))
-    expected = reduce_np(-(pw * y.data * np.log(s) + (1 - y.data) * np.log(1 - s)), reduction)
-    np.testing.assert_allclose(loss_fn(z, y).data, expected, rtol=1e-10)
+    s = 1 / (1 + np.exp(-z.array))
+    expected = reduce_np(-(pw * y.array * np.log(s) + (1 - y.array) * np.log(1 - s)), reduction)
+    np.testing.assert_allclose(loss_fn(z, y).array, expected, rtol=1e-10)
     assert mg.gradcheck(lambda z, y: loss_fn(z, y), (z, y))
 
 
@@ -255,18 +255,18 @@ def test_bce_with_logits_stable_for_huge_logits():
     z = mg.tensor([1000.0, -1000.0, 1000.0, -1000.0, 0.0], requires_grad=True)
     y = mg.tensor([1.0, 0.0, 0.0, 1.0, 1.0])
     loss = F.binary_cross_entropy_with_logits(z, y, reduction="none")
-    np.testing.assert_allclose(loss.data, [0.0, 0.0, 1000.0, 1000.0, math.log(2)], rtol=1e-6)
+    np.testing.assert_allclose(loss.array, [0.0, 0.0, 1000.0, 1000.0, math.log(2)], rtol=1e-6)
     loss.sum().backward()
     # ∂/∂z = σ(z) - y
-    np.testing.assert_allclose(z.grad.data, [0.0, 0.0, 1.0, -1.0, -0.5], atol=1e-7)
+    np.testing.assert_allclose(z.grad.array, [0.0, 0.0, 1.0, -1.0, -0.5], atol=1e-7)
 
 
 def test_bce_with_logits_weight():
     z, y = rand64(3, 2, seed=18), rand64(3, 2, low=0, high=1, seed=19)
     w = mg.tensor([[2.0, 0.5]], dtype=mg.float64)
-    plain = F.binary_cross_entropy_with_logits(z, y, reduction="none").data
-    weighted = F.binary_cross_entropy_with_logits(z, y, weight=w, reduction="sum").data
-    np.testing.assert_allclose(weighted, (plain * w.data).sum(), rtol=1e-12)
+    plain = F.binary_cross_entropy_with_logits(z, y, reduction="none").array
+    weighted = F.binary_cross_entropy_with_logits(z, y, weight=w, reduction="sum").array
+    np.testing.assert_allclose(weighted, (plain * w.array).sum(), rtol=1e-12)
 
 
 # ---------------------------------------------------------------------------------------
@@ -316,11 +316,11 @@ def test_losses_match_torch():
         a = mg.tensor(data, dtype=mg.float64, requires_grad=True)
         at = torch.tensor(data, requires_grad=True)
         out, out_t = ours(a), theirs(at)
-        np.testing.assert_allclose(out.data, out_t.detach().numpy(), rtol=1e-10,
+        np.testing.assert_allclose(out.array, out_t.detach().numpy(), rtol=1e-10,
                                    err_msg=f"case {k}")
         out.backward()
         out_t.backward()
-        np.testing.assert_allclose(a.grad.data, at.grad.numpy(), rtol=1e-9, atol=1e-12,
+        np.testing.assert_allclose(a.grad.array, at.grad.numpy(), rtol=1e-9, atol=1e-12,
                                    err_msg=f"case {k}")
 
 
@@ -342,8 +342,8 @@ def test_huge_logits_match_torch():
             out, out_t = ours(a), theirs(at)
             out.backward()
             out_t.backward()
-            np.testing.assert_allclose(out.data, out_t.detach().numpy(), rtol=1e-5)
-            np.testing.assert_allclose(a.grad.data, at.grad.numpy(), rtol=1e-5, atol=1e-7)
+            np.testing.assert_allclose(out.array, out_t.detach().numpy(), rtol=1e-5)
+            np.testing.assert_allclose(a.grad.array, at.grad.numpy(), rtol=1e-5, atol=1e-7)
 
 
 @pytest.mark.parametrize("probabilities", [False, True])
@@ -360,7 +360,7 @@ def test_cross_entropy_recorded_gradient_equals_fast_gradient(probabilities):
                        create_graph=True)
     for a, b in zip(fast, recorded):
         assert b.requires_grad
-        np.testing.assert_allclose(a.data, b.data, rtol=1e-12)
+        np.testing.assert_allclose(a.array, b.array, rtol=1e-12)
 
 
 def test_cross_entropy_with_a_masked_class():
@@ -370,11 +370,11 @@ def test_cross_entropy_with_a_masked_class():
     expected = np.mean([np.log(np.exp(1) + 1) - 1, np.log(np.exp(2) + np.exp(0.5)) - 2])
     for reduction, value in (("mean", expected), ("none", None)):
         loss = F.cross_entropy(logits, target, reduction=reduction)
-        assert np.isfinite(loss.data).all()
+        assert np.isfinite(loss.array).all()
         if value is not None:
             assert loss.item() == pytest.approx(value, rel=1e-6)
     F.cross_entropy(logits, target).backward()
-    assert np.isfinite(logits.grad.data).all() and logits.grad.data[0, 0] == 0
+    assert np.isfinite(logits.grad.array).all() and logits.grad.array[0, 0] == 0
 
 
 def test_losses_keep_the_input_dtype_with_a_float64_target():

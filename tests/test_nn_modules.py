@@ -45,14 +45,14 @@ def test_parameter_is_a_tensor_that_requires_grad():
     assert "Parameter containing" in repr(p)
     assert not nn.Parameter(mg.zeros(2), requires_grad=False).requires_grad
     (p * p).sum().backward()
-    np.testing.assert_array_equal(p.grad.data, [2.0, 4.0])
+    np.testing.assert_array_equal(p.grad.array, [2.0, 4.0])
 
 
 def test_parameter_shares_the_array_it_wraps():
     t = mg.zeros(3)
     p = nn.Parameter(t)
-    p.data[0] = 5
-    assert t.data[0] == 5
+    p.array[0] = 5
+    assert t.array[0] == 5
 
 
 def test_parameter_rejects_integer_data():
@@ -110,7 +110,7 @@ def test_reassigning_and_deleting_registered_attributes():
     with pytest.raises(TypeError, match="parameter 'scale'"):
         block.scale = mg.zeros(3)  # a Tensor is not a Parameter
     block.count = mg.ones(1)  # buffers take new tensors
-    assert dict(block.named_buffers())["count"].data[0] == 1
+    assert dict(block.named_buffers())["count"].array[0] == 1
     del block.inner
     assert "inner" not in dict(block.named_children())
     assert not hasattr(block, "inner")
@@ -174,9 +174,9 @@ def test_call_runs_forward_and_gradients_reach_every_parameter():
 def test_zero_grad():
     net = Net()
     net(mg.randn(4, 3)).sum().backward()
-    grad_array = net.head_bias.grad.data
+    grad_array = net.head_bias.grad.array
     net.zero_grad(set_to_none=False)
-    assert net.head_bias.grad.data is grad_array and (grad_array == 0).all()
+    assert net.head_bias.grad.array is grad_array and (grad_array == 0).all()
     net.zero_grad()
     assert all(p.grad is None for p in net.parameters())
 
@@ -207,7 +207,7 @@ def test_apply_visits_children_first():
             nn.init.zeros_(m.weight)
 
     net.apply(zero_linear)
-    assert (net.layers[0].weight.data == 0).all()
+    assert (net.layers[0].weight.array == 0).all()
 
 
 def test_requires_grad_():
@@ -274,7 +274,7 @@ def test_sequential_indexing_len_iteration_and_slicing():
     head = model[:2]
     assert isinstance(head, nn.Sequential) and list(head) == [a, b]
     x = mg.randn(5, 2)
-    np.testing.assert_allclose(model(x).data, c(b(a(x))).data)
+    np.testing.assert_allclose(model(x).array, c(b(a(x))).array)
     with pytest.raises(IndexError, match="out of range"):
         model[3]
     model.append(nn.Sigmoid())
@@ -325,8 +325,8 @@ def test_deepcopy_gives_an_independent_model():
     clone = copy.deepcopy(model)
     assert list(clone.state_dict()) == list(model.state_dict())
     assert isinstance(clone[0].weight, nn.Parameter) and clone[0].weight.requires_grad
-    clone[0].weight.data[...] = 0
-    assert model[0].weight.data.any()
+    clone[0].weight.array[...] = 0
+    assert model[0].weight.array.any()
     clone(mg.randn(4, 2)).sum().backward()
     assert clone[0].weight.grad is not None and model[0].weight.grad is None
 

@@ -22,7 +22,7 @@ def assert_same_as_torch(fn, torch_fn, *arrays, weights_seed=0, grad_rtol=1e-10,
     assert out.shape == tuple(expected.shape)
     assert out.dtype == np.dtype(str(expected.dtype).removeprefix("torch."))
     exact = out.dtype != np.float32  # float32 functions may differ in the last bit
-    np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=1e-12 if exact else 1e-6,
+    np.testing.assert_allclose(out.array, expected.detach().numpy(), rtol=1e-12 if exact else 1e-6,
                                atol=1e-300)
     if not expected.requires_grad:
         return
@@ -31,7 +31,7 @@ def assert_same_as_torch(fn, torch_fn, *arrays, weights_seed=0, grad_rtol=1e-10,
     (expected * torch.tensor(weights)).sum().backward()
     for t, u in zip(ours, theirs):
         if u.requires_grad:
-            np.testing.assert_allclose(t.grad.data, u.grad.numpy(), rtol=grad_rtol,
+            np.testing.assert_allclose(t.grad.array, u.grad.numpy(), rtol=grad_rtol,
                                        atol=grad_atol)
 
 
@@ -233,7 +233,7 @@ def test_second_derivatives_of_new_ops_match_torch():
         second = mg.grad((ga * gb).sum(), ours)
         expected = torch.autograd.grad((ta * tb).sum(), theirs)
         for s, e in zip(second, expected):
-            np.testing.assert_allclose(s.data, e.numpy(), rtol=1e-10)
+            np.testing.assert_allclose(s.array, e.numpy(), rtol=1e-10)
 
 
 # -- activations: functions and modules ------------------------------------------------------
@@ -312,10 +312,10 @@ def test_prelu_module_learns_its_slopes_as_torch():
     ours.double()
     x = np.random.default_rng(9).uniform(-2, 2, size=(4, 3, 2))
     out, expected = ours(mg.tensor(x)), theirs(torch.tensor(x))
-    np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(out.array, expected.detach().numpy(), rtol=1e-12)
     out.sum().backward()
     expected.sum().backward()
-    np.testing.assert_allclose(ours.weight.grad.data, theirs.weight.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(ours.weight.grad.array, theirs.weight.grad.numpy(), rtol=1e-12)
     assert [n for n, _ in ours.named_parameters()] == ["weight"]
     assert repr(ours) == "PReLU(num_parameters=3)"
 
@@ -369,10 +369,10 @@ def test_second_derivatives_of_products_with_zeros_match_torch(name):
     theirs = torch.tensor(WITH_ZEROS, requires_grad=True)
     (g,) = mg.grad(getattr(ours, name)(1).sum(), ours, create_graph=True)
     (tg,) = torch.autograd.grad(getattr(theirs, name)(1).sum(), theirs, create_graph=True)
-    np.testing.assert_allclose(g.data, tg.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(g.array, tg.detach().numpy(), rtol=1e-12)
     (gg,) = mg.grad((g * g).sum(), ours)
     (tgg,) = torch.autograd.grad((tg * tg).sum(), theirs)
-    np.testing.assert_allclose(gg.data, tgg.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(gg.array, tgg.numpy(), rtol=1e-10, atol=1e-12)
 
 
 def test_cummax_and_cummin_indices_match_torch_with_ties_and_nan():
@@ -380,8 +380,8 @@ def test_cummax_and_cummin_indices_match_torch_with_ties_and_nan():
     for name in ["cummax", "cummin"]:
         for dim in (0, 1):
             ours, theirs = getattr(mg.tensor(x), name)(dim), getattr(torch.tensor(x), name)(dim)
-            np.testing.assert_array_equal(ours.indices.data, theirs.indices.numpy())
-            np.testing.assert_array_equal(ours.values.data, theirs.values.numpy())
+            np.testing.assert_array_equal(ours.indices.array, theirs.indices.numpy())
+            np.testing.assert_array_equal(ours.values.array, theirs.values.numpy())
             assert type(ours).__name__ == name
 
 
@@ -454,11 +454,11 @@ def test_shape_and_indexing_ops_match_torch(name, fn):
 def test_nonzero_and_one_argument_where_match_torch():
     x = np.array([[0.0, 1.5, 0.0], [2.0, 0.0, -1.0]])
     ours, theirs = mg.tensor(x), torch.tensor(x)
-    np.testing.assert_array_equal(ours.nonzero().data, theirs.nonzero().numpy())
+    np.testing.assert_array_equal(ours.nonzero().array, theirs.nonzero().numpy())
     for a, b in zip(mg.where(ours != 0), torch.where(theirs != 0)):
-        np.testing.assert_array_equal(a.data, b.numpy())
+        np.testing.assert_array_equal(a.array, b.numpy())
     for a, b in zip(ours.nonzero(as_tuple=True), theirs.nonzero(as_tuple=True)):
-        np.testing.assert_array_equal(a.data, b.numpy())
+        np.testing.assert_array_equal(a.array, b.numpy())
     assert mg.nonzero(mg.tensor(0.0)).shape == tuple(torch.nonzero(torch.tensor(0.0)).shape)
     assert mg.nonzero(mg.tensor(3.0)).shape == tuple(torch.nonzero(torch.tensor(3.0)).shape)
 
@@ -635,8 +635,8 @@ def test_mode_and_unique_match_torch_with_ties():
     x = np.array([[1, 2, 2, 3, 3, 0], [5, 5, 4, 4, 5, 1], [7, 6, 6, 7, 9, 9]])
     for dim in (0, 1):
         ours, theirs = mg.tensor(x).mode(dim), torch.tensor(x).mode(dim)
-        np.testing.assert_array_equal(ours.values.data, theirs.values.numpy())
-        np.testing.assert_array_equal(ours.indices.data, theirs.indices.numpy())
+        np.testing.assert_array_equal(ours.values.array, theirs.values.numpy())
+        np.testing.assert_array_equal(ours.indices.array, theirs.indices.numpy())
     for kwargs in ({}, {"return_inverse": True, "return_counts": True},
                    {"return_counts": True}, {"dim": 1, "return_inverse": True},
                    {"dim": 0, "return_counts": True}):
@@ -646,7 +646,7 @@ def test_mode_and_unique_match_torch_with_ties():
         assert len(ours) == len(theirs)
         for a, b in zip(ours, theirs):
             assert a.dtype == np.dtype(str(b.dtype).removeprefix("torch."))
-            np.testing.assert_array_equal(a.data, b.numpy())
+            np.testing.assert_array_equal(a.array, b.numpy())
 
 
 def test_kthvalue_refuses_k_out_of_range():
@@ -693,7 +693,7 @@ def test_advanced_index_assignment_follows_torch(key):
     # without recording, and a value that broadcasts
     ours, theirs = mg.tensor(x), torch.tensor(x)
     ours[_key(key, mg)], theirs[_key(key, torch)] = 7.0, 7.0
-    np.testing.assert_array_equal(ours.data, theirs.numpy())
+    np.testing.assert_array_equal(ours.array, theirs.numpy())
 
 
 def test_an_int_index_out_of_range_next_to_an_index_array_is_refused():
@@ -708,11 +708,11 @@ def test_tensor_unfold_matches_torch(dim, size, step):
     x, tx = mg.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
     y, ty = x.unfold(dim, size, step), tx.unfold(dim, size, step)
     assert tuple(y.shape) == tuple(ty.shape)
-    np.testing.assert_allclose(y.data, ty.detach().numpy())
+    np.testing.assert_allclose(y.array, ty.detach().numpy())
     weights = np.random.default_rng(1).standard_normal(tuple(ty.shape))
     (y * mg.tensor(weights)).sum().backward()
     (ty * torch.tensor(weights)).sum().backward()
-    np.testing.assert_allclose(x.grad.data, tx.grad.numpy())  # overlaps add up
+    np.testing.assert_allclose(x.grad.array, tx.grad.numpy())  # overlaps add up
     with pytest.raises(RuntimeError, match="unfold"):
         x.unfold(1, 8, 1)
     with pytest.raises(RuntimeError, match="step > 0"):

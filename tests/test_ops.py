@@ -27,7 +27,7 @@ def test_forward_matches_numpy(name, dtype):
     assert out.shape == expected.shape
     assert out.dtype == dtype, f"{name} changed dtype {dtype} to {out.dtype}"
     tol = 1e-5 if dtype == np.float32 else 1e-12
-    np.testing.assert_allclose(out.data, expected, rtol=tol, atol=tol)
+    np.testing.assert_allclose(out.array, expected, rtol=tol, atol=tol)
 
 
 @pytest.mark.parametrize("name", IDS)
@@ -76,14 +76,14 @@ def test_binary_ops_broadcast_like_numpy(shapes, which, seed):
                                 case.high, size=s) for s in shapes]
     a, b = _tensors(arrays)
     out = case.fn(a, b)
-    np.testing.assert_allclose(out.data, case.ref(*arrays), rtol=1e-12)
+    np.testing.assert_allclose(out.array, case.ref(*arrays), rtol=1e-12)
     # The gradient of sum(out) reduces back to each input's own shape; for add it is the
     # number of times each input element was broadcast.
     out.sum().backward()
     assert a.grad.shape == a.shape and b.grad.shape == b.shape
     if which == "add":
-        np.testing.assert_allclose(a.grad.data, np.full(a.shape, out.data.size / a.data.size))
-        np.testing.assert_allclose(b.grad.data, np.full(b.shape, out.data.size / b.data.size))
+        np.testing.assert_allclose(a.grad.array, np.full(a.shape, out.array.size / a.array.size))
+        np.testing.assert_allclose(b.grad.array, np.full(b.shape, out.array.size / b.array.size))
 
 
 @settings(max_examples=25, deadline=None)
@@ -103,17 +103,17 @@ def test_reductions_over_random_dims(array, data):
     keepdim = data.draw(st.booleans())
     t = mg.tensor(array, requires_grad=True)
     axes = tuple(dims)
-    np.testing.assert_allclose(t.sum(axes, keepdim).data, array.sum(axes, keepdims=keepdim))
-    np.testing.assert_allclose(t.mean(axes, keepdim).data, array.mean(axes, keepdims=keepdim))
-    np.testing.assert_allclose(t.max(axes, keepdim).data, array.max(axes, keepdims=keepdim))
+    np.testing.assert_allclose(t.sum(axes, keepdim).array, array.sum(axes, keepdims=keepdim))
+    np.testing.assert_allclose(t.mean(axes, keepdim).array, array.mean(axes, keepdims=keepdim))
+    np.testing.assert_allclose(t.max(axes, keepdim).array, array.max(axes, keepdims=keepdim))
     lse = t.logsumexp(axes, keepdim)
     m = array.max(axes, keepdims=True)
     expected = np.log(np.exp(array - m).sum(axes, keepdims=True)) + m
-    np.testing.assert_allclose(lse.data, expected if keepdim else np.squeeze(expected, axes),
+    np.testing.assert_allclose(lse.array, expected if keepdim else np.squeeze(expected, axes),
                                rtol=1e-12)
     lse.sum().backward()
     # ∂ logsumexp / ∂x is the softmax over the reduced dims: it sums to 1 over them.
-    np.testing.assert_allclose(t.grad.data.sum(axes), np.ones_like(array.sum(axes)), rtol=1e-9)
+    np.testing.assert_allclose(t.grad.array.sum(axes), np.ones_like(array.sum(axes)), rtol=1e-9)
 
 
 @settings(max_examples=30, deadline=None)
@@ -123,11 +123,11 @@ def test_reductions_over_random_dims(array, data):
 def test_softmax_is_a_distribution_even_for_large_inputs(array, data):
     dim = data.draw(st.integers(-array.ndim, array.ndim - 1))
     s = mg.tensor(array).softmax(dim)
-    assert np.isfinite(s.data).all()
-    np.testing.assert_allclose(s.data.sum(dim), 1.0, rtol=1e-12)
+    assert np.isfinite(s.array).all()
+    np.testing.assert_allclose(s.array.sum(dim), 1.0, rtol=1e-12)
     log_s = mg.tensor(array).log_softmax(dim)
-    assert np.isfinite(log_s.data).all()
-    np.testing.assert_allclose(np.exp(log_s.data), s.data, atol=1e-12)
+    assert np.isfinite(log_s.array).all()
+    np.testing.assert_allclose(np.exp(log_s.array), s.array, atol=1e-12)
 
 
 def test_stable_ops_with_huge_inputs():
@@ -137,9 +137,9 @@ def test_stable_ops_with_huge_inputs():
         x.grad = None
         out = op(x)
         out.backward()
-        assert np.isfinite(out.data).all() and np.isfinite(x.grad.data).all()
+        assert np.isfinite(out.array).all() and np.isfinite(x.grad.array).all()
     assert mg.tensor([1000.0]).logsumexp().item() == pytest.approx(1000.0)
-    np.testing.assert_allclose(mg.tensor([-1000.0, 1000.0]).sigmoid().data, [0.0, 1.0])
+    np.testing.assert_allclose(mg.tensor([-1000.0, 1000.0]).sigmoid().array, [0.0, 1.0])
 
 
 def test_erf_is_accurate_to_double_precision():
@@ -147,9 +147,9 @@ def test_erf_is_accurate_to_double_precision():
 
     x = np.linspace(-7, 7, 20001)
     expected = np.array([math.erf(v) for v in x])
-    np.testing.assert_allclose(mg.tensor(x).erf().data, expected, rtol=0, atol=1e-15)
+    np.testing.assert_allclose(mg.tensor(x).erf().array, expected, rtol=0, atol=1e-15)
     tiny = np.array([1e-300, -1e-20, 1e-8])
-    np.testing.assert_allclose(mg.tensor(tiny).erf().data,
+    np.testing.assert_allclose(mg.tensor(tiny).erf().array,
                                [math.erf(v) for v in tiny], rtol=1e-14)
 
 
@@ -205,4 +205,4 @@ def test_erfc_is_accurate_also_where_it_is_tiny():
 
     x = np.linspace(-6, 26, 8001)  # erfc(26) ≈ 6e-296: 1 - erf would be 0
     expected = np.array([math.erfc(v) for v in x])
-    np.testing.assert_allclose(mg.tensor(x).erfc().data, expected, rtol=1e-12, atol=0)
+    np.testing.assert_allclose(mg.tensor(x).erfc().array, expected, rtol=1e-12, atol=0)

@@ -191,7 +191,7 @@ def run_minigrad(name, kwargs, start, steps, grad_fn=None):
     opt = getattr(optim, name)(params, **kwargs)
     for _ in range(steps):
         for k, p in enumerate(params):
-            p.grad = mg.tensor(grad_fn(p.data, k))
+            p.grad = mg.tensor(grad_fn(p.array, k))
         opt.step()
     return params, opt
 
@@ -208,9 +208,9 @@ def test_matches_reference_loop_over_200_steps(case):
     params, _ = run_minigrad(name, kwargs, start, 200)
     expected = run_reference(name, kwargs, start, 200)
     for p, e, s in zip(params, expected, start):
-        assert p.data.dtype == np.float64
+        assert p.array.dtype == np.float64
         assert not np.allclose(e, s), "the reference did not move: the test could not fail"
-        np.testing.assert_allclose(p.data, e, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(p.array, e, rtol=1e-10, atol=1e-12)
 
 
 @pytest.mark.parametrize("case", CASES[::3], ids=case_id)
@@ -220,8 +220,8 @@ def test_float32_matches_reference_to_float32_rounding(case):
     params, _ = run_minigrad(name, kwargs, start, 50)
     expected = run_reference(name, kwargs, start, 50)
     for p, e in zip(params, expected):
-        assert p.data.dtype == np.float32
-        np.testing.assert_allclose(p.data, e, rtol=2e-4, atol=2e-5)
+        assert p.array.dtype == np.float32
+        np.testing.assert_allclose(p.array, e, rtol=2e-4, atol=2e-5)
 
 
 # ---------------------------------------------------------------------------------------
@@ -339,7 +339,7 @@ def minimize(name, kwargs, loss_fn, start, steps):
 
     for _ in range(steps):
         opt.step(closure)
-    return theta.data
+    return theta.array
 
 
 def rosenbrock(theta):
@@ -381,7 +381,7 @@ def test_step_returns_the_closure_loss_evaluated_with_grad_enabled():
     with mg.no_grad():
         loss = opt.step(closure)
     assert loss.item() == pytest.approx(5.0)
-    np.testing.assert_allclose(w.data, [0.8, 1.6], rtol=1e-6)
+    np.testing.assert_allclose(w.array, [0.8, 1.6], rtol=1e-6)
     assert opt.step() is None
 
 
@@ -391,7 +391,7 @@ def test_zero_grad():
     (w * w).sum().backward()
     grad = w.grad
     opt.zero_grad(set_to_none=False)
-    assert w.grad is grad and np.all(grad.data == 0)
+    assert w.grad is grad and np.all(grad.array == 0)
     opt.zero_grad()
     assert w.grad is None
 
@@ -407,16 +407,16 @@ def test_parameters_without_grad_are_skipped_and_their_state_does_not_advance():
         for k, p in enumerate(params):
             # parameter 1 has no gradient on even steps, parameter 3 never has one
             skip = k == 3 or (k == 1 and it % 2 == 0)
-            p.grad = None if skip else mg.tensor(objective_grad(p.data, k))
+            p.grad = None if skip else mg.tensor(objective_grad(p.array, k))
             if not skip:
                 thetas[k] = references[k](thetas[k], objective_grad(thetas[k], k), states[k])
         opt.step()
     for p, t in zip(params, thetas):
-        np.testing.assert_allclose(p.data, t, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(p.array, t, rtol=1e-10, atol=1e-12)
     assert float(opt.state[params[0]]["step"]) == 30
     assert float(opt.state[params[1]]["step"]) == 15
     assert params[3] not in opt.state
-    np.testing.assert_array_equal(params[3].data, start[3])
+    np.testing.assert_array_equal(params[3].array, start[3])
 
 
 def test_frozen_parameter_is_never_touched():
@@ -427,7 +427,7 @@ def test_frozen_parameter_is_never_touched():
         opt.zero_grad()
         (w * w).sum().backward()
         opt.step()
-    np.testing.assert_array_equal(frozen.data, [3.0, 4.0])
+    np.testing.assert_array_equal(frozen.array, [3.0, 4.0])
     assert frozen not in opt.state
 
 
@@ -442,11 +442,11 @@ def test_param_groups_with_their_own_hyperparameters():
     thetas, states = [t.copy() for t in start], [{} for _ in start]
     for _ in range(50):
         for k, p in enumerate(params):
-            p.grad = mg.tensor(objective_grad(p.data, k))
+            p.grad = mg.tensor(objective_grad(p.array, k))
             thetas[k] = updates[k](thetas[k], objective_grad(thetas[k], k), states[k])
         opt.step()
     for p, t in zip(params, thetas):
-        np.testing.assert_allclose(p.data, t, rtol=1e-12)
+        np.testing.assert_allclose(p.array, t, rtol=1e-12)
 
 
 def test_add_param_group():
@@ -472,7 +472,7 @@ def test_mixed_dtypes_in_one_group():
         ((a * a).sum() + (b * b).sum()).backward()
         opt.step()
     assert a.dtype == np.float32 and b.dtype == np.float64
-    np.testing.assert_allclose(a.data, b.data, rtol=1e-5)
+    np.testing.assert_allclose(a.array, b.array, rtol=1e-5)
 
 
 def test_state_is_exposed_per_parameter_with_pytorch_names_and_stays_current():
@@ -495,15 +495,15 @@ def test_replacing_param_data_is_followed():
     opt = optim.SGD([w, v], lr=0.1)
     w.grad, v.grad = mg.tensor([1.0, 1.0]), mg.tensor([1.0])
     opt.step()
-    w.data = np.array([10.0, 20.0])  # e.g. weights loaded from a checkpoint
+    w.array = np.array([10.0, 20.0])  # e.g. weights loaded from a checkpoint
     opt.step()
-    np.testing.assert_allclose(w.data, [9.9, 19.9])
-    np.testing.assert_allclose(v.data, [4.8])
-    w.data = w.data.astype(np.float32)  # a change of dtype repacks the group
+    np.testing.assert_allclose(w.array, [9.9, 19.9])
+    np.testing.assert_allclose(v.array, [4.8])
+    w.array = w.array.astype(np.float32)  # a change of dtype repacks the group
     opt.step()
     assert w.dtype == np.float32
-    np.testing.assert_allclose(w.data, [9.8, 19.8], rtol=1e-6)
-    w.data = np.zeros(3)
+    np.testing.assert_allclose(w.array, [9.8, 19.8], rtol=1e-6)
+    w.array = np.zeros(3)
     with pytest.raises(RuntimeError, match="shape"):
         opt.step()
 
@@ -513,10 +513,10 @@ def test_state_survives_a_change_of_dtype():
     opt = optim.SGD([w], lr=0.1, momentum=0.9)
     w.grad = mg.tensor([1.0, 1.0])
     opt.step()
-    w.data = w.data.astype(np.float32)
+    w.array = w.array.astype(np.float32)
     w.grad = mg.tensor(np.array([1.0, 1.0], np.float32))
     opt.step()  # b = 0.9·1 + 1 = 1.9
-    np.testing.assert_allclose(w.data, [1.0 - 0.1 - 0.19, 2.0 - 0.1 - 0.19], rtol=1e-6)
+    np.testing.assert_allclose(w.array, [1.0 - 0.1 - 0.19, 2.0 - 0.1 - 0.19], rtol=1e-6)
     assert opt.state[w]["momentum_buffer"].dtype == np.float32
 
 
@@ -532,11 +532,11 @@ def test_resume_from_state_dict_is_bit_for_bit(case):
     start = make_start(np.float32)
     params, opt = run_minigrad(name, kwargs, start, 7)
     checkpoint = copy.deepcopy(opt.state_dict())
-    weights = [p.data.copy() for p in params]
+    weights = [p.array.copy() for p in params]
     grad_fn = default_grad(kwargs)
     for _ in range(8):
         for k, p in enumerate(params):
-            p.grad = mg.tensor(grad_fn(p.data, k))
+            p.grad = mg.tensor(grad_fn(p.array, k))
         opt.step()
 
     resumed = [mg.tensor(w.copy(), requires_grad=True) for w in weights]
@@ -545,10 +545,10 @@ def test_resume_from_state_dict_is_bit_for_bit(case):
     assert opt2.param_groups[0]["lr"] == kwargs["lr"]
     for _ in range(8):
         for k, p in enumerate(resumed):
-            p.grad = mg.tensor(grad_fn(p.data, k))
+            p.grad = mg.tensor(grad_fn(p.array, k))
         opt2.step()
     for p, q in zip(params, resumed):
-        np.testing.assert_array_equal(p.data, q.data)
+        np.testing.assert_array_equal(p.array, q.array)
 
 
 def test_state_dict_format():
@@ -583,21 +583,21 @@ def test_resume_through_mg_save(tmp_path):
     w = mg.tensor(np.array([1.0, -2.0, 3.0], np.float32), requires_grad=True)
     opt = optim.NAdam([w], lr=0.05)
     for _ in range(3):
-        w.grad = mg.tensor(np.sin(w.data))
+        w.grad = mg.tensor(np.sin(w.array))
         opt.step()
-    mg.save({"opt": opt.state_dict(), "w": w.data.copy()}, tmp_path / "ckpt.npz")
+    mg.save({"opt": opt.state_dict(), "w": w.array.copy()}, tmp_path / "ckpt.npz")
     for _ in range(3):
-        w.grad = mg.tensor(np.sin(w.data))
+        w.grad = mg.tensor(np.sin(w.array))
         opt.step()
     loaded = mg.load(tmp_path / "ckpt.npz")
-    w2 = mg.tensor(np.asarray(loaded["w"].data if isinstance(loaded["w"], mg.Tensor)
+    w2 = mg.tensor(np.asarray(loaded["w"].array if isinstance(loaded["w"], mg.Tensor)
                               else loaded["w"]), requires_grad=True)
     opt2 = optim.NAdam([w2])
     opt2.load_state_dict(loaded["opt"])
     for _ in range(3):
-        w2.grad = mg.tensor(np.sin(w2.data))
+        w2.grad = mg.tensor(np.sin(w2.array))
         opt2.step()
-    np.testing.assert_array_equal(w.data, w2.data)
+    np.testing.assert_array_equal(w.array, w2.array)
 
 
 def test_load_state_dict_checks_everything_first_and_changes_nothing_on_error():
@@ -642,10 +642,10 @@ def test_loading_fresh_state_resets_the_optimizer():
         opt.step()
     opt.load_state_dict(fresh)
     assert w not in opt.state
-    w.data = np.array([1.0], np.float32)
+    w.array = np.array([1.0], np.float32)
     w.grad = mg.tensor([2.0])
     opt.step()
-    np.testing.assert_allclose(w.data, [0.9], rtol=1e-6)  # a first Adam step again
+    np.testing.assert_allclose(w.array, [0.9], rtol=1e-6)  # a first Adam step again
 
 
 # ---------------------------------------------------------------------------------------
@@ -713,7 +713,7 @@ def test_gradient_of_the_wrong_shape_is_an_error_and_changes_nothing():
     w._grad = mg.tensor([1.0, 2.0, 3.0])  # past that check, the optimizer still refuses
     with pytest.raises(RuntimeError, match=r"\(2,\).*\(3,\)"):
         opt.step()
-    np.testing.assert_array_equal(w.data, [1.0, 2.0])
+    np.testing.assert_array_equal(w.array, [1.0, 2.0])
 
 
 def test_repr_lists_the_groups():
@@ -732,9 +732,9 @@ def test_parameters_of_a_group_share_one_flat_buffer():
     for p in params:
         p.grad = mg.tensor(np.ones(p.shape))
     opt.step()
-    owner = params[0].data.base
+    owner = params[0].array.base
     assert owner is not None and owner.flags.c_contiguous
-    assert all(p.data.base is owner for p in params)
+    assert all(p.array.base is owner for p in params)
     assert all(opt.state[p]["exp_avg"].base is opt.state[params[0]]["exp_avg"].base
                for p in params)
 
@@ -773,7 +773,7 @@ def test_a_bad_gradient_in_a_later_group_changes_no_parameter():
     b._grad = mg.tensor([1.0, 1.0])  # a bad gradient (``b.grad = ...`` would refuse it)
     with pytest.raises(RuntimeError, match="gradient of shape"):
         opt.step()
-    np.testing.assert_array_equal(a.data, [1.0, 2.0])
+    np.testing.assert_array_equal(a.array, [1.0, 2.0])
 
 
 def test_step_does_not_change_the_gradients():
@@ -782,7 +782,7 @@ def test_step_does_not_change_the_gradients():
     w.grad = mg.tensor([0.5, 0.25])
     for _ in range(2):
         opt.step()
-        np.testing.assert_array_equal(w.grad.data, [0.5, 0.25])
+        np.testing.assert_array_equal(w.grad.array, [0.5, 0.25])
 
 
 def test_textbook_momentum_forms_from_the_sgd_docstring():
@@ -796,7 +796,7 @@ def test_textbook_momentum_forms_from_the_sgd_docstring():
         for g in grads:
             w.grad = mg.tensor(g)
             opt.step()
-            path.append(w.data.copy())
+            path.append(w.array.copy())
         return np.array(path)
 
     # m ← β·m − η·g; θ ← θ + m: the same iterates as SGD(lr=η, momentum=β)
@@ -836,11 +836,11 @@ def test_parameters_larger_than_a_chunk(case):
             if k == 1 and it in (2, 3):  # two steps on the per-parameter path
                 p.grad = None
                 continue
-            p.grad = mg.tensor(objective_grad(p.data, k))
+            p.grad = mg.tensor(objective_grad(p.array, k))
             thetas[k] = updates[k](thetas[k], objective_grad(thetas[k], k), states[k])
         opt.step()
     for p, t in zip(params, thetas):
-        np.testing.assert_allclose(p.data, t, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(p.array, t, rtol=1e-12, atol=1e-14)
 
 
 @pytest.mark.parametrize("case", [("Adam", dict(lr=0.01)), ("Adam", dict(maximize=True)),
@@ -862,17 +862,17 @@ def test_a_step_never_changes_the_gradients(case):
     update = REFERENCES[name](**kwargs)
     thetas, states = [t.copy() for t in start], [{}, {}]
     for _ in range(3):
-        grads = [objective_grad(p.data, k) for k, p in enumerate(params)]
+        grads = [objective_grad(p.array, k) for k, p in enumerate(params)]
         for p, g in zip(params, grads):
             p.grad = mg.tensor(g.copy())
         thetas = [update(t, objective_grad(t, k), s)
                   for k, (t, s) in enumerate(zip(thetas, states))]
         opt.step()
         for p, g in zip(params, grads):
-            np.testing.assert_array_equal(p.grad.data, g)
-            assert p.grad.data.flags.writeable
+            np.testing.assert_array_equal(p.grad.array, g)
+            assert p.grad.array.flags.writeable
     for p, t in zip(params, thetas):
-        np.testing.assert_allclose(p.data, t, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(p.array, t, rtol=1e-12, atol=1e-14)
 
 
 def test_a_rule_that_writes_to_a_gradient_it_was_told_to_only_read_raises():
@@ -888,7 +888,7 @@ def test_a_rule_that_writes_to_a_gradient_it_was_told_to_only_read_raises():
     w.grad = mg.tensor(np.ones(2 * CHUNK))
     with pytest.raises(ValueError, match="read-only"):
         Careless([w], lr=0.1, maximize=True).step()
-    np.testing.assert_array_equal(w.grad.data, 1.0)
+    np.testing.assert_array_equal(w.grad.array, 1.0)
 
 
 def test_a_gradient_of_another_dtype_is_cast_before_the_step():
@@ -904,7 +904,7 @@ def test_a_gradient_of_another_dtype_is_cast_before_the_step():
         for _ in range(3):
             w.grad = mg.tensor(grad)
             opt.step()
-        results.append(w.data)
+        results.append(w.array)
     assert results[0].dtype == np.float32
     np.testing.assert_array_equal(results[0], results[1])
 
@@ -924,7 +924,7 @@ def test_flat_arrays_start_on_a_cache_line():
     arrays = [bucket.theta, bucket.grad, bucket.grad_chunk, *bucket.scratch,
               *bucket.buffers.values()]
     assert all(a.ctypes.data % ALIGNMENT == 0 for a in arrays)
-    assert all(p.data.base is bucket.theta.base for p in params)  # still views of theta
+    assert all(p.array.base is bucket.theta.base for p in params)  # still views of theta
 
 
 def test_loading_another_optimizers_state_says_so():
@@ -967,7 +967,7 @@ def test_adam_gives_the_same_run_with_the_step_as_written(monkeypatch):
     monkeypatch.setattr(adam, "adam_step_rearranged_", adam.adam_step_)
     as_written, _ = run_minigrad("Adam", kwargs, start, 100)
     for a, b in zip(fast, as_written):
-        np.testing.assert_allclose(a.data, b.data, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(a.array, b.array, rtol=1e-12, atol=1e-14)
 
 
 def test_state_looked_up_before_the_first_step_is_filled_by_it():
@@ -986,4 +986,4 @@ def test_nadam_maximize_climbs_what_minimize_descends():
     up, _ = run_minigrad("NAdam", dict(lr=0.01, maximize=True), start, 30,
                          grad_fn=ascent_grad)
     for a, b in zip(down, up):
-        np.testing.assert_array_equal(a.data, b.data)
+        np.testing.assert_array_equal(a.array, b.array)

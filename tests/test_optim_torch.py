@@ -74,13 +74,13 @@ def test_step_by_step_parity_with_torch(case, dtype, torch_dtype):
     for step in range(60):
         for k, (p, q) in enumerate(zip(ours, theirs)):
             # each side's gradient from its own parameters, so errors are not hidden
-            p.grad = mg.tensor(grad_of(p.data, k, maximize).astype(dtype))
+            p.grad = mg.tensor(grad_of(p.array, k, maximize).astype(dtype))
             q.grad = torch.from_numpy(grad_of(q.detach().numpy(), k, maximize).astype(dtype))
         opt.step()
         ref.step()
         for p, q in zip(ours, theirs):
             assert p.dtype == dtype
-            np.testing.assert_allclose(p.data, q.detach().numpy(), **TOLERANCE[dtype],
+            np.testing.assert_allclose(p.array, q.detach().numpy(), **TOLERANCE[dtype],
                                        err_msg=f"step {step + 1}")
     for p, q in zip(ours, theirs):
         assert set(opt.state[p]) == set(ref.state[q])
@@ -108,12 +108,12 @@ def test_parity_with_missing_gradients_and_groups(name, kwargs):
             if (k + step) % 3 == 0:  # a changing pattern of parameters without gradient
                 p.grad, q.grad = None, None
             else:
-                p.grad = mg.tensor(grad_of(p.data, k, False))
+                p.grad = mg.tensor(grad_of(p.array, k, False))
                 q.grad = torch.from_numpy(grad_of(q.detach().numpy(), k, False))
         opt.step()
         ref.step()
     for p, q in zip(ours, theirs):
-        np.testing.assert_allclose(p.data, q.detach().numpy(), rtol=1e-6, atol=1e-9)
+        np.testing.assert_allclose(p.array, q.detach().numpy(), rtol=1e-6, atol=1e-9)
 
 
 def test_torch_state_dict_loads_and_continues_the_same():
@@ -131,22 +131,22 @@ def test_torch_state_dict_loads_and_continues_the_same():
     assert opt.param_groups[0]["amsgrad"] is True and opt.param_groups[0]["lr"] == 0.01
     for _ in range(5):
         for k, (p, q) in enumerate(zip(ours, theirs)):
-            p.grad = mg.tensor(grad_of(p.data, k, False))
+            p.grad = mg.tensor(grad_of(p.array, k, False))
             q.grad = torch.from_numpy(grad_of(q.detach().numpy(), k, False))
         opt.step()
         ref.step()
     for p, q in zip(ours, theirs):
-        np.testing.assert_allclose(p.data, q.detach().numpy(), rtol=2e-5, atol=2e-6)
+        np.testing.assert_allclose(p.array, q.detach().numpy(), rtol=2e-5, atol=2e-6)
 
 
 def test_our_state_dict_loads_into_torch():
     w = mg.tensor(np.array([0.5, -1.0, 2.0], np.float32), requires_grad=True)
     opt = optim.SGD([w], lr=0.1, momentum=0.9)
     for _ in range(3):
-        w.grad = mg.tensor(np.sin(w.data))
+        w.grad = mg.tensor(np.sin(w.array))
         opt.step()
     sd = opt.state_dict()
-    q = torch.tensor(w.data.copy(), requires_grad=True)
+    q = torch.tensor(w.array.copy(), requires_grad=True)
     ref = torch.optim.SGD([q], lr=0.5, foreach=False)
     ref.load_state_dict({
         "state": {i: {k: torch.tensor(v) for k, v in entry.items()}
@@ -154,11 +154,11 @@ def test_our_state_dict_loads_into_torch():
         "param_groups": sd["param_groups"],
     })
     for _ in range(3):
-        w.grad = mg.tensor(np.sin(w.data))
+        w.grad = mg.tensor(np.sin(w.array))
         q.grad = torch.from_numpy(np.sin(q.detach().numpy()))
         opt.step()
         ref.step()
-    np.testing.assert_allclose(w.data, q.detach().numpy(), rtol=1e-6)
+    np.testing.assert_allclose(w.array, q.detach().numpy(), rtol=1e-6)
 
 
 def test_adagrad_state_exists_from_construction_as_in_torch():

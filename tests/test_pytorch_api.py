@@ -19,7 +19,7 @@ def same(mine, theirs, atol=1e-6):
     theirs_array = theirs.detach().numpy()
     assert tuple(mine.shape) == tuple(theirs_array.shape)
     assert mine.dtype.name == str(theirs.dtype).removeprefix("torch."), (mine.dtype, theirs.dtype)
-    np.testing.assert_allclose(mine.numpy(), theirs_array, atol=atol, rtol=1e-6)
+    np.testing.assert_allclose(mine.detach().numpy(), theirs_array, atol=atol, rtol=1e-6)
 
 
 # -- factories ---------------------------------------------------------------------------
@@ -65,7 +65,7 @@ def test_from_numpy_and_as_tensor_share_memory():
     t = mg.from_numpy(array)
     array[0] = 9.0
     assert t[0].item() == 9.0 and t.dtype == mg.float64
-    assert mg.as_tensor(array).numpy() is array
+    assert mg.as_tensor(array).detach().numpy() is array
     assert mg.as_tensor(t) is t
     assert mg.as_tensor(array, dtype=mg.float32).dtype == mg.float32  # converted: a copy
     assert mg.as_tensor([1, 2]).dtype == mg.int64

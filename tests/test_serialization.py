@@ -29,7 +29,7 @@ def assert_same(a, b, where="obj"):
     assert type(a) is type(b), f"{where}: {type(a).__name__} vs {type(b).__name__}"
     if isinstance(a, mg.Tensor):
         assert a.requires_grad == b.requires_grad, where
-        assert_same(a.data, b.data, where)
+        assert_same(a.array, b.array, where)
     elif isinstance(a, np.ndarray | np.generic):
         assert a.dtype == b.dtype and a.shape == b.shape, where
         np.testing.assert_array_equal(a, b, err_msg=where)
@@ -101,22 +101,22 @@ def test_trained_mlp_saves_and_loads_into_a_fresh_model(tmp_path):
         return nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 3))
 
     model = make()
-    initial = [p.data.copy() for p in model.parameters()]
+    initial = [p.array.copy() for p in model.parameters()]
     loss_fn, lr, losses = nn.CrossEntropyLoss(), 0.5, []
     for _ in range(5):  # plain SGD written out
         model.zero_grad()
         loss = loss_fn(model(x), y)
         loss.backward()
         for p in model.parameters():
-            p.data -= lr * p.grad.data
+            p.array -= lr * p.grad.array
         losses.append(float(loss))
     assert losses[-1] < losses[0]
-    assert any((p.data != i).any() for p, i in zip(model.parameters(), initial))
+    assert any((p.array != i).any() for p, i in zip(model.parameters(), initial))
     save(model.state_dict(), tmp_path / "mlp.npz")
     fresh = make()  # different random init
-    assert (fresh(x).data != model(x).data).any()
+    assert (fresh(x).array != model(x).array).any()
     fresh.load_state_dict(load(tmp_path / "mlp.npz"))
-    np.testing.assert_array_equal(fresh(x).data, model(x).data)
+    np.testing.assert_array_equal(fresh(x).array, model(x).array)
 
 
 def test_save_overwrites_and_keeps_exact_path(tmp_path):
@@ -442,7 +442,7 @@ def test_resumed_training_continues_exactly(tmp_path):
 
     model, optimizer = make()
     train(model, optimizer, 6)
-    uninterrupted = [p.data.copy() for p in model.parameters()]
+    uninterrupted = [p.array.copy() for p in model.parameters()]
 
     model, optimizer = make()
     train(model, optimizer, 3)
@@ -454,7 +454,7 @@ def test_resumed_training_continues_exactly(tmp_path):
     optimizer.load_state_dict(checkpoint["optimizer"])
     train(model, optimizer, 3)
     for p, expected in zip(model.parameters(), uninterrupted):
-        np.testing.assert_array_equal(p.data, expected)
+        np.testing.assert_array_equal(p.array, expected)
 
 
 def test_absurdly_deep_structure_is_a_checkpoint_error(tmp_path):

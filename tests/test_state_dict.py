@@ -33,7 +33,7 @@ def test_values_are_detached_and_share_the_arrays():
     model = make_model()
     sd = model.state_dict()
     assert all(not t.requires_grad and t.grad_fn is None for t in sd.values())
-    assert sd["0.weight"].data is model[0].weight.data
+    assert sd["0.weight"].array is model[0].weight.array
     assert model.state_dict(keep_vars=True)["0.weight"] is model[0].weight
 
 
@@ -43,17 +43,17 @@ def test_round_trip_into_a_fresh_model_copies_in_place():
     target = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Dropout(0.1),
                            nn.Linear(8, 8), nn.LayerNorm(8), nn.Tanh(), nn.Linear(8, 3))
     source(mg.randn(5, 4))  # moves the running statistics
-    arrays_before = [t.data for t in target.state_dict(keep_vars=True).values()]
+    arrays_before = [t.array for t in target.state_dict(keep_vars=True).values()]
     result = target.load_state_dict(source.state_dict())
     assert result.missing_keys == [] and result.unexpected_keys == []
     for (key, a), b, before in zip(source.state_dict().items(), target.state_dict().values(),
                                    arrays_before):
-        np.testing.assert_array_equal(a.data, b.data, err_msg=key)
-        assert b.data is before  # same array object: optimizers keep references to it
+        np.testing.assert_array_equal(a.array, b.array, err_msg=key)
+        assert b.array is before  # same array object: optimizers keep references to it
     x = mg.randn(6, 4)
     source.eval()
     target.eval()
-    np.testing.assert_array_equal(source(x).data, target(x).data)
+    np.testing.assert_array_equal(source(x).array, target(x).array)
 
 
 def test_loads_ndarrays_and_casts_dtype():
@@ -61,13 +61,13 @@ def test_loads_ndarrays_and_casts_dtype():
     weights = {"weight": np.arange(4, dtype=np.float64).reshape(2, 2), "bias": np.ones(2)}
     model.load_state_dict(weights)
     assert model.weight.dtype == mg.float32
-    np.testing.assert_array_equal(model.weight.data, [[0, 1], [2, 3]])
+    np.testing.assert_array_equal(model.weight.array, [[0, 1], [2, 3]])
 
 
 def test_errors_list_every_problem_and_change_nothing():
     model = make_model()
-    before = {k: v.data.copy() for k, v in model.state_dict().items()}
-    bad = {k: v.data * 0 + 7 for k, v in model.state_dict().items()}
+    before = {k: v.array.copy() for k, v in model.state_dict().items()}
+    bad = {k: v.array * 0 + 7 for k, v in model.state_dict().items()}
     del bad["0.bias"]
     del bad["7.weight"]
     bad["extra.weight"] = np.zeros(1)
@@ -81,7 +81,7 @@ def test_errors_list_every_problem_and_change_nothing():
                      "Sequential"]:
         assert expected in message, expected
     for k, v in model.state_dict().items():  # nothing changed, not even the valid entries
-        np.testing.assert_array_equal(v.data, before[k], err_msg=k)
+        np.testing.assert_array_equal(v.array, before[k], err_msg=k)
 
 
 def test_non_strict_returns_missing_and_unexpected_but_still_checks_shapes():
@@ -89,7 +89,7 @@ def test_non_strict_returns_missing_and_unexpected_but_still_checks_shapes():
     result = model.load_state_dict({"weight": np.ones((2, 3)), "other": np.zeros(2)},
                                    strict=False)
     assert result.missing_keys == ["bias"] and result.unexpected_keys == ["other"]
-    assert (model.weight.data == 1).all()
+    assert (model.weight.array == 1).all()
     with pytest.raises(RuntimeError, match="size mismatch for weight"):
         model.load_state_dict({"weight": np.ones((3, 2))}, strict=False)
     with pytest.raises(TypeError, match="dict"):
@@ -136,11 +136,11 @@ def test_trained_weights_give_the_same_outputs_in_torch():
         model(mg.randn(16, 4))
     model.eval()
     reference = torch_model(torch).eval()
-    reference.load_state_dict({k: torch.from_numpy(v.data.copy())
+    reference.load_state_dict({k: torch.from_numpy(v.array.copy())
                                for k, v in model.state_dict().items()})
     assert int(reference[1].num_batches_tracked) == 3
     x = np.random.default_rng(0).normal(size=(10, 4)).astype(np.float32)
-    np.testing.assert_allclose(model(mg.tensor(x)).data,
+    np.testing.assert_allclose(model(mg.tensor(x)).array,
                                reference(torch.from_numpy(x)).detach().numpy(),
                                rtol=1e-5, atol=1e-6)
 
@@ -152,6 +152,6 @@ def test_torch_state_dict_loads_into_minigrad():
     model = make_model().eval()
     model.load_state_dict({k: v.numpy() for k, v in reference.state_dict().items()})
     x = np.random.default_rng(1).normal(size=(7, 4)).astype(np.float32)
-    np.testing.assert_allclose(model(mg.tensor(x)).data,
+    np.testing.assert_allclose(model(mg.tensor(x)).array,
                                reference(torch.from_numpy(x)).detach().numpy(),
                                rtol=1e-5, atol=1e-6)

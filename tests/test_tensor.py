@@ -24,10 +24,10 @@ def test_construction_copies_data():
     a = np.array([1.0, 2.0])
     t = mg.tensor(a)
     a[0] = 100
-    assert t.data[0] == 1.0
+    assert t.array[0] == 1.0
     u = mg.tensor(t)
-    u.data[1] = 7
-    assert t.data[1] == 2.0
+    u.array[1] = 7
+    assert t.array[1] == 2.0
 
 
 def test_unsupported_data_raises():
@@ -41,7 +41,7 @@ def test_attributes():
     assert t.size() == (2, 3) and t.size(1) == 3 and len(t) == 2
     assert t.is_leaf and t.grad is None and t.grad_fn is None and t.requires_grad
     assert t.T.shape == (3, 2)
-    assert isinstance(t.numpy(), np.ndarray)
+    assert isinstance(t.detach().numpy(), np.ndarray) and isinstance(t.array, np.ndarray)
     assert t.tolist() == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
     assert mg.tensor([[2.5]]).item() == 2.5
     with pytest.raises(ValueError, match=r"shape \(2, 3\)"):
@@ -58,19 +58,19 @@ def test_repr_is_readable():
 
 def test_factories():
     assert mg.zeros(2, 3).shape == (2, 3) and mg.zeros((2, 3)).dtype == np.float32
-    assert mg.ones([4]).data.sum() == 4
-    assert mg.full((2, 2), 7.0).data.tolist() == [[7.0, 7.0], [7.0, 7.0]]
+    assert mg.ones([4]).array.sum() == 4
+    assert mg.full((2, 2), 7.0).array.tolist() == [[7.0, 7.0], [7.0, 7.0]]
     assert mg.full((2,), 3).dtype == np.int64
-    np.testing.assert_array_equal(mg.eye(3).data, np.eye(3))
+    np.testing.assert_array_equal(mg.eye(3).array, np.eye(3))
     assert mg.eye(2, 3).shape == (2, 3)
     assert mg.arange(5).dtype == np.int64 and mg.arange(0, 1, 0.25).dtype == np.float32
-    np.testing.assert_allclose(mg.arange(1, 2, 0.25).data, [1, 1.25, 1.5, 1.75])
+    np.testing.assert_allclose(mg.arange(1, 2, 0.25).array, [1, 1.25, 1.5, 1.75])
     like = mg.tensor(np.ones((2, 2)))
-    assert mg.zeros_like(like).dtype == np.float64 and mg.ones_like(like).data.sum() == 4
+    assert mg.zeros_like(like).dtype == np.float64 and mg.ones_like(like).array.sum() == 4
     assert mg.zeros(3, requires_grad=True).requires_grad
     assert mg.randn(2, 3, dtype=mg.float64).dtype == np.float64
     r = mg.rand(1000)
-    assert r.dtype == np.float32 and 0 <= r.data.min() and r.data.max() < 1
+    assert r.dtype == np.float32 and 0 <= r.array.min() and r.array.max() < 1
     with pytest.raises(TypeError, match=r"zeros\(\): argument .size. must be a tuple of ints"):
         mg.zeros("a")
 
@@ -79,17 +79,17 @@ def test_manual_seed_makes_random_tensors_reproducible():
     mg.manual_seed(123)
     a, b = mg.randn(5), mg.rand(3)
     mg.manual_seed(123)
-    np.testing.assert_array_equal(a.data, mg.randn(5).data)
-    np.testing.assert_array_equal(b.data, mg.rand(3).data)
+    np.testing.assert_array_equal(a.array, mg.randn(5).array)
+    np.testing.assert_array_equal(b.array, mg.rand(3).array)
     mg.manual_seed(124)
-    assert not np.array_equal(a.data, mg.randn(5).data)
+    assert not np.array_equal(a.array, mg.randn(5).array)
     with pytest.raises(ValueError, match="seed"):
         mg.manual_seed(-1)
 
 
 def test_randn_statistics():
     mg.manual_seed(0)
-    x = mg.randn(100_000).data
+    x = mg.randn(100_000).array
     assert abs(x.mean()) < 0.02 and abs(x.std() - 1) < 0.02
 
 
@@ -101,8 +101,8 @@ def test_ndarray_and_tensor_operands_both_ways(op):
     left = op(a, t)  # NumPy defers to the Tensor's reflected method
     right = op(t, a)
     assert isinstance(left, mg.Tensor) and isinstance(right, mg.Tensor)
-    np.testing.assert_allclose(left.data, op(a, t.data))
-    np.testing.assert_allclose(right.data, op(t.data, a))
+    np.testing.assert_allclose(left.array, op(a, t.array))
+    np.testing.assert_allclose(right.array, op(t.array, a))
     (left.sum() + right.sum()).backward()
     assert t.grad is not None and t.grad.shape == (3,)
 
@@ -113,7 +113,7 @@ def test_ndarray_matmul_tensor_gives_tensor():
     out = m @ t
     assert isinstance(out, mg.Tensor)
     out.sum().backward()
-    np.testing.assert_allclose(t.grad.data, [1.0, 1.0])
+    np.testing.assert_allclose(t.grad.array, [1.0, 1.0])
 
 
 def test_python_scalars_keep_the_tensor_dtype():
@@ -160,9 +160,9 @@ def test_max_with_tensor_is_elementwise_maximum():
 def test_var_std_corrections():
     x = np.array([[1.0, 2.0, 4.0], [3.0, 3.0, 9.0]])
     t = mg.tensor(x)
-    np.testing.assert_allclose(t.var().data, x.var(ddof=1))
-    np.testing.assert_allclose(t.var(1, correction=0).data, x.var(1))
-    np.testing.assert_allclose(t.std(0, unbiased=False).data, x.std(0))
+    np.testing.assert_allclose(t.var().array, x.var(ddof=1))
+    np.testing.assert_allclose(t.var(1, correction=0).array, x.var(1))
+    np.testing.assert_allclose(t.std(0, unbiased=False).array, x.std(0))
     assert np.isnan(mg.tensor([1.0]).var().item())
 
 
@@ -215,7 +215,7 @@ def test_retain_grad_on_non_grad_tensor_raises():
 
 def test_numpy_sees_the_data():
     t = mg.tensor([[1.0, 2.0]], requires_grad=True)
-    assert np.asarray(t) is t.data
+    assert np.asarray(t) is t.array
     assert np.asarray(t, dtype=np.float64).dtype == np.float64
     np.testing.assert_allclose(t, [[1.0, 2.0]])
     assert isinstance(np.ones(2) + t, mg.Tensor)  # operators still give Tensors
@@ -231,7 +231,7 @@ def test_in_place_update_of_parameters_under_no_grad():
     with mg.no_grad():
         for p in params:
             p -= 0.1 * p.grad  # changes w itself, not a rebound copy
-    np.testing.assert_allclose(w.data, [0.8, 1.6])
+    np.testing.assert_allclose(w.array, [0.8, 1.6])
     assert w.is_leaf and w.requires_grad
     with pytest.raises(RuntimeError, match="leaf Variable that requires grad.*no_grad"):
         w += 1
@@ -239,7 +239,7 @@ def test_in_place_update_of_parameters_under_no_grad():
     h += 1
     assert h.grad_fn.name == "Add"
     h.sum().backward()
-    np.testing.assert_allclose(w.grad.data, [2.0 + 2.0, 4.0 + 2.0])
+    np.testing.assert_allclose(w.grad.array, [2.0 + 2.0, 4.0 + 2.0])
     t = mg.ones(3)
     t *= 2
     t /= 4
@@ -265,7 +265,7 @@ def test_type_promotion_is_pytorchs(expression, dtype):
 
 
 def test_float_functions_of_integer_tensors_compute_in_float():
-    np.testing.assert_allclose(mg.tensor([1, 2]).sigmoid().data, [0.7310586, 0.8807971],
+    np.testing.assert_allclose(mg.tensor([1, 2]).sigmoid().array, [0.7310586, 0.8807971],
                                rtol=1e-6)
 
 
@@ -312,13 +312,13 @@ def test_edge_cases_of_construction_and_reduction():
 def test_gradient_of_x_to_the_zero_is_zero():
     x = mg.tensor([0.0, 2.0], requires_grad=True)
     (x**0).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [0.0, 0.0])
+    np.testing.assert_array_equal(x.grad.array, [0.0, 0.0])
 
 
 def test_std_of_a_constant_has_zero_gradient():
     x = mg.tensor([[1.0, 5.0], [1.0, 7.0], [1.0, 9.0]], dtype=mg.float64, requires_grad=True)
     z = (x - x.mean(0)) / (x.std(0) + 1e-5)
     (z**2 + z).sum().backward()
-    assert np.isfinite(x.grad.data).all()
-    np.testing.assert_array_equal(x.grad.data[:, 0], 0.0)
+    assert np.isfinite(x.grad.array).all()
+    np.testing.assert_array_equal(x.grad.array[:, 0], 0.0)
     assert np.isnan(mg.tensor([1.0]).std().item())  # too few elements for the correction

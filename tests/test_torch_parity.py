@@ -52,12 +52,12 @@ def test_values_and_gradients_match_torch(name, fn, torch_fn, shapes, low, high)
     ours = [mg.tensor(a, requires_grad=True) for a in arrays]
     theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
     out, expected = fn(*ours), torch_fn(*theirs)
-    np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(out.array, expected.detach().numpy(), rtol=1e-12, atol=1e-12)
     weights = generator.standard_normal(out.shape)
     (out * weights).sum().backward()
     (expected * torch.tensor(weights)).sum().backward()
     for t, u in zip(ours, theirs):
-        np.testing.assert_allclose(t.grad.data, u.grad.numpy(), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(t.grad.array, u.grad.numpy(), rtol=1e-10, atol=1e-12)
 
 
 def test_second_derivatives_match_torch():
@@ -68,4 +68,4 @@ def test_second_derivatives_match_torch():
     (tg,) = torch.autograd.grad((theirs.tanh() * theirs.exp()).sum(), theirs, create_graph=True)
     (gg,) = mg.grad((g * g).sum(), ours)
     (tgg,) = torch.autograd.grad((tg * tg).sum(), theirs)
-    np.testing.assert_allclose(gg.data, tgg.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(gg.array, tgg.numpy(), rtol=1e-12)

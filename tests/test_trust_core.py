@@ -44,16 +44,16 @@ def test_every_in_place_change_bumps_the_version_shared_by_views_and_detach():
 def test_writes_through_the_array_are_not_tracked():
     x = f64([1.0, 2.0])
     y = x + 1  # Add saves nothing: a later change of x cannot make its gradient wrong
-    x.data += 1
+    x.array += 1
     y.sum().backward()
-    np.testing.assert_allclose(x.grad.data, [1.0, 1.0])
+    np.testing.assert_allclose(x.grad.array, [1.0, 1.0])
     assert x.version == 0
 
 
 def test_bump_version_counts_a_change_made_by_writing_the_array():
     w = f64([1.0, 2.0])
     loss = (w * w * w).sum()
-    w.data -= 0.1  # what an optimizer step does to the arrays...
+    w.array -= 0.1  # what an optimizer step does to the arrays...
     w.bump_version()  # ...and what it must say
     assert w.version == 1
     with pytest.raises(RuntimeError, match=MODIFIED + r".*version 1; expected version 0"):

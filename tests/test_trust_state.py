@@ -29,7 +29,7 @@ def train_step(model, optimizer, x):
 
 
 def arrays(model):
-    return [p.data.copy() for p in model.parameters()]
+    return [p.array.copy() for p in model.parameters()]
 
 
 # -- 1. copy.deepcopy ----------------------------------------------------------------------
@@ -49,13 +49,13 @@ def test_deepcopy_of_model_and_optimizer_is_an_independent_pair(name):
 
     # The copy moved its own model and left the original alone ...
     for before, p in zip(original_before, model.parameters()):
-        np.testing.assert_array_equal(p.data, before)
+        np.testing.assert_array_equal(p.array, before)
     for before, p in zip(original_before, model_copy.parameters()):
-        assert not np.array_equal(p.data, before)
+        assert not np.array_equal(p.array, before)
     # ... and continued exactly as the original does with the same step.
     train_step(model, optimizer, x)
     for p, q in zip(model.parameters(), model_copy.parameters()):
-        np.testing.assert_array_equal(p.data, q.data)
+        np.testing.assert_array_equal(p.array, q.array)
     saved, saved_copy = optimizer.state_dict(), optimizer_copy.state_dict()
     for index, entry in saved["state"].items():
         for key, value in entry.items():
@@ -69,14 +69,14 @@ def test_deepcopy_of_an_optimizer_alone_steps_its_own_parameters():
     train_step(model, optimizer, x)
     clone = copy.deepcopy(optimizer)
     params = [p for group in clone.param_groups for p in group["params"]]
-    before_original, before_clone = arrays(model), [p.data.copy() for p in params]
+    before_original, before_clone = arrays(model), [p.array.copy() for p in params]
     for p in params:
         p.grad = mg.ones(*p.shape)
     clone.step()
     for before, p in zip(before_original, model.parameters()):
-        np.testing.assert_array_equal(p.data, before)
+        np.testing.assert_array_equal(p.array, before)
     for before, p in zip(before_clone, params):
-        assert not np.array_equal(p.data, before)
+        assert not np.array_equal(p.array, before)
     # Its state shows the values it steps with: two steps now.
     assert all(entry["step"] == 2 for entry in clone.state_dict()["state"].values())
     assert all(entry["step"] == 1 for entry in optimizer.state_dict()["state"].values())
@@ -95,7 +95,7 @@ def test_state_dict_round_trip_continues_the_same_trajectory():
         train_step(model, optimizer, x)
         train_step(other, other_optimizer, x)
     for p, q in zip(model.parameters(), other.parameters()):
-        np.testing.assert_array_equal(p.data, q.data)
+        np.testing.assert_array_equal(p.array, q.array)
 
 
 # -- 2. state.clear() and del state[p] ------------------------------------------------------
@@ -128,7 +128,7 @@ def test_clearing_the_state_restarts_the_moments_as_torch_does(name, hyperparame
     # (PyTorch's NAdam keeps its product of momenta in float32, minigrad's in float64)
     tolerance = dict(rtol=1e-7, atol=1e-8) if name == "NAdam" else dict(rtol=1e-12, atol=1e-14)
     for p, t in zip(params, t_params):
-        np.testing.assert_allclose(p.data, t.detach().numpy(), **tolerance)
+        np.testing.assert_allclose(p.array, t.detach().numpy(), **tolerance)
     if name != "SGD":  # (SGD's step count is not part of its state)
         assert opt.state_dict()["state"][0]["step"] == 5
 
@@ -145,12 +145,12 @@ def test_deleting_one_entry_restarts_only_that_parameter():
             del opt.state[params[0]]
             del t_opt.state[t_params[0]]
         for p, t in zip(params, t_params):
-            g = np.cos(p.data * (k + 1))
+            g = np.cos(p.array * (k + 1))
             p.grad, t.grad = mg.tensor(g), torch.tensor(g)
         opt.step()
         t_opt.step()
     for p, t in zip(params, t_params):
-        np.testing.assert_allclose(p.data, t.detach().numpy(), rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(p.array, t.detach().numpy(), rtol=1e-12, atol=1e-14)
 
 
 # -- 3. nn.Parameter(t) shares t's array ---------------------------------------------------
@@ -165,24 +165,24 @@ def test_parameter_shares_its_tensors_array_through_optimizer_steps(name):
     for _ in range(2):
         p.grad, other.grad = mg.ones(3), mg.ones(2)
         opt.step()
-        np.testing.assert_array_equal(t.data, p.data)
-    assert not np.array_equal(t.data, [1.0, 2.0, 3.0])
-    t.data += 10.0  # and a change through t is seen by p, and by the next step
-    np.testing.assert_array_equal(p.data, t.data)
+        np.testing.assert_array_equal(t.array, p.array)
+    assert not np.array_equal(t.array, [1.0, 2.0, 3.0])
+    t.array += 10.0  # and a change through t is seen by p, and by the next step
+    np.testing.assert_array_equal(p.array, t.array)
     p.grad, other.grad = mg.ones(3), mg.ones(2)
     opt.step()
-    assert (t.data > 10).all()
-    np.testing.assert_array_equal(t.data, p.data)
+    assert (t.array > 10).all()
+    np.testing.assert_array_equal(t.array, p.array)
 
 
 def test_views_and_state_dicts_taken_before_the_first_step_see_the_updates():
     model = small_model()
     weights = model.state_dict()["0.weight"]
-    first_row = model[0].weight.data[0]
+    first_row = model[0].weight.array[0]
     optimizer = optim.SGD(model.parameters(), lr=0.1)
     train_step(model, optimizer, mg.randn(5, 3))
-    np.testing.assert_array_equal(weights.data, model[0].weight.data)
-    np.testing.assert_array_equal(first_row, model[0].weight.data[0])
+    np.testing.assert_array_equal(weights.array, model[0].weight.array)
+    np.testing.assert_array_equal(first_row, model[0].weight.array[0])
 
 
 def test_read_only_parameter_is_refused_before_any_update():
@@ -193,7 +193,7 @@ def test_read_only_parameter_is_refused_before_any_update():
     p.grad, q.grad = mg.ones(2), mg.ones(3)
     with pytest.raises(RuntimeError, match="read-only"):
         opt.step()
-    np.testing.assert_array_equal(p.data, [0.0, 0.0])
+    np.testing.assert_array_equal(p.array, [0.0, 0.0])
     np.testing.assert_array_equal(frozen, [0.0, 1.0, 2.0])
 
 
@@ -249,13 +249,13 @@ def test_load_state_dict_refuses_a_read_only_destination_and_changes_nothing():
     model = small_model()
     source = small_model()
     for p in source.parameters():
-        p.data += 1.0
+        p.array += 1.0
     before = arrays(model)
-    model[2].weight.data.flags.writeable = False
+    model[2].weight.array.flags.writeable = False
     with pytest.raises(RuntimeError, match='"2.weight".*read-only'):
         model.load_state_dict(source.state_dict())
     for old, p in zip(before, model.parameters()):
-        np.testing.assert_array_equal(p.data, old)
+        np.testing.assert_array_equal(p.array, old)
 
 
 def test_optimizer_load_state_dict_refusal_changes_nothing():
@@ -347,7 +347,7 @@ def test_a_state_value_replaced_by_the_user_is_used_as_in_torch():
         p.grad, t.grad = mg.tensor(g), torch.tensor(g)
         opt.step()
         t_opt.step()
-    np.testing.assert_allclose(p.data, t.detach().numpy(), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(p.array, t.detach().numpy(), rtol=1e-12, atol=1e-14)
 
 
 def test_parameter_shares_its_tensors_version_and_a_step_bumps_it_as_torch():
@@ -375,8 +375,8 @@ def test_a_bad_value_put_in_the_state_is_refused_before_any_update():
     opt = optim.Adam([p], lr=0.1)
     p.grad = mg.ones(2)
     opt.step()
-    after_one_step = p.data.copy()
+    after_one_step = p.array.copy()
     opt.state[p]["exp_avg"] = np.zeros(3)
     with pytest.raises(ValueError, match="'exp_avg' has shape \\(3,\\)"):
         opt.step()
-    np.testing.assert_array_equal(p.data, after_one_step)
+    np.testing.assert_array_equal(p.array, after_one_step)

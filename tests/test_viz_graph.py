@@ -245,11 +245,11 @@ def test_drawing_expanded_leaves_the_graph_and_its_gradients_as_they_were():
     model, loss = mlp_loss()
     draw_graph(loss, expand=True)
     loss.backward()
-    grads = [p.grad.data.copy() for p in model.parameters()]
+    grads = [p.grad.array.copy() for p in model.parameters()]
     model2, loss2 = mlp_loss()
     loss2.backward()
     for g, p in zip(grads, model2.parameters()):
-        np.testing.assert_array_equal(g, p.grad.data)
+        np.testing.assert_array_equal(g, p.grad.array)
     with pytest.raises(RuntimeError, match="freed by backward"):
         draw_graph(loss, expand=True)
 
@@ -279,7 +279,7 @@ def test_each_primitive_form_computes_what_its_fused_op_computes(make_loss):
     fused = node.output
     with mg.no_grad():
         primitive = PRIMITIVE_FORMS[node.name](*node.inputs)
-    np.testing.assert_allclose(primitive.data, fused.data, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(primitive.array, fused.array, rtol=1e-12, atol=1e-12)
 
 
 def test_mean_and_transpose_read_as_written():

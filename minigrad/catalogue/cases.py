@@ -138,7 +138,7 @@ CATALOGUE: list[OpCase] = [
     OpCase("maximum", lambda a, b: a.maximum(b), np.maximum, [(3, 4), (4,)], broadcastable=True),
     OpCase("minimum", lambda a, b: a.minimum(b), np.minimum, [(3, 4), (3, 4)],
            broadcastable=True),
-    OpCase("where", lambda a, b: mg.where(a.data > 0, a, b),
+    OpCase("where", lambda a, b: mg.where(a.array > 0, a, b),
            lambda a, b: np.where(a > 0, a, b), [(3, 4), (4,)], kink_margin=1e-3),
     # more elementwise functions (SPEC §10, "The op set"); rounding is piecewise constant
     # (gradient 0), its inputs kept away from the jumps
@@ -379,7 +379,7 @@ CATALOGUE: list[OpCase] = [
            [(3, 4)]),
     OpCase("index_two_arrays", lambda a: a[[0, 1, 1], [3, 0, 3]],
            lambda a: a[[0, 1, 1], [3, 0, 3]], [(3, 4)]),
-    OpCase("index_bool_mask", lambda a: a[a.data > 0], lambda a: a[a > 0], [(3, 4)]),
+    OpCase("index_bool_mask", lambda a: a[a.array > 0], lambda a: a[a > 0], [(3, 4)]),
     # PyTorch's rule: the int selects first, so [0, 1]'s dim stays in place
     OpCase("index_int_slice_array", lambda a: a[0, :, [0, 3, 3]], lambda a: a[0][:, [0, 3, 3]],
            [(2, 3, 4)]),

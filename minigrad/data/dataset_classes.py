@@ -93,7 +93,7 @@ class TensorDataset(Dataset):
 
     def __getitem__(self, index: int) -> tuple[Tensor, ...]:
         # np.asarray: a row of a 1-D array is a NumPy scalar; a Tensor holds an ndarray
-        return tuple(t[index] if t.requires_grad else Tensor.wrap(np.asarray(t.data[index]))
+        return tuple(t[index] if t.requires_grad else Tensor.wrap(np.asarray(t.array[index]))
                      for t in self.tensors)
 
     def __repr__(self) -> str:

@@ -41,7 +41,7 @@ def default_collate(samples: Sequence[Any]) -> Any:
     if isinstance(first, Tensor | np.ndarray | np.generic):
         if any(isinstance(s, Tensor) and s.requires_grad for s in samples):
             return stack(list(samples))  # keeps the graph to the samples
-        arrays = [s.data if isinstance(s, Tensor) else np.asarray(s) for s in samples]
+        arrays = [s.array if isinstance(s, Tensor) else np.asarray(s) for s in samples]
         shapes = {a.shape for a in arrays}
         if len(shapes) > 1:
             raise ValueError(
@@ -201,5 +201,5 @@ def _take_rows(t: Tensor, index: slice | np.ndarray) -> Tensor:
     if t.requires_grad:
         return t[index]  # recorded, so gradients reach the dataset's tensor
     if isinstance(index, slice):
-        return Tensor.wrap(t.data[index].copy())
-    return Tensor.wrap(t.data[index])
+        return Tensor.wrap(t.array[index].copy())
+    return Tensor.wrap(t.array[index])

@@ -27,7 +27,7 @@ def _length(a: Any) -> int:
 def _take(a: Any, index: np.ndarray) -> Any:
     """Rows ``index`` of ``a``, of the same kind: a Tensor for a Tensor, else an ndarray."""
     if isinstance(a, Tensor):
-        return Tensor.wrap(a.data[index])
+        return Tensor.wrap(a.array[index])
     return np.asarray(a)[index]
 
 
@@ -91,7 +91,7 @@ def train_test_split(
         order = generator.permutation(n)
         test, train = order[:n_test], order[n_test:]
     else:
-        labels = stratify.data if isinstance(stratify, Tensor) else np.asarray(stratify)
+        labels = stratify.array if isinstance(stratify, Tensor) else np.asarray(stratify)
         if labels.shape != (n,):
             raise ValueError(
                 f"train_test_split: stratify must be labels of shape ({n},), got shape "
@@ -162,7 +162,7 @@ class Standardizer:
 
 
 def _float_array(x: Any, where: str) -> np.ndarray:
-    array = x.data if isinstance(x, Tensor) else np.asarray(x)
+    array = x.array if isinstance(x, Tensor) else np.asarray(x)
     if array.dtype.kind in "iub":
         return array.astype(np.float32)
     if array.dtype.kind != "f":

@@ -77,7 +77,7 @@ def run_objective(objective: Objective, optimizer: str, steps: int, tol: float =
                    requires_grad=True)
     if theta.shape != (objective.dim,):
         raise ValueError(f"run_objective: start must have {objective.dim} coordinates for "
-                         f"{objective.name}, got {list(theta.data)}")
+                         f"{objective.name}, got {list(theta.array)}")
     opt = make_optimizer(optimizer, [theta], **hyperparameters)
     losses = np.empty(steps + 1)
     path = np.empty((steps + 1, objective.dim))
@@ -85,7 +85,7 @@ def run_objective(objective: Objective, optimizer: str, steps: int, tol: float =
     begin = time.perf_counter()
     with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported, not warned
         for k in range(steps + 1):
-            path[k] = theta.data
+            path[k] = theta.array
             loss = objective(theta)
             losses[k] = loss.item()
             if not math.isfinite(losses[k]):

@@ -75,7 +75,7 @@ class Objective:
         (x0, x1), (y0, y1) = self.box
         X, Y = np.meshgrid(np.linspace(x0, x1, n), np.linspace(y0, y1, n))
         with no_grad():
-            Z = self(Tensor(np.stack([X, Y], axis=-1), dtype=float64)).data
+            Z = self(Tensor(np.stack([X, Y], axis=-1), dtype=float64)).array
         return X, Y, Z
 
     def distance_to_minimum(self, point) -> float:

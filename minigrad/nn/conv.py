@@ -247,7 +247,7 @@ class BatchNorm2d(BatchNorm1d):
         if dtype is not None:  # parameters and running statistics in that dtype
             for tensor in [*self.parameters(), self.running_mean, self.running_var]:
                 if tensor is not None:
-                    tensor.data = tensor.data.astype(dtype)
+                    tensor.array = tensor.array.astype(dtype)
 
     def forward(self, input: Tensor) -> Tensor:
         if input.ndim != 4 or input.shape[1] != self.num_features:

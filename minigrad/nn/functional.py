@@ -63,7 +63,7 @@ def _pointwise_target(input: Tensor, target: Any, op: str) -> Tensor:
     warning when it is not, as PyTorch does: (N, 1) against (N,) is usually a bug)."""
     target = _operand(input, target).to(input.dtype)  # a float64 target: the input's dtype
     if target.dtype.kind != "f":
-        target = Tensor.wrap(target.data.astype(input.dtype))
+        target = Tensor.wrap(target.array.astype(input.dtype))
     if target.shape != input.shape:
         try:
             np.broadcast_shapes(input.shape, target.shape)
@@ -132,7 +132,7 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
     smooth = _softplus(scaled)
     if beta != 1:
         smooth = smooth / beta
-    return where(scaled.data > threshold, input, smooth)
+    return where(scaled.array > threshold, input, smooth)
 
 
 def _softplus(x: Tensor) -> Tensor:
@@ -158,14 +158,14 @@ def logsigmoid(input: Tensor) -> Tensor:
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x for x > 0, else α·(eˣ - 1); at 0 the slope is α's side's, as PyTorch."""
-    return where(input.data > 0, input, alpha * input.clamp(max=0.0).expm1())
+    return where(input.array > 0, input, alpha * input.clamp(max=0.0).expm1())
 
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x for x > 0, else α·(e^(x/α) - 1) (continuously differentiable: slope 1 at 0)."""
     if alpha == 0:
         raise ValueError("celu: alpha must not be 0 (it divides x)")
-    return where(input.data > 0, input, alpha * (input.clamp(max=0.0) / alpha).expm1())
+    return where(input.array > 0, input, alpha * (input.clamp(max=0.0) / alpha).expm1())
 
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -189,8 +189,8 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
 
 def _clamp_open(x: Tensor, low: float, high: float) -> Tensor:
     """x clamped to [low, high], with the gradient passed strictly inside only."""
-    inside = (x.data > low) & (x.data < high)
-    return where(inside, x, Tensor.wrap(np.clip(x.data, low, high)))
+    inside = (x.array > low) & (x.array < high)
+    return where(inside, x, Tensor.wrap(np.clip(x.array, low, high)))
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
@@ -206,7 +206,7 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     """x·relu6(x + 3)/6: 0 for x ≤ -3, x for x ≥ 3, x·(x + 3)/6 between. Its slope at -3 is
     0 and at 3 is 1, as PyTorch's."""
-    x = input.data
+    x = input.array
     middle = input * (input + 3.0) / 6.0
     return where(x <= -3.0, 0.0, where(x < 3.0, middle, input))
 
@@ -255,7 +255,7 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
         weight = weight.reshape((channels,) + (1,) * (input.ndim - 2))
     elif weight.ndim:
         weight = weight.reshape(())
-    return where(input.data > 0, input, weight * input)
+    return where(input.array > 0, input, weight * input)
 
 
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None
@@ -270,7 +270,7 @@ def _norm_at_least(x: Tensor, dim: int, eps: float) -> Tensor:
     """‖x‖ along ``dim`` (kept), raised to ``eps`` where smaller: a shift outside the
     graph, so the gradient is the norm's (as PyTorch's clamp under no_grad)."""
     norm = x.norm(2, dim=dim, keepdim=True)
-    return norm + Tensor.wrap(np.maximum(norm.data, eps) - norm.data)
+    return norm + Tensor.wrap(np.maximum(norm.array, eps) - norm.array)
 
 
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
@@ -311,7 +311,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     if is_causal:
         attn_mask = np.tril(np.ones((query.shape[-2], key.shape[-2]), dtype=bool))
     if attn_mask is not None:
-        mask = attn_mask.data if isinstance(attn_mask, Tensor) else np.asarray(attn_mask)
+        mask = attn_mask.array if isinstance(attn_mask, Tensor) else np.asarray(attn_mask)
         if mask.dtype == np.bool_:
             scores = scores.masked_fill(Tensor.wrap(~mask), -math.inf)
         else:
@@ -324,7 +324,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
 
 def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
     """Class indices of shape (...) as int64 one-hot vectors of shape (..., num_classes)."""
-    indices = tensor.data if isinstance(tensor, Tensor) else np.asarray(tensor)
+    indices = tensor.array if isinstance(tensor, Tensor) else np.asarray(tensor)
     if indices.dtype.kind not in "iu":
         raise TypeError(f"one_hot: indices must be integers, got dtype {indices.dtype}")
     if num_classes < 0:
@@ -401,7 +401,7 @@ def batch_norm(
     dims = (0, *range(2, input.ndim))
     per_channel = (1, channels) + (1,) * (input.ndim - 2)  # broadcasts against the input
     if training:
-        count = input.data.size // max(channels, 1)
+        count = input.array.size // max(channels, 1)
         if count <= 1:
             raise ValueError(
                 f"batch_norm: expected more than 1 value per channel when training, got input "
@@ -412,18 +412,18 @@ def batch_norm(
         var = (centered * centered).mean(dims, keepdim=True)
         out = centered / (var + eps).sqrt()
         if running_mean is not None:
-            running_mean.data *= 1.0 - momentum
-            running_mean.data += momentum * mean.data.reshape(channels)
+            running_mean.array *= 1.0 - momentum
+            running_mean.array += momentum * mean.array.reshape(channels)
         if running_var is not None:
-            unbiased_var = var.data.reshape(channels) * (count / (count - 1))
-            running_var.data *= 1.0 - momentum
-            running_var.data += momentum * unbiased_var
+            unbiased_var = var.array.reshape(channels) * (count / (count - 1))
+            running_var.array *= 1.0 - momentum
+            running_var.array += momentum * unbiased_var
     else:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: running_mean and running_var are needed when not "
                              "training")
-        mean = running_mean.data.reshape(per_channel).astype(input.dtype)
-        inv_std = (1.0 / np.sqrt(running_var.data + eps)).reshape(per_channel)
+        mean = running_mean.array.reshape(per_channel).astype(input.dtype)
+        inv_std = (1.0 / np.sqrt(running_var.array + eps)).reshape(per_channel)
         out = (input - mean) * inv_std.astype(input.dtype)
     if weight is not None:
         out = out * weight.reshape(per_channel)
@@ -435,7 +435,7 @@ def batch_norm(
 def embedding(input: Any, weight: Tensor) -> Tensor:
     """Rows of ``weight`` picked by integer ``input`` of any shape: output (*input.shape, dim).
     A row picked several times gets the sum of their gradients."""
-    indices = input.data if isinstance(input, Tensor) else np.asarray(input)
+    indices = input.array if isinstance(input, Tensor) else np.asarray(input)
     if indices.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be an integer tensor, got dtype {indices.dtype}")
     num = weight.shape[0]
@@ -477,7 +477,7 @@ def huber_loss(input: Tensor, target: Any, reduction: str = "mean", delta: float
     input = _float_input(input, "huber_loss")
     diff = input - _pointwise_target(input, target, "huber_loss")
     size = diff.abs()
-    losses = where(size.data < delta, 0.5 * diff * diff, delta * (size - 0.5 * delta))
+    losses = where(size.array < delta, 0.5 * diff * diff, delta * (size - 0.5 * delta))
     return _reduce(losses, reduction)
 
 
@@ -492,7 +492,7 @@ def smooth_l1_loss(input: Tensor, target: Any, reduction: str = "mean", beta: fl
     size = diff.abs()
     if beta == 0:
         return _reduce(size, reduction)
-    losses = where(size.data < beta, (0.5 / beta) * diff * diff, size - 0.5 * beta)
+    losses = where(size.array < beta, (0.5 / beta) * diff * diff, size - 0.5 * beta)
     return _reduce(losses, reduction)
 
 
@@ -502,7 +502,7 @@ def smooth_l1_loss(input: Tensor, target: Any, reduction: str = "mean", beta: fl
 
 
 def _class_indices(target: Any, op: str) -> np.ndarray:
-    return target.data if isinstance(target, Tensor) else np.asarray(target)
+    return target.array if isinstance(target, Tensor) else np.asarray(target)
 
 
 def _classes_last(x: Tensor) -> Tensor:
@@ -515,7 +515,7 @@ def _classes_last(x: Tensor) -> Tensor:
 def _check_class_weight(weight: Any, classes: int, dtype, op: str) -> np.ndarray | None:
     if weight is None:
         return None
-    w = weight.data if isinstance(weight, Tensor) else np.asarray(weight)
+    w = weight.array if isinstance(weight, Tensor) else np.asarray(weight)
     if w.shape != (classes,):
         raise ValueError(f"{op}: weight must have shape ({classes},) (one per class), got "
                          f"{w.shape}")
@@ -683,8 +683,8 @@ def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None,
     if target.shape != input.shape:
         raise ValueError(f"{op}: target of shape {target.shape} must have the same shape as "
                          f"input of shape {input.shape}")
-    check_probabilities(input.data, "input", op)
-    check_probabilities(target.data, "target", op)
+    check_probabilities(input.array, "input", op)
+    check_probabilities(target.array, "target", op)
     losses = BinaryCrossEntropy.apply(input, target)
     if weight is not None:
         losses = losses * _operand(input, weight)

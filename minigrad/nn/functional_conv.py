@@ -295,7 +295,7 @@ def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
     if not return_indices:
         return _unbatched(out, added)
     n, c, h, w = x.shape
-    windows = conv.unfold_array(x.data, kernel, stride, dilation, padding, -np.inf)
+    windows = conv.unfold_array(x.array, kernel, stride, dilation, padding, -np.inf)
     winner = windows.reshape(n, c, kernel[0] * kernel[1], -1).argmax(2)  # (N, C, L)
     flat_index = np.arange(h * w, dtype=np.float64).reshape(1, 1, h, w)
     where = conv.unfold_array(flat_index, kernel, stride, dilation, padding, -1.0)[0]
@@ -377,7 +377,7 @@ def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False
         for c0, c1 in _adaptive_windows(w, ow):
             window = x[:, :, r0:r1, c0:c1].flatten(2)
             values.append(window.max(2).values)  # its gradient goes to the first max, as argmax's
-            position = window.data.argmax(2)
+            position = window.array.argmax(2)
             indices.append((r0 + position // (c1 - c0)) * w + c0 + position % (c1 - c0))
     out = stack(values, dim=-1).reshape(*x.shape[:2], oh, ow)
     if not return_indices:

@@ -1,6 +1,6 @@
 """``minigrad.nn.init``: initializing parameters in place, as ``torch.nn.init``.
 
-Each function overwrites ``tensor.data`` in place (keeping its dtype), draws from minigrad's
+Each function overwrites ``tensor.array`` in place (keeping its dtype), draws from minigrad's
 seeded generator (``mg.manual_seed``) and returns the tensor.
 
 The scaled initializations keep the variance of activations (forward) or of gradients
@@ -67,7 +67,7 @@ def _fan(tensor: Tensor, mode: str) -> int:
 
 
 def _fill(tensor: Tensor, values: np.ndarray) -> Tensor:
-    tensor.data[...] = values  # in place, cast to the tensor's dtype
+    tensor.array[...] = values  # in place, cast to the tensor's dtype
     return tensor
 
 

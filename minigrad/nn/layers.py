@@ -435,9 +435,9 @@ class BatchNorm1d(Module):
 
     def reset_running_stats(self) -> None:
         if self.track_running_stats:
-            self.running_mean.data[...] = 0
-            self.running_var.data[...] = 1
-            self.num_batches_tracked.data[...] = 0
+            self.running_mean.array[...] = 0
+            self.running_var.array[...] = 1
+            self.num_batches_tracked.array[...] = 0
 
     def forward(self, input: Tensor) -> Tensor:
         if input.ndim not in (2, 3) or input.shape[1] != self.num_features:
@@ -447,11 +447,11 @@ class BatchNorm1d(Module):
             )
         use_batch_stats = self.training or not self.track_running_stats
         momentum = 0.0 if self.momentum is None else self.momentum
-        values_per_channel = input.data.size // max(self.num_features, 1)
+        values_per_channel = input.array.size // max(self.num_features, 1)
         if self.training and self.track_running_stats and values_per_channel > 1:
-            self.num_batches_tracked.data += 1  # (with one value F.batch_norm raises)
+            self.num_batches_tracked.array += 1  # (with one value F.batch_norm raises)
             if self.momentum is None:  # the plain average over all batches so far
-                momentum = 1.0 / float(self.num_batches_tracked.data)
+                momentum = 1.0 / float(self.num_batches_tracked.array)
         # Running statistics are updated only in training mode when they are tracked.
         update = self.training and self.track_running_stats
         return F.batch_norm(

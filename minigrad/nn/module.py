@@ -39,10 +39,10 @@ class Parameter(Tensor):
             data = np.empty(0, dtype=float32)
         if isinstance(data, Tensor):
             self.version_counter = data.shared_version_counter()
-            data = data.data
+            data = data.array
         if not (isinstance(data, np.ndarray) and data.dtype in (float32, float64)):
             data = to_array(data)
-        self.data = data
+        self.array = data
         self.grad = None
         self.grad_fn = None
         self._retains_grad = False
@@ -307,7 +307,7 @@ class Module:
             if set_to_none:
                 param.grad = None
             else:
-                param.grad.data[...] = 0
+                param.grad.array[...] = 0
 
     def apply(self, fn: Callable[[Module], Any]) -> Module:
         """Call ``fn`` on every sub-module (children first) and then on this module."""
@@ -329,9 +329,9 @@ class Module:
             raise TypeError(f"Module.to: dtype must be float32 or float64, got {dtype}")
         for tensor in [*self.parameters(), *self.buffers()]:
             if tensor.dtype.kind == "f" and tensor.dtype != dtype:
-                tensor.data = tensor.data.astype(dtype)
+                tensor.array = tensor.array.astype(dtype)
                 if tensor.grad is not None:
-                    tensor.grad = Tensor.wrap(tensor.grad.data.astype(dtype))
+                    tensor.grad = Tensor.wrap(tensor.grad.array.astype(dtype))
         return self
 
     def cpu(self) -> Module:
@@ -372,7 +372,7 @@ class Module:
         that are read-only. If anything is wrong, a RuntimeError lists all of it and the
         module is left unchanged.
 
-        The copy is ``tensor.data[...] = value``, into the existing arrays, because an
+        The copy is ``tensor.array[...] = value``, into the existing arrays, because an
         optimizer keeps references to them. Returns ``(missing_keys, unexpected_keys)``.
         """
         if not isinstance(state_dict, Mapping):
@@ -387,7 +387,7 @@ class Module:
             if key not in state_dict:
                 continue
             value = state_dict[key]
-            array = value.data if isinstance(value, Tensor) else value
+            array = value.array if isinstance(value, Tensor) else value
             if isinstance(array, int | float | bool | np.generic):
                 array = np.asarray(array)
             if not isinstance(array, np.ndarray) or array.dtype.kind not in "biuf":
@@ -401,7 +401,7 @@ class Module:
                     f"size mismatch for {key}: copying a param with shape {array.shape} from "
                     f"checkpoint, the shape in current model is {target.shape}."
                 )
-            elif not target.data.flags.writeable:  # e.g. memory-mapped from a read-only file
+            elif not target.array.flags.writeable:  # e.g. memory-mapped from a read-only file
                 problems.append(f'cannot copy into "{key}": its array is read-only')
             else:
                 updates.append((target, array))
@@ -419,7 +419,7 @@ class Module:
                 + "\n\t".join(errors)
             )
         for target, array in updates:
-            target.data[...] = array  # in place: optimizers hold these very arrays
+            target.array[...] = array  # in place: optimizers hold these very arrays
             target.bump_version()  # as PyTorch's copy_: a graph that saved it sees the change
         return IncompatibleKeys(missing, unexpected)
 

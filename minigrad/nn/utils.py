@@ -29,7 +29,7 @@ def clip_grad_norm_(
     min(1, max_norm / (total_norm + 1e-6)), as PyTorch does. Returns the total norm
     (before clipping) as a 0-d Tensor.
     """
-    grads = [p.grad.data for p in _with_grads(parameters)]
+    grads = [p.grad.array for p in _with_grads(parameters)]
     norm_type = float(norm_type)
     if max_norm < 0 or math.isnan(max_norm):
         raise ValueError(f"clip_grad_norm_: max_norm must be non-negative, got {max_norm}")
@@ -59,12 +59,12 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -
     if clip_value < 0:
         raise ValueError(f"clip_grad_value_: clip_value must be non-negative, got {clip_value}")
     for p in _with_grads(parameters):
-        np.clip(p.grad.data, -clip_value, clip_value, out=p.grad.data)
+        np.clip(p.grad.array, -clip_value, clip_value, out=p.grad.array)
 
 
 def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
     """All parameters flattened and joined into one 1-D tensor (a copy)."""
-    arrays = [p.data.reshape(-1) for p in parameters]
+    arrays = [p.array.reshape(-1) for p in parameters]
     if not arrays:
         raise ValueError("parameters_to_vector: no parameters given")
     return Tensor.wrap(np.concatenate(arrays))
@@ -72,13 +72,13 @@ def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
 
 def vector_to_parameters(vector: Tensor, parameters: Iterable[Tensor]) -> None:
     """Copy consecutive slices of the 1-D ``vector`` into the parameters, in place."""
-    data = vector.data if isinstance(vector, Tensor) else np.asarray(vector)
+    data = vector.array if isinstance(vector, Tensor) else np.asarray(vector)
     parameters = list(parameters)
-    total = sum(p.data.size for p in parameters)
+    total = sum(p.array.size for p in parameters)
     if data.ndim != 1 or data.size != total:
         raise ValueError(f"vector_to_parameters: vector of shape {data.shape} does not hold "
                          f"the {total} parameter elements")
     start = 0
     for p in parameters:
-        p.data[...] = data[start:start + p.data.size].reshape(p.shape)
-        start += p.data.size
+        p.array[...] = data[start:start + p.array.size].reshape(p.shape)
+        start += p.array.size

@@ -5,7 +5,7 @@ live, never *what* is computed.
 
 Small models have many small tensors, and a Python loop over them costs more than the
 arithmetic. So the parameters of a group that share a dtype are packed into ONE contiguous
-array, and each parameter's ``.data`` becomes a view into it (``theta[a:b].reshape(shape)``):
+array, and each parameter's ``.array`` becomes a view into it (``theta[a:b].reshape(shape)``):
 updating the flat array updates every parameter at once. The optimizer's state
 (``exp_avg``, ``exp_avg_sq``, ...) lives in flat arrays laid out the same way, and the
 gradients of a small group are gathered into a flat array with one ``np.concatenate``. A
@@ -16,7 +16,7 @@ them in the cache. A large group's gradients are not gathered first (that would 
 pass over memory): each chunk reads them where they are.
 
 Packing must never be visible: ``nn.Parameter(t)`` shares ``t``'s array, and so do
-``p.detach()``, ``model.state_dict()`` and any view of ``p.data`` taken before. A parameter
+``p.detach()``, ``model.state_dict()`` and any view of ``p.array`` taken before. A parameter
 whose array something else refers to (or that is a view of another array) therefore stays
 where it is; its values are copied into ``theta`` before each step and written back after
 it. A parameter that only the parameter itself refers to is moved into ``theta`` (the usual
@@ -66,7 +66,7 @@ class FlatGroup:
                  initial_state: dict | None = None):
         by_dtype: dict[np.dtype, list] = {}
         for p in params:
-            by_dtype.setdefault(p.data.dtype, []).append(p)
+            by_dtype.setdefault(p.array.dtype, []).append(p)
         self.buckets = [FlatBucket(same_dtype, dtype, buffers, scalars, initial_state or {})
                         for dtype, same_dtype in by_dtype.items()]
         # Keyed by the parameters themselves (hashed by identity), so that a deep copy of the
@@ -87,7 +87,7 @@ class FlatGroup:
         return stepped
 
     def follows_params(self) -> bool:
-        """Take in new ``.data`` given to parameters; False when a dtype changed, in which case
+        """Take in new ``.array`` given to parameters; False when a dtype changed, in which case
         the group must be packed anew."""
         return all(bucket.check_params() for bucket in self.buckets)
 
@@ -125,7 +125,7 @@ class FlatBucket:
                  scalars: dict[str, float], initial_state: dict):
         self.params = params
         self.dtype = dtype
-        sizes = [p.data.size for p in params]
+        sizes = [p.array.size for p in params]
         self.offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(int).tolist()
         total = self.offsets[-1]
         self.theta = aligned_empty(total, dtype)
@@ -159,18 +159,18 @@ class FlatBucket:
         self.in_lockstep = self.scalars_agree()
 
     def adopt(self, i: int) -> None:
-        """Copy parameter i's values into ``theta``; make its ``.data`` a view of them if
+        """Copy parameter i's values into ``theta``; make its ``.array`` a view of them if
         nothing else can see its array, else keep the array as an external one."""
         p, a, b = self.params[i], self.offsets[i], self.offsets[i + 1]
         self.views[i] = None  # type: ignore[call-overload]  # (not a holder of the array)
-        view = self.theta[a:b].reshape(p.data.shape)
-        np.copyto(view, p.data)
+        view = self.theta[a:b].reshape(p.array.shape)
+        np.copyto(view, p.array)
         if only_its_parameter_holds(p):
-            p.data = view
+            p.array = view
             self.external.discard(i)
         else:
             self.external.add(i)
-        self.views[i] = p.data
+        self.views[i] = p.array
 
     def is_packed(self, i: int) -> bool:
         # A view's base is the array that owns the memory: the aligned block theta is cut
@@ -179,22 +179,22 @@ class FlatBucket:
         return self.views[i].base is owner
 
     def check_params(self) -> bool:
-        """Follow the parameters' ``.data``: adopt a new array of the same shape and dtype,
+        """Follow the parameters' ``.array``: adopt a new array of the same shape and dtype,
         and move external arrays into ``theta`` once nothing else holds them. Returns False
         when a dtype changed (the bucket must be rebuilt)."""
         for i, p in enumerate(self.params):
-            # (no local variable for p.data here: it would count as a holder in adopt)
-            if p.data is self.views[i] and self.is_packed(i):
+            # (no local variable for p.array here: it would count as a holder in adopt)
+            if p.array is self.views[i] and self.is_packed(i):
                 continue
-            if p.data.dtype != self.dtype:
+            if p.array.dtype != self.dtype:
                 return False
-            if p.data.shape != self.views[i].shape:
+            if p.array.shape != self.views[i].shape:
                 raise RuntimeError(
                     f"optimizer: a parameter of shape {self.views[i].shape} was given new "
-                    f"data of shape {p.data.shape}; an optimizer cannot follow a change of "
+                    f"data of shape {p.array.shape}; an optimizer cannot follow a change of "
                     "shape (create a new optimizer)"
                 )
-            if p.data is not self.views[i] or only_its_parameter_holds(p, also_held_by=1):
+            if p.array is not self.views[i] or only_its_parameter_holds(p, also_held_by=1):
                 self.adopt(i)
         return True
 
@@ -232,7 +232,7 @@ class FlatBucket:
     def step_packed(self, rule: Callable, flat_buffers: dict[str, np.ndarray],
                     grads: list, grad_read_only: bool) -> list:
         """Step ``theta``: all at once, or parameter by parameter."""
-        sources = [None if grad is None else grad.data.reshape(-1) for grad in grads]
+        sources = [None if grad is None else grad.array.reshape(-1) for grad in grads]
         if self.in_lockstep and all(grad is not None for grad in grads):
             # The fast path: one update for all of the bucket's parameters.
             if self.theta.size <= CHUNK:  # one chunk: one call gathers every gradient
@@ -329,13 +329,13 @@ def aligned_empty(size: int, dtype: np.dtype) -> np.ndarray:
 
 
 def only_its_parameter_holds(p, also_held_by: int = 0) -> bool:
-    """Whether ``p.data`` is an array of its own, writable, that nothing but ``p`` (and
+    """Whether ``p.array`` is an array of its own, writable, that nothing but ``p`` (and
     ``also_held_by`` known holders) refers to: no other tensor, view or variable could see
     it move into a flat array.
 
     Uses CPython's reference counts; where there are none the answer is a safe no.
     """
-    if p.data.base is not None or not p.data.flags.writeable or _getrefcount is None:
+    if p.array.base is not None or not p.array.flags.writeable or _getrefcount is None:
         return False
     return _references(p) <= _REFERENCES_OF_ONE_HOLDER + also_held_by
 
@@ -344,13 +344,13 @@ _getrefcount = getattr(sys, "getrefcount", None)
 
 
 def _references(holder) -> int:
-    array = holder.data
+    array = holder.array
     return _getrefcount(array)  # type: ignore[misc]
 
 
 class _Holder:
     def __init__(self, data):
-        self.data = data
+        self.array = data
 
 
 # What _references counts for an array held by one object alone (this call's own references

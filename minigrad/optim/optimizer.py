@@ -140,9 +140,9 @@ class Optimizer:
             if p.grad_fn is not None:
                 raise ValueError(f"can't optimize a non-leaf Tensor (parameter {i} of the "
                                  f"group was made by {p.grad_fn.name})")
-            if p.data.dtype.kind != "f":
+            if p.array.dtype.kind != "f":
                 raise TypeError(f"optimizer: parameter {i} of the group has dtype "
-                                f"{p.data.dtype}; only floating-point tensors can be optimized")
+                                f"{p.array.dtype}; only floating-point tensors can be optimized")
         if len({id(p) for p in params}) != len(params):
             raise ValueError("add_param_group: the group contains the same parameter twice")
         known = {id(p) for group in self.param_groups for p in group["params"]}
@@ -161,9 +161,9 @@ class Optimizer:
                 if set_to_none:
                     p.grad = None
                 elif p.grad.grad_fn is not None:  # a gradient made with create_graph=True
-                    p.grad = Tensor.wrap(np.zeros_like(p.grad.data))
+                    p.grad = Tensor.wrap(np.zeros_like(p.grad.array))
                 else:
-                    p.grad.data.fill(0)
+                    p.grad.array.fill(0)
 
     # -- the step ---------------------------------------------------------------------------
 
@@ -195,13 +195,13 @@ class Optimizer:
         for i, p in enumerate(group["params"]):
             if p.grad is None:
                 continue
-            if p.grad.data.shape != p.data.shape:
+            if p.grad.array.shape != p.array.shape:
                 raise RuntimeError(f"{type(self).__name__}.step: a parameter of shape "
-                                   f"{p.data.shape} has a gradient of shape "
-                                   f"{p.grad.data.shape}")
-            if not p.data.flags.writeable:
+                                   f"{p.array.shape} has a gradient of shape "
+                                   f"{p.grad.array.shape}")
+            if not p.array.flags.writeable:
                 raise RuntimeError(f"{type(self).__name__}.step: parameter {i} of its group "
-                                   f"(shape {p.data.shape}) is read-only")
+                                   f"(shape {p.array.shape}) is read-only")
 
     def _take_in_state_changes(self, group: dict[str, Any], flat: FlatGroup) -> None:
         """Make the flat state follow what was done to ``self.state`` since the last step: a
@@ -232,7 +232,7 @@ class Optimizer:
         if flat is None:
             return self._pack(index, {})
         if not flat.follows_params():
-            # A parameter changed dtype (``p.data = p.data.astype(...)``): repack the group,
+            # A parameter changed dtype (``p.array = p.array.astype(...)``): repack the group,
             # carrying its state over in the new dtype.
             group = self.param_groups[index]
             return self._pack(index, {p: flat.state_copy(p) for p in group["params"]
@@ -375,7 +375,7 @@ class Optimizer:
                              f"{type(saved_entry).__name__}")
         entry = {}
         for state_name, value in saved_entry.items():
-            array = np.asarray(value.data if isinstance(value, Tensor) else value)
+            array = np.asarray(value.array if isinstance(value, Tensor) else value)
             if array.dtype.kind not in "biuf":
                 raise ValueError(f"{name}.{where}: '{state_name}' should be numbers, got "
                                  f"{type(value).__name__} of dtype {array.dtype}")
@@ -384,12 +384,12 @@ class Optimizer:
                     raise ValueError(f"{name}.{where}: '{state_name}' should be a number, "
                                      f"got shape {array.shape}")
                 entry[state_name] = float(array.reshape(()))
-            elif array.shape != p.data.shape:
+            elif array.shape != p.array.shape:
                 raise StateShapeError(
                     f"{name}.{where}: '{state_name}' has shape {array.shape}, but the "
-                    f"parameter has shape {p.data.shape}")
+                    f"parameter has shape {p.array.shape}")
             else:
-                entry[state_name] = array.astype(p.data.dtype)
+                entry[state_name] = array.astype(p.array.dtype)
         self._complete_loaded_state(entry)
         return entry
 

@@ -127,12 +127,12 @@ def _expanded(node: Function) -> tuple[Tensor, dict[int, Tensor]]:
 def _as_mean(node: Function) -> tuple[str, list] | None:
     """``Sum`` then ``Div`` by the number of elements summed: ``mean``."""
     total, count = node.recorded_inputs
-    if not (isinstance(count, Tensor) and count.grad_fn is None and count.data.size == 1
+    if not (isinstance(count, Tensor) and count.grad_fn is None and count.array.size == 1
             and isinstance(total, Tensor) and total.grad_fn is not None
             and total.grad_fn.name == "Sum" and total.grad_fn.recorded_inputs is not None):
         return None
     summed = total.grad_fn.recorded_inputs[0]
-    if summed.data.size == 0 or count.data.item() != summed.data.size // max(total.data.size,
+    if summed.array.size == 0 or count.array.item() != summed.array.size // max(total.array.size,
                                                                              1):
         return None
     return "mean", [summed]
@@ -330,12 +330,12 @@ def _tensor_label(t: Tensor, name: str | None, kind: str, show_data: bool,
     shape = "(" + ", ".join(map(str, t.shape)) + ("," if t.ndim == 1 else "") + ")"
     lines = [name] if name else []
     lines.append(f"{shape} {t.dtype}")
-    if t.data.size == 1 and kind in ("output", "constant") and not show_data:
-        lines.append(f"= {t.data.item():.4g}")  # the loss, or a constant such as the 2 of x * 2
+    if t.array.size == 1 and kind in ("output", "constant") and not show_data:
+        lines.append(f"= {t.array.item():.4g}")  # the loss, or a constant such as the 2 of x * 2
     elif show_data:
-        lines.append("data " + _summary(t.data))
+        lines.append("data " + _summary(t.array))
     if show_grad and t.grad is not None:
-        lines.append("grad " + _summary(t.grad.data))
+        lines.append("grad " + _summary(t.grad.array))
     # DOT's own line break: the label stays on one line of the source.
     return r"\n".join(line.replace("\n", r"\n") for line in lines)
 
