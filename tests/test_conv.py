@@ -31,13 +31,14 @@ def compare_with_torch(ours, theirs, arrays, seed=0, atol=1e-10):
         np.testing.assert_array_equal(out[1].detach().numpy(), expected[1].detach().numpy())
         out, expected = out[0], expected[0]
     assert out.shape == tuple(expected.shape)
-    np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy(), rtol=1e-10, atol=atol)
+    np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy(), rtol=1e-10,
+                               atol=atol)
     weights = np.random.default_rng(seed + 100).standard_normal(out.shape)
     (out * mg.tensor(weights)).sum().backward()
     (expected * torch.tensor(weights)).sum().backward()
     for i, (a, b) in enumerate(zip(mine, reference)):
         if a is not None:
-            np.testing.assert_allclose(a.grad.detach().numpy(), b.grad.detach().numpy(), rtol=1e-10, atol=atol,
+            np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-10, atol=atol,
                                        err_msg=f"gradient of input {i}")
 
 
@@ -72,7 +73,7 @@ def test_conv2d_module_padding_modes_match_torch(mode, padding):
     load_into_torch(ours, theirs)
     (x,) = random_arrays(1, (2, 3, 5, 6))
     compare_with_torch(ours, theirs, [x])
-    np.testing.assert_allclose(ours.weight.grad.detach().numpy(), theirs.weight.grad.detach().numpy(),
+    np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(),
                                rtol=1e-10, atol=1e-10)
 
 
@@ -174,7 +175,7 @@ def test_max_pool2d_ties_and_nans_as_torch(case):
     np.testing.assert_array_equal(out.detach().numpy(), expected.detach().numpy())
     out.sum().backward()
     expected.sum().backward()
-    np.testing.assert_array_equal(ours.grad.detach().numpy(), theirs.grad.detach().numpy())
+    np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())
 
 
 def test_pools_take_unbatched_input():
@@ -227,7 +228,7 @@ def test_batch_norm2d_matches_torch_in_train_and_eval(args):
         (x,) = random_arrays(12 + step, (4, 3, 5, 2))
         compare_with_torch(ours, theirs, [x], seed=step)
     for name, buffer in theirs.state_dict().items():
-        np.testing.assert_allclose(ours.state_dict()[name].detach().numpy(), buffer.detach().numpy(),
+        np.testing.assert_allclose(ours.state_dict()[name].numpy(), buffer.numpy(),
                                    rtol=1e-12, err_msg=name)
     ours.eval()
     theirs.eval()

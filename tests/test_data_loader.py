@@ -200,7 +200,8 @@ def test_dtypes_are_kept(x_dtype, shuffle):
                                      shuffle=shuffle, seed=0):
             assert isinstance(xb, mg.Tensor) and xb.dtype == x_dtype
             assert yb.dtype == np.int64 and mb.dtype == np.bool_
-            assert np.array_equal(xb.array, X[yb.array]) and np.array_equal(mb.array, mask[yb.array])
+            assert np.array_equal(xb.array, X[yb.array])
+            assert np.array_equal(mb.array, mask[yb.array])
 
 
 def test_tensor_dataset_accepts_tensors_and_arrays_and_indexes_rows():
