@@ -1,6 +1,7 @@
 """Gradients as values: ``grad`` (like ``torch.autograd.grad``) and, built on it, the
 Jacobian, Hessian and Hessian-vector product of small functions (like
-``torch.autograd.functional``)."""
+``torch.autograd.functional``). ``Function``, the base class of every op, is here too under
+PyTorch's name (``torch.autograd.Function``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from minigrad.engine import run_backward, seed_gradient
+from minigrad.engine import Function, run_backward, seed_gradient
 from minigrad.functions import stack
 from minigrad.tensor import Tensor
 

@@ -142,12 +142,12 @@ class Unfold(Function):
 
     @staticmethod
     def forward(ctx, x, kernel, stride, dilation, padding):
-        return unfold_array(x, kernel, stride, dilation, padding)
+        ctx.image_size, ctx.window = x.shape[2:], (kernel, stride, dilation, padding)
+        return unfold_array(x.array, kernel, stride, dilation, padding)
 
     @staticmethod
     def backward(ctx, grad):
-        x, kernel, stride, dilation, padding = ctx.inputs
-        return Fold.apply(grad, x.shape[2:], kernel, stride, dilation, padding)
+        return Fold.apply(grad, ctx.image_size, *ctx.window)
 
 
 class Fold(Function):
@@ -155,12 +155,12 @@ class Fold(Function):
 
     @staticmethod
     def forward(ctx, cols, output_size, kernel, stride, dilation, padding):
-        return fold_array(cols, output_size, kernel, stride, dilation, padding)
+        ctx.window = (kernel, stride, dilation, padding)
+        return fold_array(cols.array, output_size, kernel, stride, dilation, padding)
 
     @staticmethod
     def backward(ctx, grad):
-        _, _, kernel, stride, dilation, padding = ctx.inputs
-        return Unfold.apply(grad, kernel, stride, dilation, padding)
+        return Unfold.apply(grad, *ctx.window)
 
 
 # ---------------------------------------------------------------------------------------
@@ -182,6 +182,9 @@ class Conv2d(Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias, stride, padding, dilation, groups):
+        ctx.save_for_backward(x, weight)  # the bias's value is not needed
+        ctx.stride, ctx.padding, ctx.dilation, ctx.groups = stride, padding, dilation, groups
+        x, weight = x.array, weight.array
         n = x.shape[0]
         out_channels, _, kh, kw = weight.shape
         cols = unfold_array(x, (kh, kw), stride, dilation, padding)  # (N, C·kh·kw, L)
@@ -190,15 +193,15 @@ class Conv2d(Function):
         out = _grouped_weight(weight, groups) @ cols.reshape(n, groups, rows // groups, length)
         out = out.reshape(n, out_channels, length)
         if bias is not None:
-            out += bias[:, None]
+            out += bias.array[:, None]
         return out.reshape(n, out_channels,
                            *_output_size(x.shape, (kh, kw), stride, padding, dilation))
 
     @staticmethod
     def backward(ctx, grad):
-        x, weight, bias, stride, padding, dilation, groups = ctx.inputs
-        need_x, need_weight = ctx.needs_input_grad[:2]
-        need_bias = bias is not None and bias.requires_grad
+        x, weight = ctx.saved_tensors
+        stride, padding, dilation, groups = ctx.stride, ctx.padding, ctx.dilation, ctx.groups
+        need_x, need_weight, need_bias = ctx.needs_input_grad[:3]
         kernel = weight.shape[2:]
         if is_grad_enabled():  # create_graph: the same equations on Tensors, recorded
             cols = Unfold.apply(x, kernel, stride, dilation, padding) if need_weight else None
@@ -237,6 +240,8 @@ class MaxPool2d(Function):
 
     @staticmethod
     def forward(ctx, x, kernel, stride, padding, dilation):
+        ctx.input_shape, ctx.window = x.shape, (kernel, stride, padding, dilation)
+        x = x.array  # (the winners, below, are all backward needs)
         n, c, _, _ = x.shape
         cols = unfold_array(x, kernel, stride, dilation, padding, pad_value=-np.inf)
         taps = kernel[0] * kernel[1]
@@ -254,9 +259,9 @@ class MaxPool2d(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        x, kernel, stride, padding, dilation = ctx.inputs
+        kernel = ctx.window[0]
         winner = np.arange(kernel[0] * kernel[1])[:, None] == ctx.argmax  # (N, C, kh·kw, L)
-        return _spread_back(grad, winner, x.shape, kernel, stride, padding, dilation)
+        return _spread_back(grad, winner, ctx.input_shape, *ctx.window)
 
 
 class AvgPool2d(Function):
@@ -269,6 +274,8 @@ class AvgPool2d(Function):
 
     @staticmethod
     def forward(ctx, x, kernel, stride, padding, divisor):
+        ctx.input_shape, ctx.window, ctx.divisor = x.shape, (kernel, stride, padding), divisor
+        x = x.array  # (its values are not needed by backward)
         n, c, _, _ = x.shape
         cols = unfold_array(x, kernel, stride, (1, 1), padding)
         sums = cols.reshape(n, c, kernel[0] * kernel[1], cols.shape[2]).sum(2)
@@ -277,10 +284,10 @@ class AvgPool2d(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        x, kernel, stride, padding, divisor = ctx.inputs
-        every_tap = np.ones((kernel[0] * kernel[1], 1), dtype=x.dtype)
-        return _spread_back(grad, every_tap / divisor, x.shape, kernel, stride, padding,
-                            (1, 1))
+        kernel, stride, padding = ctx.window
+        every_tap = np.ones((kernel[0] * kernel[1], 1), dtype=grad.dtype)
+        return _spread_back(grad, every_tap / ctx.divisor, ctx.input_shape, kernel, stride,
+                            padding, (1, 1))
 
 
 def _spread_back(grad, share, input_shape, kernel, stride, padding, dilation):

@@ -29,145 +29,186 @@ from minigrad.grad_mode import this_thread
 
 
 class Function:
-    """One op: ``forward`` on NumPy arrays, ``backward`` on gradients.
+    """One op of the graph, defined as in PyTorch (``torch.autograd.Function``).
 
-    Subclass it and write two static methods, as in PyTorch::
+    Subclass it and write two static methods::
 
-        class Cube(mg.Function):
+        class Cube(mg.autograd.Function):
             @staticmethod
-            def forward(ctx, x):               # x: an ndarray
-                return x ** 3
+            def forward(ctx, x):                # x: a Tensor
+                ctx.save_for_backward(x)        # what backward will need
+                return x ** 3                   # (not recorded: forward runs under no_grad)
 
             @staticmethod
-            def backward(ctx, grad):           # grad: a Tensor shaped like the output
-                (x,) = ctx.inputs              # the Tensors forward was applied to
-                return grad * 3 * x * x        # one gradient per argument of forward
+            def backward(ctx, grad):            # grad: a Tensor shaped like the output
+                (x,) = ctx.saved_tensors
+                return grad * 3 * x * x         # one gradient per argument of forward
 
         y = Cube.apply(t)
 
-    ``apply`` passes Tensors to ``forward`` as their arrays and anything else unchanged.
-    ``backward`` returns one gradient per argument of ``forward`` (``None`` for arguments
-    that need none; missing trailing ones count as ``None``). A gradient may be broadcast
-    to a larger shape than its input: the engine sums it back to the input's shape.
-    Written with Tensor ops, ``backward`` is differentiable itself (``create_graph=True``).
+    ``apply(*args)`` calls ``forward(ctx, *args)`` with the arguments as given: Tensors
+    and anything else (numbers, dims...). ``forward`` returns a Tensor, or a tuple of them
+    for several outputs (``backward`` then receives one gradient per output). It may also
+    return a NumPy array, which ``apply`` wraps: every built-in op computes on the inputs'
+    arrays (``x.array``) that way, so its forward records nothing by construction.
 
-    The ``ctx`` passed to both methods is the node of the graph, an instance of the class:
-    ``ctx.inputs`` are the arguments of ``apply``, ``ctx.output`` the Tensor it returned,
-    and forward may store anything else on ``ctx`` for backward. What forward stores
-    (``ctx.save_for_backward(...)`` included) are arrays: constants to backward. For a
-    backward that is differentiable again, compute with ``ctx.inputs`` and ``ctx.output``.
+    ``backward`` returns one gradient per argument of ``forward`` (``None`` for arguments
+    that need none, such as numbers; missing trailing ones count as ``None``). A gradient
+    may be broadcast to a larger shape than its input: the engine sums it back to the
+    input's shape. Written with Tensor ops, ``backward`` is differentiable itself
+    (``create_graph=True``).
+
+    ``ctx`` is the node of the graph, an instance of the class. Besides what forward stores
+    on it, it offers PyTorch's ``save_for_backward`` / ``saved_tensors`` (checked when read:
+    a saved tensor changed in place since raises, rather than giving a wrong gradient),
+    ``needs_input_grad``, ``mark_non_differentiable`` and ``set_materialize_grads``.
     """
 
     retain_output_grad = False  # set by ``retain_grad()`` on the output: give it a ``.grad``
-    # The versions of the inputs and the output when the call was recorded: ``inputs`` and
-    # ``output`` compare them before backward reads a value (one changed in place since
-    # would give a wrong gradient). Most are 0: the defaults here, not set per call.
-    _input_versions: list | None = None
-    _output_version = 0
+    # What ``save_for_backward`` was given, and the versions of those tensors then (None:
+    # all at 0, as most are). ``saved_tensors`` compares them before backward reads one.
+    _saved: tuple = ()
+    _saved_versions: list | None = None
     _changes_seen = 0  # ``VersionCounter.changes`` when recorded (see there)
+    _materialize_grads = True
+    _non_differentiable: tuple = ()
+    # How many Tensors forward returned; with more than one, ``_output_refs`` holds them.
+    n_outputs = 1
     # True for ops whose output may be a view of their first input (reshape, indexing...):
     # the output then shares the input's version counter, as the two share memory.
     is_view = False
 
     @staticmethod
-    def forward(ctx, *args, **kwargs) -> np.ndarray:
+    def forward(ctx, *args, **kwargs) -> Tensor | np.ndarray | tuple:
         raise NotImplementedError
 
     @staticmethod
-    def backward(ctx, grad: Tensor):
+    def backward(ctx, *grads: Tensor):
         raise NotImplementedError
 
     @classmethod
-    def apply(cls, *args, **kwargs) -> Tensor:
+    def apply(cls, *args, **kwargs) -> Tensor | tuple[Tensor, ...]:
         ctx = cls()
-        arrays = [a.array if isinstance(a, Tensor) else a for a in args]
-        try:
-            data = cls.forward(ctx, *arrays, **kwargs)
-        except (ValueError, IndexError, TypeError) as error:
-            raise _op_error(cls.__name__, error, args) from error
-        if type(data) is not np.ndarray:
-            data = np.asarray(data)
-        if this_thread.anomaly_enabled:
-            _check_finite(data, f"the forward of {cls.__name__}")
+        recording = False
         if this_thread.grad_enabled:
             for a in args:
                 if isinstance(a, Tensor) and a.requires_grad:
-                    # Record the call: the output points at this node, the node at its
-                    # inputs, through the nodes that made them and their versions now.
-                    out = Tensor.wrap(data, True)
-                    out.grad_fn = ctx
-                    ctx._inputs = args
-                    ctx._changes_seen = VersionCounter.changes
-                    # Per input, the node that made it: the edge the walk follows, fixed
-                    # now (an in-place op may later give that tensor a new grad_fn).
-                    ctx._input_nodes = nodes = []
-                    counted = False  # whether any input has a version counter yet
-                    for arg in args:
-                        if isinstance(arg, Tensor):
-                            nodes.append(arg.grad_fn)
-                            counted = counted or arg.version_counter is not None
-                        else:
-                            nodes.append(None)
-                    if counted:  # else all are at version 0, as most are
-                        ctx._input_versions = [_version_of(arg) for arg in args]
-                    ctx._output_ref = weakref.ref(out)
-                    if cls.is_view:  # of a tensor maybe changed in place: not at 0 then
-                        _share_memory_version(out, args[0])
-                        ctx._output_version = out.version
-                    return out
-        out = Tensor.wrap(data)
+                    recording = True
+                    break
+        try:
+            if recording:
+                ctx._inputs = args  # for needs_input_grad, which forward may read
+                this_thread.grad_enabled = False  # forward's own Tensor ops: not recorded
+                try:
+                    result = cls.forward(ctx, *args, **kwargs)
+                finally:
+                    this_thread.grad_enabled = True
+            else:
+                result = cls.forward(ctx, *args, **kwargs)
+        except (ValueError, IndexError, TypeError) as error:
+            raise _op_error(cls.__name__, error, args) from error
+        if type(result) is tuple:
+            return _record_outputs(ctx, result, args, recording)
+        recording = recording and not _is_among(result, ctx._non_differentiable)
+        out = _as_output(result, args, recording)
+        if this_thread.anomaly_enabled:
+            _check_finite(out.array, f"the forward of {cls.__name__}")
+        if recording:
+            # Record the call: the output points at this node, the node at its inputs,
+            # through the nodes that made them (the edges the walk follows, fixed now: an
+            # in-place op may later give an input a new grad_fn).
+            out.grad_fn = ctx
+            ctx._changes_seen = VersionCounter.changes
+            ctx._input_nodes = [a.grad_fn if isinstance(a, Tensor) else None for a in args]
+            ctx._output_ref = weakref.ref(out)
         if cls.is_view:
             _share_memory_version(out, args[0])
         return out
+
+    # -- what forward and backward use (PyTorch's names) -----------------------------------
+
+    def save_for_backward(self, *tensors: Tensor | None) -> None:
+        """Keep ``tensors`` (inputs or outputs of forward, or None) for backward to read
+        as ``saved_tensors``. Their versions are noted now, to check then."""
+        self._saved = tensors
+        for t in tensors:
+            if t is not None and t.version_counter is not None:  # else all are at 0
+                self._saved_versions = [_version_of(t) for t in tensors]
+                break
+
+    @property
+    def saved_tensors(self) -> tuple:
+        """What forward saved, checked first: none of it was changed in place since."""
+        saved = self.__dict__.get("_saved")
+        if saved is None:
+            if "_input_nodes" in self.__dict__ or "_inputs" in self.__dict__:
+                return ()
+            raise RuntimeError(
+                f"backward through the graph a second time: the saved tensors of {self.name} "
+                "were freed by an earlier backward. Pass retain_graph=True to the first "
+                "backward() if you need to go back through the same graph again."
+            )
+        if self._changes_seen != VersionCounter.changes:
+            self._check_saved_versions(saved)  # some tensor changed since: which?
+        return saved
+
+    def _check_saved_versions(self, saved: tuple) -> None:
+        versions = self._saved_versions or [0] * len(saved)
+        for t, version in zip(saved, versions):
+            if t is not None and version != _version_of(t):
+                # Named by the node that made it then: an input's, or this one (an output).
+                made_by = next((node for a, node in zip(self._inputs, self._input_nodes)
+                                if a is t), self)
+                raise _modified_error(self, t, made_by, version)
+
+    @property
+    def needs_input_grad(self) -> tuple[bool, ...]:
+        """Per argument of forward: whether it is a Tensor that requires grad (backward may
+        skip the gradients of the others)."""
+        inputs = self.__dict__.get("_inputs") or ()
+        return tuple([isinstance(a, Tensor) and a.requires_grad for a in inputs])
+
+    def mark_non_differentiable(self, *outputs: Tensor) -> None:
+        """Outputs that get no gradient (indices, masks): they do not require grad, and
+        backward receives zeros (or None, see ``set_materialize_grads``) for them."""
+        self._non_differentiable = outputs
+
+    def set_materialize_grads(self, value: bool) -> None:
+        """Whether backward receives zeros (True, the default) or None for the gradients
+        of outputs that nothing differentiated."""
+        self._materialize_grads = bool(value)
+
+    # -- the graph, for the walk and for drawing it ----------------------------------------
 
     @property
     def name(self) -> str:
         return type(self).__name__
 
     @property
-    def inputs(self) -> tuple | None:
-        """The arguments of ``apply`` (None once the graph is freed), for backward to read:
-        checked first, so that none of them was changed in place since the call."""
-        inputs = self.__dict__.get("_inputs")
-        if inputs is not None and self._changes_seen != VersionCounter.changes:
-            self._check_input_versions(inputs)  # some tensor changed since: which?
-        return inputs
-
-    @property
     def recorded_inputs(self) -> tuple | None:
-        """The arguments of ``apply`` as recorded, not checked (for drawing or inspecting
-        the graph, which needs no values; backward reads ``inputs``)."""
+        """The arguments of ``apply`` as recorded (None once the graph is freed), for
+        drawing or inspecting the graph. Backward reads ``saved_tensors``."""
         return self.__dict__.get("_inputs")
-
-    def _check_input_versions(self, inputs: tuple) -> None:
-        versions = self._input_versions or [0] * len(inputs)
-        for t, node, version in zip(inputs, self._input_nodes, versions):
-            if isinstance(t, Tensor) and version != _version_of(t):
-                raise _modified_error(self, t, node, version)
-
-    @property
-    def output(self) -> Tensor | None:
-        """The Tensor this node made (alive whenever the graph is being walked), checked as
-        ``inputs`` are: not changed in place since it was made."""
-        ref = self.__dict__.get("_output_ref")
-        out = ref() if ref is not None else None
-        if (out is not None and self._changes_seen != VersionCounter.changes
-                and _version_of(out) != self._output_version):
-            raise _modified_error(self, out, self, self._output_version)
-        return out
-
-    @property
-    def needs_input_grad(self) -> tuple[bool, ...]:
-        inputs = self.__dict__.get("_inputs") or ()
-        return tuple([isinstance(a, Tensor) and a.requires_grad for a in inputs])
-
-    def save_for_backward(self, *tensors) -> None:
-        self.saved_tensors = tensors
 
     @property
     def next_functions(self) -> tuple:
-        """The nodes that made this node's inputs (None for leaves and constants)."""
-        return self.__dict__.get("_input_nodes", ())
+        """PyTorch's edges: per argument of ``apply``, ``(node that made it, 0)``, with
+        None for leaves and non-tensors."""
+        return tuple((node, 0) for node in self.__dict__.get("_input_nodes", ()))
+
+    def outputs(self) -> list:
+        """The Tensors this node made that are still alive (None for the dead ones)."""
+        refs = self.__dict__.get("_output_refs")
+        if refs is not None:
+            return [ref() for ref in refs]
+        ref = self.__dict__.get("_output_ref")
+        return [ref() if ref is not None else None]
+
+    def output_index(self, t: Tensor) -> int:
+        """Which of this node's outputs ``t`` is (0 for single-output nodes)."""
+        if self.n_outputs == 1:
+            return 0
+        return next(i for i, ref in enumerate(self._output_refs) if ref() is t)
 
     def __repr__(self) -> str:
         return f"<{self.name}>"
@@ -176,6 +217,46 @@ class Function:
 # ---------------------------------------------------------------------------------------
 # Recording a call, and the version counters that keep saved values honest
 # ---------------------------------------------------------------------------------------
+
+
+def _as_output(result: Any, args: tuple, requires_grad: bool) -> Tensor:
+    """What forward returned, as the Tensor that becomes the op's output: an array is
+    wrapped; a Tensor that is one of the inputs (``return x``) or that lives elsewhere is
+    not adopted (it would take this node as its grad_fn), but shared through a new Tensor."""
+    if type(result) is np.ndarray:
+        return Tensor.wrap(result, requires_grad)
+    if not isinstance(result, Tensor):
+        return Tensor.wrap(np.asarray(result), requires_grad)
+    if (result.__class__ is Tensor and result.grad_fn is None and not result.requires_grad
+            and not _is_among(result, args)):
+        return result.requires_grad_(requires_grad)
+    out = Tensor.wrap(result.array, requires_grad)
+    out.version_counter = result.shared_version_counter()
+    return out
+
+
+def _record_outputs(ctx: Function, results: tuple, args: tuple, recording: bool) -> tuple:
+    """``apply`` for a forward that returned several outputs: each becomes a Tensor; when
+    recording, the differentiable ones point at ``ctx``, which keeps them by index."""
+    outs = tuple(_as_output(r, args, False) for r in results)
+    if this_thread.anomaly_enabled:
+        for out in outs:
+            _check_finite(out.array, f"the forward of {ctx.name}")
+    if recording:
+        ctx.n_outputs = len(outs)
+        ctx._output_refs = [weakref.ref(out) for out in outs]
+        ctx._output_layouts = [(out.array.shape, out.array.dtype) for out in outs]
+        ctx._changes_seen = VersionCounter.changes
+        ctx._input_nodes = [a.grad_fn if isinstance(a, Tensor) else None for a in args]
+        for result, out in zip(results, outs):  # integer outputs (indices) never require grad
+            if out.array.dtype.kind == "f" and not _is_among(result, ctx._non_differentiable):
+                out.requires_grad_(True)
+                out.grad_fn = ctx
+    return outs
+
+
+def _is_among(t: Tensor, tensors: tuple) -> bool:
+    return any(t is other for other in tensors)  # by identity: == on Tensors is elementwise
 
 
 def _share_memory_version(out: Tensor, source: Tensor) -> None:
@@ -200,7 +281,6 @@ def take_history(target: Tensor, result: Tensor) -> None:
     target.grad_fn = node
     target.requires_grad_(True)
     node._output_ref = weakref.ref(target)
-    node._output_version = _version_of(target)
 
 
 def view_source(t: Tensor) -> Function | None:
@@ -229,7 +309,7 @@ def _version_of(t) -> int | None:
 
 def _modified_error(node: Function, t: Tensor, made_by: Function | None,
                     expected: int) -> RuntimeError:
-    """PyTorch's error for a saved value changed in place, naming both versions, the op
+    """PyTorch's error for a saved tensor changed in place, naming both versions, the op
     that made the value and the op whose backward needs it."""
     made_by = f", which is output 0 of {made_by.name}," if made_by is not None else ""
     return RuntimeError(
@@ -321,18 +401,23 @@ def run_backward(
     try:
         for out, grad in zip(outputs, output_grads, strict=True):
             if out.grad_fn is not None:
-                sums[out.grad_fn] = _add(sums.get(out.grad_fn), grad)
+                key = _grad_key(out)
+                sums[key] = _add(sums.get(key), grad)
             else:  # backward() of a leaf itself
                 _deliver_to_leaf(out, grad, wanted, create_graph, owned=False)
         ready = [node for node, count in pending.items() if count == 0]
         while ready:
             node = ready.pop()
-            grad = sums.pop(node, None)  # complete now; None: nothing flowed into this node
-            input_grads = ()
-            if grad is not None:
-                if wanted is not None or node.retain_output_grad:
-                    _hand_over(node, grad, wanted)
-                input_grads = _call_backward(node, grad)
+            # Its output's gradient is complete now (None: nothing flowed into the node).
+            if node.n_outputs == 1:
+                grad = sums.pop(node, None)
+                input_grads = ()
+                if grad is not None:
+                    if wanted is not None or node.retain_output_grad:
+                        _hand_over(node, grad, wanted)
+                    input_grads = _call_backward(node, (grad,))
+            else:
+                input_grads = _backward_of_several_outputs(node, sums, wanted)
             for i, t in enumerate(node._inputs):
                 if not isinstance(t, Tensor):
                     continue
@@ -345,8 +430,9 @@ def run_backward(
                             or g.array.dtype != t.array.dtype):  # most fit: skip the call
                         g = _fit_gradient(g, t, node)
                     if child is not None:  # a non-leaf: sum until its node is walked
-                        previous = sums.get(child)
-                        sums[child] = g if previous is None else previous + g
+                        key = child if child.n_outputs == 1 else (child, child.output_index(t))
+                        previous = sums.get(key)
+                        sums[key] = g if previous is None else previous + g
                     else:  # a leaf: into .grad, or into the result of minigrad.grad
                         owned = _leaf_may_keep(g, grad, kept)
                         _deliver_to_leaf(t, g, wanted, create_graph, owned)
@@ -397,7 +483,12 @@ def _count_uses(outputs: Sequence[Tensor]) -> dict[Function, int]:
 
 
 def _grad_key(t: Tensor):
-    return t.grad_fn if t.grad_fn is not None else t
+    """Where the walk sums ``t``'s gradient: under the node that made it (with the output's
+    index, for a node with several outputs), or under ``t`` itself for a leaf."""
+    node = t.grad_fn
+    if node is None:
+        return t
+    return node if node.n_outputs == 1 else (node, node.output_index(t))
 
 
 def _add(total: Tensor | None, grad: Tensor) -> Tensor:
@@ -416,10 +507,27 @@ def _hand_over(node: Function, grad: Tensor, wanted: dict | None) -> None:
         out.grad = _add(out.grad, grad)
 
 
-def _call_backward(node: Function, grad: Tensor) -> tuple:
+def _backward_of_several_outputs(node: Function, sums: dict, wanted: dict | None) -> tuple:
+    """The walk's step for a node whose forward returned several Tensors: backward gets
+    one gradient per output, zeros (or None, ``set_materialize_grads(False)``) for those
+    that nothing differentiated."""
+    grads = [sums.pop((node, i), None) for i in range(node.n_outputs)]
+    if all(g is None for g in grads):
+        return ()
+    if wanted is not None:
+        for i, g in enumerate(grads):
+            if g is not None and (node, i) in wanted:
+                wanted[(node, i)] = g
+    if node._materialize_grads:
+        grads = [g if g is not None else Tensor.wrap(np.zeros(shape, dtype))
+                 for g, (shape, dtype) in zip(grads, node._output_layouts)]
+    return _call_backward(node, grads)
+
+
+def _call_backward(node: Function, grads: Sequence[Tensor | None]) -> tuple:
     """``node``'s backward, its result always a tuple, checked."""
     try:
-        input_grads = type(node).backward(node, grad)
+        input_grads = type(node).backward(node, *grads)
     except FloatingPointError as error:  # raised by detect_anomaly in an op of the backward
         raise FloatingPointError(
             f"detect_anomaly: the backward of {node.name} produced non-finite values ({error})"

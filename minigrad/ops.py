@@ -37,7 +37,7 @@ class Add(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        return a + b
+        return a.array + b.array
 
     @staticmethod
     def backward(ctx, grad):
@@ -49,7 +49,7 @@ class Sub(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        return a - b
+        return a.array - b.array
 
     @staticmethod
     def backward(ctx, grad):
@@ -61,11 +61,12 @@ class Mul(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        return a * b
+        ctx.save_for_backward(a, b)
+        return a.array * b.array
 
     @staticmethod
     def backward(ctx, grad):
-        a, b = ctx.inputs
+        a, b = ctx.saved_tensors
         return grad * b, grad * a
 
 
@@ -74,11 +75,12 @@ class Div(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        return a / b
+        ctx.save_for_backward(a, b)
+        return a.array / b.array
 
     @staticmethod
     def backward(ctx, grad):
-        a, b = ctx.inputs
+        a, b = ctx.saved_tensors
         grad_a = grad / b
         grad_b = -grad_a * a / b if ctx.needs_input_grad[1] else None  # grad·(-a/b²)
         return grad_a, grad_b
@@ -89,7 +91,7 @@ class Neg(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return -x
+        return -x.array
 
     @staticmethod
     def backward(ctx, grad):
@@ -106,11 +108,13 @@ class Pow(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        return a**b
+        out = Tensor.wrap(a.array**b.array)
+        ctx.save_for_backward(a, b, out)
+        return out
 
     @staticmethod
     def backward(ctx, grad):
-        a, b = ctx.inputs
+        a, b, out = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
         grad_a = grad_b = None
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -119,7 +123,7 @@ class Pow(Function):
                 if (b.array == 0).any():
                     grad_a = where(b.array == 0, 0.0, grad_a)
             if need_b:
-                grad_b = grad * ctx.output * a.log()
+                grad_b = grad * out * a.log()
                 constant = (a.array == 0) & (b.array >= 0)
                 if constant.any():
                     grad_b = where(constant, 0.0, grad_b)
@@ -135,6 +139,7 @@ class MatMul(Function):
 
     @staticmethod
     def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
         if a.ndim == 0 or b.ndim == 0:
             raise ValueError("both operands must have at least 1 dim, use * for scalars")
         if a.shape[-1] != b.shape[0 if b.ndim == 1 else -2]:
@@ -143,11 +148,11 @@ class MatMul(Function):
                 f"({a.shape[-1]}) must equal the {'only' if b.ndim == 1 else 'second-to-last'}"
                 f" dim of the second ({b.shape[0 if b.ndim == 1 else -2]})"
             )
-        return a @ b
+        return a.array @ b.array
 
     @staticmethod
     def backward(ctx, grad):
-        a, b = ctx.inputs
+        a, b = ctx.saved_tensors
         if a.ndim == 1 and b.ndim == 1:  # dot product: grad is a scalar
             return grad * b, grad * a
         a2 = a.unsqueeze(0) if a.ndim == 1 else a
@@ -179,13 +184,15 @@ class Einsum(Function):
     @staticmethod
     def forward(ctx, *operands, subscripts):
         ctx.subscripts = subscripts
-        return np.einsum(subscripts, *operands, optimize=len(operands) > 2)
+        ctx.save_for_backward(*operands)
+        arrays = [t.array for t in operands]
+        return np.einsum(subscripts, *arrays, optimize=len(arrays) > 2)
 
     @staticmethod
     def backward(ctx, grad):
         inputs, output = ctx.subscripts.split("->")
         inputs = inputs.split(",")
-        operands = ctx.inputs
+        operands = ctx.saved_tensors
         sizes = {}  # each letter's size (the largest, where size-1 dims broadcast)
         for letters, x in zip(inputs, operands):
             for letter, n in zip(letters, x.shape):
@@ -226,11 +233,14 @@ class Exp(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return np.exp(x)
+        out = Tensor.wrap(np.exp(x.array))
+        ctx.save_for_backward(out)
+        return out
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * ctx.output
+        (out,) = ctx.saved_tensors
+        return grad * out
 
 
 class Log(Function):
@@ -238,11 +248,12 @@ class Log(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return np.log(x)
+        ctx.save_for_backward(x)
+        return np.log(x.array)
 
     @staticmethod
     def backward(ctx, grad):
-        (x,) = ctx.inputs
+        (x,) = ctx.saved_tensors
         return grad / x
 
 
@@ -251,11 +262,14 @@ class Sqrt(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return np.sqrt(x)
+        out = Tensor.wrap(np.sqrt(x.array))
+        ctx.save_for_backward(out)
+        return out
 
     @staticmethod
     def backward(ctx, grad):
-        return grad / (2.0 * ctx.output)
+        (out,) = ctx.saved_tensors
+        return grad / (2.0 * out)
 
 
 class Abs(Function):
@@ -263,11 +277,12 @@ class Abs(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return np.abs(x)
+        ctx.save_for_backward(x)
+        return np.abs(x.array)
 
     @staticmethod
     def backward(ctx, grad):
-        (x,) = ctx.inputs
+        (x,) = ctx.saved_tensors
         return grad * np.sign(x.array)
 
 
@@ -276,11 +291,12 @@ class Sin(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return np.sin(x)
+        ctx.save_for_backward(x)
+        return np.sin(x.array)
 
     @staticmethod
     def backward(ctx, grad):
-        (x,) = ctx.inputs
+        (x,) = ctx.saved_tensors
         return grad * x.cos()
 
 
@@ -289,11 +305,12 @@ class Cos(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return np.cos(x)
+        ctx.save_for_backward(x)
+        return np.cos(x.array)
 
     @staticmethod
     def backward(ctx, grad):
-        (x,) = ctx.inputs
+        (x,) = ctx.saved_tensors
         return -grad * x.sin()
 
 
@@ -302,11 +319,13 @@ class Tanh(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return np.tanh(x)
+        out = Tensor.wrap(np.tanh(x.array))
+        ctx.save_for_backward(out)
+        return out
 
     @staticmethod
     def backward(ctx, grad):
-        out = ctx.output
+        (out,) = ctx.saved_tensors
         return grad * (1.0 - out * out)
 
 
@@ -316,12 +335,16 @@ class Sigmoid(Function):
     @staticmethod
     def forward(ctx, x):
         # e^(-|x|) never overflows; x ≥ 0 uses 1/(1 + e^-x), x < 0 the equal e^x/(1 + e^x).
+        x = x.array
         e = np.exp(-np.abs(x))
-        return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
+        out = np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
+        out = Tensor.wrap(out)
+        ctx.save_for_backward(out)
+        return out
 
     @staticmethod
     def backward(ctx, grad):
-        out = ctx.output
+        (out,) = ctx.saved_tensors
         return grad * out * (1.0 - out)
 
 
@@ -330,11 +353,12 @@ class ReLU(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return np.maximum(x, 0)
+        ctx.save_for_backward(x)
+        return np.maximum(x.array, 0)
 
     @staticmethod
     def backward(ctx, grad):
-        (x,) = ctx.inputs
+        (x,) = ctx.saved_tensors
         return grad * ~(x.array <= 0)
 
 
@@ -343,11 +367,14 @@ class LeakyReLU(Function):
 
     @staticmethod
     def forward(ctx, x, negative_slope):
-        return np.where(x > 0, x, x * negative_slope)
+        ctx.negative_slope = negative_slope
+        ctx.save_for_backward(x)
+        return np.where(x.array > 0, x.array, x.array * negative_slope)
 
     @staticmethod
     def backward(ctx, grad):
-        x, negative_slope = ctx.inputs
+        (x,) = ctx.saved_tensors
+        negative_slope = ctx.negative_slope
         return grad * np.where(x.array > 0, 1.0, negative_slope).astype(x.dtype)
 
 
@@ -356,11 +383,12 @@ class Erf(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return _erf(x)
+        ctx.save_for_backward(x)
+        return _erf(x.array)
 
     @staticmethod
     def backward(ctx, grad):
-        (x,) = ctx.inputs
+        (x,) = ctx.saved_tensors
         return grad * (2.0 / math.sqrt(math.pi)) * (-(x * x)).exp()
 
 
@@ -369,11 +397,14 @@ class Clamp(Function):
 
     @staticmethod
     def forward(ctx, x, lo, hi):
-        return np.clip(x, lo, hi)
+        ctx.lo, ctx.hi = lo, hi
+        ctx.save_for_backward(x)
+        return np.clip(x.array, lo, hi)
 
     @staticmethod
     def backward(ctx, grad):
-        x, lo, hi = ctx.inputs
+        (x,) = ctx.saved_tensors
+        lo, hi = ctx.lo, ctx.hi
         inside = np.ones(x.shape, dtype=bool)
         if lo is not None:
             inside &= x.array >= lo
@@ -391,11 +422,12 @@ class Maximum(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        return np.maximum(a, b)
+        ctx.save_for_backward(a, b)
+        return np.maximum(a.array, b.array)
 
     @staticmethod
     def backward(ctx, grad):
-        a, b = ctx.inputs
+        a, b = ctx.saved_tensors
         return _pairwise_shares(grad, a.array, b.array, a.array < b.array, a.array > b.array)
 
 
@@ -405,11 +437,12 @@ class Minimum(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        return np.minimum(a, b)
+        ctx.save_for_backward(a, b)
+        return np.minimum(a.array, b.array)
 
     @staticmethod
     def backward(ctx, grad):
-        a, b = ctx.inputs
+        a, b = ctx.saved_tensors
         return _pairwise_shares(grad, a.array, b.array, a.array > b.array, a.array < b.array)
 
 
@@ -426,13 +459,13 @@ class Where(Function):
     """out = a where cond else b     the gradient goes to whichever was chosen"""
 
     @staticmethod
-    def forward(ctx, cond, a, b):
-        return np.where(cond, a, b)
+    def forward(ctx, cond, a, b):  # cond: a boolean ndarray (a constant)
+        ctx.cond = cond
+        return np.where(cond, a.array, b.array)
 
     @staticmethod
     def backward(ctx, grad):
-        cond = ctx.inputs[0]
-        return None, grad * cond, grad * ~cond
+        return None, grad * ctx.cond, grad * ~ctx.cond
 
 
 # ---------------------------------------------------------------------------------------
@@ -446,11 +479,13 @@ class Reciprocal(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return np.reciprocal(x)
+        out = Tensor.wrap(np.reciprocal(x.array))
+        ctx.save_for_backward(out)
+        return out
 
     @staticmethod
     def backward(ctx, grad):
-        out = ctx.output
+        (out,) = ctx.saved_tensors
         return -grad * out * out
 
 
@@ -459,11 +494,13 @@ class Rsqrt(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return np.reciprocal(np.sqrt(x))
+        out = Tensor.wrap(np.reciprocal(np.sqrt(x.array)))
+        ctx.save_for_backward(out)
+        return out
 
     @staticmethod
     def backward(ctx, grad):
-        out = ctx.output
+        (out,) = ctx.saved_tensors
         return -0.5 * grad * out * out * out
 
 
@@ -472,11 +509,14 @@ class Exp2(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return np.exp2(x)
+        out = Tensor.wrap(np.exp2(x.array))
+        ctx.save_for_backward(out)
+        return out
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * ctx.output * math.log(2.0)
+        (out,) = ctx.saved_tensors
+        return grad * out * math.log(2.0)
 
 
 class Expm1(Function):
@@ -485,11 +525,12 @@ class Expm1(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return np.expm1(x)
+        ctx.save_for_backward(x)
+        return np.expm1(x.array)
 
     @staticmethod
     def backward(ctx, grad):
-        (x,) = ctx.inputs
+        (x,) = ctx.saved_tensors
         return grad * x.exp()
 
 
@@ -498,11 +539,12 @@ class Log2(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return np.log2(x)
+        ctx.save_for_backward(x)
+        return np.log2(x.array)
 
     @staticmethod
     def backward(ctx, grad):
-        (x,) = ctx.inputs
+        (x,) = ctx.saved_tensors
         return grad / (x * math.log(2.0))
 
 
@@ -511,11 +553,12 @@ class Log10(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return np.log10(x)
+        ctx.save_for_backward(x)
+        return np.log10(x.array)
 
     @staticmethod
     def backward(ctx, grad):
-        (x,) = ctx.inputs
+        (x,) = ctx.saved_tensors
         return grad / (x * math.log(10.0))
 
 
@@ -524,11 +567,12 @@ class Log1p(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return np.log1p(x)
+        ctx.save_for_backward(x)
+        return np.log1p(x.array)
 
     @staticmethod
     def backward(ctx, grad):
-        (x,) = ctx.inputs
+        (x,) = ctx.saved_tensors
         return grad / (1.0 + x)
 
 
@@ -537,11 +581,13 @@ class Tan(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return np.tan(x)
+        out = Tensor.wrap(np.tan(x.array))
+        ctx.save_for_backward(out)
+        return out
 
     @staticmethod
     def backward(ctx, grad):
-        out = ctx.output
+        (out,) = ctx.saved_tensors
         return grad * (1.0 + out * out)
 
 
@@ -550,11 +596,12 @@ class Sinh(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return np.sinh(x)
+        ctx.save_for_backward(x)
+        return np.sinh(x.array)
 
     @staticmethod
     def backward(ctx, grad):
-        (x,) = ctx.inputs
+        (x,) = ctx.saved_tensors
         return grad * x.cosh()
 
 
@@ -563,11 +610,12 @@ class Cosh(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return np.cosh(x)
+        ctx.save_for_backward(x)
+        return np.cosh(x.array)
 
     @staticmethod
     def backward(ctx, grad):
-        (x,) = ctx.inputs
+        (x,) = ctx.saved_tensors
         return grad * x.sinh()
 
 
@@ -576,11 +624,12 @@ class Asin(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return np.arcsin(x)
+        ctx.save_for_backward(x)
+        return np.arcsin(x.array)
 
     @staticmethod
     def backward(ctx, grad):
-        (x,) = ctx.inputs
+        (x,) = ctx.saved_tensors
         return grad * (1.0 - x * x).rsqrt()
 
 
@@ -589,11 +638,12 @@ class Acos(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return np.arccos(x)
+        ctx.save_for_backward(x)
+        return np.arccos(x.array)
 
     @staticmethod
     def backward(ctx, grad):
-        (x,) = ctx.inputs
+        (x,) = ctx.saved_tensors
         return -grad * (1.0 - x * x).rsqrt()
 
 
@@ -602,11 +652,12 @@ class Atan(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return np.arctan(x)
+        ctx.save_for_backward(x)
+        return np.arctan(x.array)
 
     @staticmethod
     def backward(ctx, grad):
-        (x,) = ctx.inputs
+        (x,) = ctx.saved_tensors
         return grad / (1.0 + x * x)
 
 
@@ -615,11 +666,12 @@ class Asinh(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return np.arcsinh(x)
+        ctx.save_for_backward(x)
+        return np.arcsinh(x.array)
 
     @staticmethod
     def backward(ctx, grad):
-        (x,) = ctx.inputs
+        (x,) = ctx.saved_tensors
         return grad * (x * x + 1.0).rsqrt()
 
 
@@ -628,11 +680,12 @@ class Acosh(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return np.arccosh(x)
+        ctx.save_for_backward(x)
+        return np.arccosh(x.array)
 
     @staticmethod
     def backward(ctx, grad):
-        (x,) = ctx.inputs
+        (x,) = ctx.saved_tensors
         return grad * (x * x - 1.0).rsqrt()
 
 
@@ -641,11 +694,12 @@ class Atanh(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return np.arctanh(x)
+        ctx.save_for_backward(x)
+        return np.arctanh(x.array)
 
     @staticmethod
     def backward(ctx, grad):
-        (x,) = ctx.inputs
+        (x,) = ctx.saved_tensors
         return grad / (1.0 - x * x)
 
 
@@ -654,11 +708,12 @@ class Erfc(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return _erfc(x)
+        ctx.save_for_backward(x)
+        return _erfc(x.array)
 
     @staticmethod
     def backward(ctx, grad):
-        (x,) = ctx.inputs
+        (x,) = ctx.saved_tensors
         return grad * (-2.0 / math.sqrt(math.pi)) * (-(x * x)).exp()
 
 
@@ -668,11 +723,12 @@ class NanToNum(Function):
 
     @staticmethod
     def forward(ctx, x, nan, posinf, neginf):
-        return np.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
+        ctx.save_for_backward(x)
+        return np.nan_to_num(x.array, nan=nan, posinf=posinf, neginf=neginf)
 
     @staticmethod
     def backward(ctx, grad):
-        (x,) = ctx.inputs[:1]
+        (x,) = ctx.saved_tensors
         return grad * np.isfinite(x.array)
 
 
@@ -693,7 +749,7 @@ class Rounding(Function):
 
     @staticmethod
     def forward(ctx, x, rounding, decimals=None):
-        return rounding(x) if decimals is None else rounding(x, decimals)
+        return rounding(x.array) if decimals is None else rounding(x.array, decimals)
 
     @staticmethod
     def backward(ctx, grad):
@@ -706,6 +762,7 @@ class RoundedDivide(Function):
 
     @staticmethod
     def forward(ctx, a, b, rounding_mode):
+        a, b = a.array, b.array  # constants to backward: nothing to save
         if rounding_mode == "floor":
             return np.floor_divide(a, b)
         if a.dtype.kind in "iub" and b.dtype.kind in "iub":  # exact, in integers
@@ -730,11 +787,12 @@ class Atan2(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        return np.arctan2(a, b)
+        ctx.save_for_backward(a, b)
+        return np.arctan2(a.array, b.array)
 
     @staticmethod
     def backward(ctx, grad):
-        a, b = ctx.inputs
+        a, b = ctx.saved_tensors
         squared_radius = a * a + b * b
         origin = squared_radius.array == 0
         if origin.any():  # 0/0 there: a safe 1 instead, and a zero gradient
@@ -749,12 +807,14 @@ class Hypot(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        return np.hypot(a, b)
+        out = Tensor.wrap(np.hypot(a.array, b.array))
+        ctx.save_for_backward(a, b, out)
+        return out
 
     @staticmethod
     def backward(ctx, grad):
-        a, b = ctx.inputs
-        scaled = grad / ctx.output
+        a, b, out = ctx.saved_tensors
+        scaled = grad / out
         return scaled * a, scaled * b
 
 
@@ -764,11 +824,12 @@ class LogAddExp(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        return np.logaddexp(a, b)
+        ctx.save_for_backward(a, b)
+        return np.logaddexp(a.array, b.array)
 
     @staticmethod
     def backward(ctx, grad):
-        a, b = ctx.inputs
+        a, b = ctx.saved_tensors
         return grad * (a - b).sigmoid(), grad * (b - a).sigmoid()
 
 
@@ -778,13 +839,15 @@ class Copysign(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        return np.copysign(a, b)
+        out = Tensor.wrap(np.copysign(a.array, b.array))
+        ctx.save_for_backward(a, b, out)
+        return out
 
     @staticmethod
     def backward(ctx, grad):
-        a, _ = ctx.inputs
+        a, _, out = ctx.saved_tensors
         with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(a.array == 0, 0.0, ctx.output.array / a.array).astype(a.dtype)
+            ratio = np.where(a.array == 0, 0.0, out.array / a.array).astype(a.dtype)
         return grad * ratio, _zeros_like(grad)
 
 
@@ -794,11 +857,12 @@ class Fmod(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        return np.fmod(a, b)
+        ctx.save_for_backward(a, b)
+        return np.fmod(a.array, b.array)
 
     @staticmethod
     def backward(ctx, grad):
-        a, b = ctx.inputs
+        a, b = ctx.saved_tensors
         grad_b = None
         if ctx.needs_input_grad[1]:
             grad_b = -grad * Tensor.wrap(np.trunc(a.array / b.array))
@@ -811,11 +875,12 @@ class Remainder(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        return np.remainder(a, b)
+        ctx.save_for_backward(a, b)
+        return np.remainder(a.array, b.array)
 
     @staticmethod
     def backward(ctx, grad):
-        a, b = ctx.inputs
+        a, b = ctx.saved_tensors
         grad_b = None
         if ctx.needs_input_grad[1]:
             grad_b = -grad * Tensor.wrap(np.floor_divide(a.array, b.array))
@@ -839,8 +904,8 @@ class Sum(Function):
 
     @staticmethod
     def forward(ctx, x, dims, keepdim):
-        ctx.shape, ctx.dims = x.shape, dims  # its values are not needed, only its shape
-        return np.sum(x, axis=dims, keepdims=keepdim)
+        ctx.shape, ctx.dims = x.array.shape, dims  # its values are not needed, only its shape
+        return np.sum(x.array, axis=dims, keepdims=keepdim)
 
     @staticmethod
     def backward(ctx, grad):
@@ -862,19 +927,23 @@ class Max(Function):
     def forward(cls, ctx, x, dims, keepdim, pick_first=False):
         # No identity to give an empty reduction, as in PyTorch; other dims may be empty.
         op = cls.__name__.lower()
-        if dims is None and x.size == 0:
+        if dims is None and x.numel() == 0:
             raise RuntimeError(f"{op}(): Expected reduction dim to be specified for an empty "
                                f"tensor (shape {x.shape}); give the dim to reduce")
         for d in dims or ():
             if x.shape[d] == 0:
                 raise IndexError(f"{op}(): Expected reduction dim {d} to have non-zero size")
-        return cls._select(x, axis=dims, keepdims=keepdim)
+        ctx.dims, ctx.pick_first = dims, pick_first
+        out = Tensor.wrap(cls._select(x.array, axis=dims, keepdims=keepdim))
+        ctx.save_for_backward(x, out)
+        return out
 
     @staticmethod
     def backward(ctx, grad):
-        x, dims, _, pick_first = ctx.inputs
+        x, out = ctx.saved_tensors
+        dims, pick_first = ctx.dims, ctx.pick_first
         kept = _kept_shape(x.shape, dims)
-        out = ctx.output.array.reshape(kept)
+        out = out.array.reshape(kept)
         chosen = (x.array == out) | (np.isnan(x.array) & np.isnan(out))  # NaN != NaN
         if pick_first:
             (dim,) = dims
@@ -901,6 +970,13 @@ class Norm(Function):
 
     @staticmethod
     def forward(ctx, x, p, dims, keepdim):
+        ctx.p, ctx.dims = p, dims
+        out = Tensor.wrap(Norm.of_array(x.array, p, dims, keepdim))
+        ctx.save_for_backward(x, out)
+        return out
+
+    @staticmethod
+    def of_array(x: np.ndarray, p: float, dims, keepdim: bool) -> np.ndarray:
         size = np.abs(x)
         if math.isinf(p):
             select = np.max if p > 0 else np.min
@@ -913,9 +989,10 @@ class Norm(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        x, p, dims, _ = ctx.inputs
+        x, out = ctx.saved_tensors
+        p, dims = ctx.p, ctx.dims
         kept = _kept_shape(x.shape, dims)
-        out, grad = ctx.output.reshape(kept), grad.reshape(kept)
+        out, grad = out.reshape(kept), grad.reshape(kept)
         sign = Tensor.wrap(np.sign(x.array))
         if math.isinf(p):
             chosen = np.abs(x.array) == out.array
@@ -938,18 +1015,24 @@ class Std(Function):
 
     @staticmethod
     def forward(ctx, x, dims, keepdim, correction):
-        count = x.size if dims is None else math.prod(x.shape[d] for d in dims)
-        ctx.divisor = count - correction
+        count = x.numel() if dims is None else math.prod(x.shape[d] for d in dims)
+        ctx.divisor, ctx.dims = count - correction, dims
+        x_array = x.array
         if ctx.divisor <= 0:  # too few elements for the correction, as PyTorch: NaN
-            shape = np.sum(x, axis=dims, keepdims=keepdim).shape
-            return np.full(shape, np.nan, dtype=x.dtype)
-        return np.std(x, axis=dims, ddof=correction, keepdims=keepdim)
+            shape = np.sum(x_array, axis=dims, keepdims=keepdim).shape
+            out = np.full(shape, np.nan, dtype=x_array.dtype)
+        else:
+            out = np.std(x_array, axis=dims, ddof=correction, keepdims=keepdim)
+        out = Tensor.wrap(out)
+        ctx.save_for_backward(x, out)
+        return out
 
     @staticmethod
     def backward(ctx, grad):
-        x, dims, _, _ = ctx.inputs
+        x, out = ctx.saved_tensors
+        dims = ctx.dims
         kept = _kept_shape(x.shape, dims)
-        out = ctx.output.reshape(kept)
+        out = out.reshape(kept)
         centered = x - x.mean(dims, keepdim=True)
         safe_out = where(out.array > 0, out, 1.0)
         return grad.reshape(kept) * centered / (safe_out * ctx.divisor)
@@ -963,6 +1046,13 @@ class LogSumExp(Function):
 
     @staticmethod
     def forward(ctx, x, dims, keepdim):
+        ctx.dims = dims
+        out = Tensor.wrap(LogSumExp.of_array(x.array, dims, keepdim))
+        ctx.save_for_backward(x, out)
+        return out
+
+    @staticmethod
+    def of_array(x: np.ndarray, dims, keepdim: bool) -> np.ndarray:
         if x.size == 0:  # ln of an empty sum: -inf, as in PyTorch (max has no identity)
             with np.errstate(divide="ignore"):
                 return np.log(np.sum(np.exp(x), axis=dims, keepdims=keepdim))
@@ -973,9 +1063,9 @@ class LogSumExp(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        x, dims, _ = ctx.inputs
-        kept = _kept_shape(x.shape, dims)
-        return grad.reshape(kept) * (x - ctx.output.reshape(kept)).exp()
+        x, out = ctx.saved_tensors
+        kept = _kept_shape(x.shape, ctx.dims)
+        return grad.reshape(kept) * (x - out.reshape(kept)).exp()
 
 
 class Softmax(Function):
@@ -984,14 +1074,19 @@ class Softmax(Function):
     @staticmethod
     def forward(ctx, x, dim):
         ctx.dim = dim  # None for a 0-d tensor: its one element is all there is
+        x = x.array
         if x.size == 0:
-            return x.copy()
-        e = np.exp(x - np.max(x, axis=dim, keepdims=True))
-        return e / np.sum(e, axis=dim, keepdims=True)
+            out = x.copy()
+        else:
+            e = np.exp(x - np.max(x, axis=dim, keepdims=True))
+            out = e / np.sum(e, axis=dim, keepdims=True)
+        out = Tensor.wrap(out)
+        ctx.save_for_backward(out)
+        return out
 
     @staticmethod
     def backward(ctx, grad):
-        out = ctx.output
+        (out,) = ctx.saved_tensors
         return out * (grad - (grad * out).sum(ctx.dim, keepdim=True))
 
 
@@ -1001,14 +1096,20 @@ class LogSoftmax(Function):
     @staticmethod
     def forward(ctx, x, dim):
         ctx.dim = dim
+        x = x.array
         if x.size == 0:
-            return x.copy()
-        shifted = x - np.max(x, axis=dim, keepdims=True)
-        return shifted - np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
+            out = x.copy()
+        else:
+            shifted = x - np.max(x, axis=dim, keepdims=True)
+            out = shifted - np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
+        out = Tensor.wrap(out)
+        ctx.save_for_backward(out)
+        return out
 
     @staticmethod
     def backward(ctx, grad):
-        return grad - ctx.output.exp() * grad.sum(ctx.dim, keepdim=True)
+        (out,) = ctx.saved_tensors
+        return grad - out.exp() * grad.sum(ctx.dim, keepdim=True)
 
 
 def _flip(t: Tensor, dim: int) -> Tensor:
@@ -1031,12 +1132,15 @@ class Prod(Function):
 
     @staticmethod
     def forward(ctx, x, dim, keepdim):
-        return np.asarray(np.prod(x, axis=dim, keepdims=keepdim))
+        ctx.dim = dim
+        out = Tensor.wrap(np.asarray(np.prod(x.array, axis=dim, keepdims=keepdim)))
+        ctx.save_for_backward(x, out)
+        return out
 
     @staticmethod
     def backward(ctx, grad):
-        x, dim, keepdim = ctx.inputs
-        out = ctx.output
+        x, out = ctx.saved_tensors
+        dim = ctx.dim
         if dim is None:
             kept = (1,) * x.ndim
         else:
@@ -1065,7 +1169,7 @@ class CumSum(Function):
     @staticmethod
     def forward(ctx, x, dim):
         ctx.dim = dim
-        return np.cumsum(x, axis=dim)
+        return np.cumsum(x.array, axis=dim)
 
     @staticmethod
     def backward(ctx, grad):
@@ -1083,14 +1187,16 @@ class CumProd(Function):
     @staticmethod
     def forward(ctx, x, dim):
         ctx.dim = dim
-        return np.cumprod(x, axis=dim)
+        out = Tensor.wrap(np.cumprod(x.array, axis=dim))
+        ctx.save_for_backward(x, out)
+        return out
 
     @staticmethod
     def backward(ctx, grad):
-        (x,) = ctx.inputs[:1]
+        x, out = ctx.saved_tensors
         dim = ctx.dim
         if not (x.array == 0).any():
-            return _reverse_cumsum(grad * ctx.output, dim) / x
+            return _reverse_cumsum(grad * out, dim) / x
         n = x.shape[dim]
         position = np.arange(n).reshape((n,) + (1,) * (x.ndim - dim - 1))
         pieces = []
@@ -1109,13 +1215,16 @@ class LogCumSumExp(Function):
     def forward(ctx, x, dim):
         ctx.dim = dim
         if x.shape[dim] == 0:
-            return x.copy()
-        return np.logaddexp.accumulate(x, axis=dim)
+            out = Tensor.wrap(x.array.copy())
+        else:
+            out = Tensor.wrap(np.logaddexp.accumulate(x.array, axis=dim))
+        ctx.save_for_backward(x, out)
+        return out
 
     @staticmethod
     def backward(ctx, grad):
-        (x,) = ctx.inputs[:1]
-        dim, out = ctx.dim, ctx.output
+        x, out = ctx.saved_tensors
+        dim = ctx.dim
         # weights[..., i, j, ...] = e^(xᵢ - outⱼ) for j ≥ i, else 0: dims i and j side by side
         x_i, out_j, grad_j = x.unsqueeze(dim + 1), out.unsqueeze(dim), grad.unsqueeze(dim)
         n = x.shape[dim]
@@ -1139,8 +1248,8 @@ class Reshape(Function):
 
     @staticmethod
     def forward(ctx, x, shape):
-        ctx.input_shape = x.shape
-        return x.reshape(shape)
+        ctx.input_shape = x.array.shape
+        return x.array.reshape(shape)
 
     @staticmethod
     def backward(ctx, grad):
@@ -1155,7 +1264,7 @@ class Permute(Function):
     @staticmethod
     def forward(ctx, x, dims):
         ctx.dims = dims
-        return np.transpose(x, dims)
+        return np.transpose(x.array, dims)
 
     @staticmethod
     def backward(ctx, grad):
@@ -1170,7 +1279,7 @@ class Expand(Function):
 
     @staticmethod
     def forward(ctx, x, shape):
-        return np.broadcast_to(x, shape)
+        return np.broadcast_to(x.array, shape)
 
     @staticmethod
     def backward(ctx, grad):
@@ -1182,7 +1291,7 @@ class Cast(Function):
 
     @staticmethod
     def forward(ctx, x, dtype):
-        return x.astype(dtype)
+        return x.array.astype(dtype)
 
     @staticmethod
     def backward(ctx, grad):
@@ -1194,7 +1303,7 @@ class Clone(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return x.copy()
+        return x.array.copy()
 
     @staticmethod
     def backward(ctx, grad):
@@ -1208,7 +1317,7 @@ class Cat(Function):
     def forward(ctx, *xs, dim):
         ctx.dim = dim
         ctx.sizes = [x.shape[dim] for x in xs]
-        return np.concatenate(xs, axis=dim)
+        return np.concatenate([x.array for x in xs], axis=dim)
 
     @staticmethod
     def backward(ctx, grad):
@@ -1234,8 +1343,8 @@ class GetItem(Function):
 
     @staticmethod
     def forward(ctx, x, key):
-        ctx.input_shape, ctx.key = x.shape, key
-        return x[key]
+        ctx.input_shape, ctx.key = x.array.shape, key
+        return x.array[key]
 
     @staticmethod
     def backward(ctx, grad):
@@ -1250,11 +1359,11 @@ class ScatterAdd(Function):
     @staticmethod
     def forward(ctx, values, key, shape):
         ctx.key = key
-        out = np.zeros(shape, dtype=values.dtype)
+        out = np.zeros(shape, dtype=values.array.dtype)
         if _is_basic_key(key):
-            out[key] = values  # each position at most once: plain assignment is enough
+            out[key] = values.array  # each position at most once: plain assignment is enough
         else:
-            np.add.at(out, key, values)
+            np.add.at(out, key, values.array)
         return out
 
     @staticmethod
@@ -1270,10 +1379,10 @@ class SetItem(Function):
     them. ``v`` may be broadcast to ``x[key]``; the engine sums its gradient back."""
 
     @staticmethod
-    def forward(ctx, x, v, key):
+    def forward(ctx, x, v, key):  # v: a Tensor, or a number
         ctx.key = key
-        out = x.copy()
-        out[key] = v
+        out = x.array.copy()
+        out[key] = v.array if isinstance(v, Tensor) else v
         return out
 
     @staticmethod
@@ -1304,21 +1413,21 @@ class Linear(Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias):
+        ctx.save_for_backward(x, weight)  # the bias's value is not needed
         if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
             raise ValueError(
                 f"input of shape {x.shape} does not fit weight of shape {weight.shape}: the "
                 f"last dim of the input must be in_features = {weight.shape[1]}"
             )
-        out = x @ weight.T
+        out = x.array @ weight.array.T
         if bias is not None:
-            out += bias
+            out += bias.array
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        x, weight, bias = ctx.inputs
-        need_x, need_weight = ctx.needs_input_grad[:2]
-        need_bias = bias is not None and bias.requires_grad
+        x, weight = ctx.saved_tensors
+        need_x, need_weight, need_bias = ctx.needs_input_grad
         if not is_grad_enabled():  # optimisation: the same equations on the arrays
             grad, x, weight = grad.array, x.array, weight.array
         g2, x2 = grad.reshape(-1, grad.shape[-1]), x.reshape(-1, x.shape[-1])
@@ -1344,6 +1453,9 @@ class SoftmaxCrossEntropy(Function):
 
     @staticmethod
     def forward(ctx, logits, q, scale, reduce, one_hot=False):
+        ctx.save_for_backward(logits, q)
+        ctx.scale, ctx.reduce, ctx.one_hot = scale, reduce, one_hot
+        logits, q = logits.array, q.array
         shifted = logits - logits.max(axis=1, keepdims=True)
         log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
         ctx.log_probs = log_probs  # for backward, when it runs on the arrays
@@ -1357,7 +1469,8 @@ class SoftmaxCrossEntropy(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        logits, q, scale, reduce, one_hot = ctx.inputs
+        logits, q = ctx.saved_tensors
+        scale, reduce, one_hot = ctx.scale, ctx.reduce, ctx.one_hot
         need_logits, need_q = ctx.needs_input_grad[:2]
         if is_grad_enabled():  # create_graph: recorded, to be differentiated again
             log_probs = logits.log_softmax(1)
@@ -1385,14 +1498,15 @@ class BinaryCrossEntropy(Function):
 
     @staticmethod
     def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
         with np.errstate(divide="ignore"):
-            log_x = np.maximum(np.log(x), -100.0)
-            log_1mx = np.maximum(np.log1p(-x), -100.0)
-        return -(y * log_x + (1.0 - y) * log_1mx)
+            log_x = np.maximum(np.log(x.array), -100.0)
+            log_1mx = np.maximum(np.log1p(-x.array), -100.0)
+        return -(y.array * log_x + (1.0 - y.array) * log_1mx)
 
     @staticmethod
     def backward(ctx, grad):
-        x, y = ctx.inputs
+        x, y = ctx.saved_tensors
         need_x, need_y = ctx.needs_input_grad
         grad_x = grad * (x - y) / (x * (1.0 - x)).clamp(min=1e-12) if need_x else None
         grad_y = None

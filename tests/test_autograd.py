@@ -141,11 +141,14 @@ class WrongExp(mg.Function):
 
     @staticmethod
     def forward(ctx, x):
-        return np.exp(x)
+        out = x.exp()
+        ctx.save_for_backward(out)
+        return out
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * ctx.output * 2
+        (out,) = ctx.saved_tensors
+        return grad * out * 2
 
 
 class FlatSquare(mg.Function):
@@ -154,11 +157,12 @@ class FlatSquare(mg.Function):
 
     @staticmethod
     def forward(ctx, x):
+        ctx.save_for_backward(x)
         return x * x
 
     @staticmethod
     def backward(ctx, grad):
-        (x,) = ctx.inputs
+        (x,) = ctx.saved_tensors
         return grad * (2 * x.array)
 
 

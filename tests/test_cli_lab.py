@@ -305,11 +305,12 @@ def loss(a, b):
 class HalfWrong(mg.Function):
     @staticmethod
     def forward(ctx, x):
+        ctx.save_for_backward(x)
         return x ** 2
 
     @staticmethod
     def backward(ctx, grad):
-        (x,) = ctx.inputs
+        (x,) = ctx.saved_tensors
         return grad * 3 * x          # should be 2x
 
 

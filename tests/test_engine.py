@@ -114,7 +114,7 @@ def test_graph_is_freed_after_backward():
     y.backward()
     gc.collect()
     assert ref() is None, "an intermediate tensor survived backward"
-    assert y.grad_fn.inputs is None
+    assert y.grad_fn.recorded_inputs is None
 
 
 def test_non_scalar_backward_needs_gradient():
@@ -261,12 +261,12 @@ def test_custom_function_with_non_tensor_argument():
     class Scale(mg.Function):
         @staticmethod
         def forward(ctx, x, factor):
+            ctx.factor = factor
             return x * factor
 
         @staticmethod
         def backward(ctx, grad):
-            _, factor = ctx.inputs
-            return grad * factor  # None for ``factor`` may be left out
+            return grad * ctx.factor  # None for ``factor`` may be left out
 
     x = f64([1.0, 2.0])
     y = Scale.apply(x, 3.0)
@@ -320,7 +320,8 @@ def test_grad_fn_names_and_next_functions():
     x = f64([1.0])
     y = (x * 2).exp()
     assert y.grad_fn.name == "Exp"
-    assert [n.name for n in y.grad_fn.next_functions] == ["Mul"]
+    assert [(n.name, i) for n, i in y.grad_fn.next_functions] == [("Mul", 0)]  # PyTorch's pairs
+    assert (x * 2).grad_fn.next_functions == ((None, 0), (None, 0))  # a leaf, a constant
 
 
 def test_leaf_gradients_never_alias_each_other_or_the_seed():

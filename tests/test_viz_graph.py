@@ -275,10 +275,11 @@ def test_each_primitive_form_computes_what_its_fused_op_computes(make_loss):
     out = make_loss(z, mg.tensor([0, 2, 1, 2]), p)
     node = out.grad_fn
     while node.name not in PRIMITIVE_FORMS:  # a reshape or weighting after the fused op
-        node = next(t.grad_fn for t in node.inputs if isinstance(t, Tensor) and t.grad_fn)
-    fused = node.output
+        node = next(t.grad_fn for t in node.recorded_inputs
+                    if isinstance(t, Tensor) and t.grad_fn)
+    (fused,) = node.outputs()
     with mg.no_grad():
-        primitive = PRIMITIVE_FORMS[node.name](*node.inputs)
+        primitive = PRIMITIVE_FORMS[node.name](*node.recorded_inputs)
     np.testing.assert_allclose(primitive.array, fused.array, rtol=1e-12, atol=1e-12)
 
 

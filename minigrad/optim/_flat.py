@@ -135,7 +135,8 @@ class FlatBucket:
         self.external: set[int] = set()  # the indices of the external ones
         for i in range(len(params)):
             self.adopt(i)
-        scratch_size = min(max(total, 1), CHUNK)
+        self.chunk = CHUNK  # (read once: a bucket's scratch arrays are this long)
+        scratch_size = min(max(total, 1), self.chunk)
         self.scratch = (aligned_empty(scratch_size, dtype), aligned_empty(scratch_size, dtype))
         self.grad_chunk = aligned_empty(scratch_size, dtype)  # a chunk of gradients, in cache
         self.buffers: dict[str, np.ndarray] = {}  # name -> flat array, laid out like theta
@@ -235,7 +236,7 @@ class FlatBucket:
         sources = [None if grad is None else grad.array.reshape(-1) for grad in grads]
         if self.in_lockstep and all(grad is not None for grad in grads):
             # The fast path: one update for all of the bucket's parameters.
-            if self.theta.size <= CHUNK:  # one chunk: one call gathers every gradient
+            if self.theta.size <= self.chunk:  # one chunk: one call gathers every gradient
                 np.concatenate(sources, out=self.grad)
                 sources = None
             scalars = {name: float(array[0]) for name, array in self.scalars.items()}
@@ -278,8 +279,8 @@ class FlatBucket:
         """
         tmp, tmp2 = self.scratch
         new_scalars = dict(scalars)
-        for a in range(start, max(stop, start + 1), CHUNK):
-            b = min(a + CHUNK, stop)
+        for a in range(start, max(stop, start + 1), self.chunk):
+            b = min(a + self.chunk, stop)
             if grad_sources is None:
                 g = self.grad[a:b]
             else:
