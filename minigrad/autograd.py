@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from minigrad.engine import Function, run_backward, seed_gradient
+from minigrad.engine import Function, run_backward, seed_gradient  # noqa: F401 (Function: re-exported)
 from minigrad.functions import stack
 from minigrad.tensor import Tensor
 
