@@ -1,7 +1,7 @@
 """A custom autograd Function, written the PyTorch way: a "soft step" s(z) = z³/(1 + z²)
-with its hand-written derivative, fitted to noisy samples of 1.2·s(1.5x − 0.3). The forward saves its input,
-the backward reads it back; a second Function returns two outputs, one of them marked
-non-differentiable."""
+with its hand-written derivative, fitted to noisy samples of 1.2·s(1.5x − 0.3). The
+forward saves its input, the backward reads it back; a second Function returns two
+outputs, one of them marked non-differentiable."""
 
 import numpy as np
 

@@ -38,7 +38,7 @@ with_data = [p.detach().clone() for p in params]
 with torch.no_grad():
     for p, start in zip(params, initial):
         p.copy_(start)
-for step in range(300):
+for _ in range(300):
     loss = loss_of(params)
     for p in params:
         p.grad = None
