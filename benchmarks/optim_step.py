@@ -39,6 +39,8 @@ import minigrad as mg  # noqa: E402
 from minigrad import optim  # noqa: E402
 
 BYTES_PER_PARAM = {"Adam": 28, "SGD-momentum": 20}
+BYTES_MOVED = {"Adam": "read θ, g, m, v; write θ, m, v: 7 × 4 B",
+               "SGD-momentum": "read θ, g, buf; write θ, buf: 5 × 4 B"}
 N_TENSORS = 10
 STREAM_ELEMENTS = 64 * 1024 * 1024  # 256 MB per float32 array: far beyond the caches
 
@@ -130,6 +132,10 @@ def main() -> None:
                                                    for name, r in rate.items()}})
         print(f"\n{total:,} parameters: in-place rate {rate['in-place a += b'] / 1e9:.1f} GB/s, "
               f"copy {rate['copy'] / 1e9:.1f} GB/s (CPU-time medians of {rounds} rounds)")
+        for kind, per_param in BYTES_PER_PARAM.items():
+            bound = per_param * total / rate["in-place a += b"]
+            print(f"  bound for {kind}: {per_param} B/param ({BYTES_MOVED[kind]}) at the "
+                  f"in-place rate = {bound * 1e3:.2f} ms")
         for label, kind in kinds.items():
             bound = BYTES_PER_PARAM[kind] * total / rate["in-place a += b"]
             copy_bound = BYTES_PER_PARAM[kind] * total / rate["copy"]
@@ -148,7 +154,8 @@ def main() -> None:
     print_table("one optimizer step, float32, CPU time", header, table)
     path = write_json("optim_step", {
         "command": "python benchmarks/optim_step.py" + (" --quick" if args.quick else ""),
-        "rates": measured_rates, "bytes_per_param": BYTES_PER_PARAM, "rounds": rounds,
+        "rates": measured_rates, "bytes_per_param": BYTES_PER_PARAM,
+        "bytes_moved": BYTES_MOVED, "rounds": rounds,
         "torch": torch_info, "results": rows})
     print(f"\nwritten to {path}")
 
