@@ -107,10 +107,13 @@ class Function:
                 result = cls.forward(ctx, *args, **kwargs)
         except (ValueError, IndexError, TypeError) as error:
             raise _op_error(cls.__name__, error, args) from error
-        if type(result) is tuple:
+        if type(result) is np.ndarray:  # as the built-in ops return it: wrap it
+            out = Tensor.wrap(result, recording)
+        elif type(result) is tuple:
             return _record_outputs(ctx, result, args, recording)
-        recording = recording and not _is_among(result, ctx._non_differentiable)
-        out = _as_output(result, args, recording)
+        else:
+            recording = recording and not _is_among(result, ctx._non_differentiable)
+            out = _as_output(result, args, recording)
         if this_thread.anomaly_enabled:
             _check_finite(out.array, f"the forward of {cls.__name__}")
         if recording:
@@ -119,7 +122,9 @@ class Function:
             # in-place op may later give an input a new grad_fn).
             out.grad_fn = ctx
             ctx._changes_seen = VersionCounter.changes
-            ctx._input_nodes = [a.grad_fn if isinstance(a, Tensor) else None for a in args]
+            ctx._input_nodes = nodes = []  # (a loop: faster than a comprehension, here)
+            for a in args:
+                nodes.append(a.grad_fn if isinstance(a, Tensor) else None)
             ctx._output_ref = weakref.ref(out)
         if cls.is_view:
             _share_memory_version(out, args[0])
