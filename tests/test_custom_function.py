@@ -22,6 +22,23 @@ def f64(L, values, requires_grad=True):
     return L.tensor(values, dtype=L.float64, requires_grad=requires_grad)
 
 
+def square_function(L):
+    """x², saving x for its backward, as a Function of library ``L``."""
+
+    class Square(L.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return 2 * x * grad
+
+    return Square
+
+
 @both
 def test_forward_gets_tensors_and_is_not_recorded(L):
     seen = {}
@@ -80,17 +97,7 @@ def test_needs_input_grad_per_argument(L):
 
 @both
 def test_a_saved_tensor_changed_in_place_is_refused(L):
-    class Square(L.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return x * x
-
-        @staticmethod
-        def backward(ctx, grad):
-            (x,) = ctx.saved_tensors
-            return 2 * x * grad
-
+    Square = square_function(L)
     x = f64(L, [1.0, 2.0])
     h = x * 1.0
     y = Square.apply(h)
@@ -243,17 +250,7 @@ def test_non_differentiable_outputs(L):
 
 @both
 def test_a_function_applied_without_grad_records_nothing(L):
-    class Square(L.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return x * x
-
-        @staticmethod
-        def backward(ctx, grad):
-            (x,) = ctx.saved_tensors
-            return 2 * x * grad
-
+    Square = square_function(L)
     x = f64(L, [2.0])
     with L.no_grad():
         y = Square.apply(x)
