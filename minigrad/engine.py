@@ -1,6 +1,7 @@
 """The autodiff engine: the op node and the backward walk.
 
-* ``Function`` is one op: ``forward`` computes on NumPy arrays, ``backward`` turns the
+* ``Function`` is one op, as PyTorch's ``torch.autograd.Function``: ``forward`` computes
+  the output from the input Tensors and saves what backward needs; ``backward`` turns the
   gradient of the op's output into gradients of its inputs (a vector-Jacobian product).
   ``SomeOp.apply(*args)`` runs ``forward`` and, when a gradient is wanted, records the call
   as a node of the graph. Every built-in op (the derivative sheet, ``ops.py``) is one.

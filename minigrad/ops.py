@@ -1,6 +1,8 @@
 """The derivative sheet: every primitive op, its forward and its gradient side by side.
 
-Each op is a ``Function``: ``forward`` computes the output from NumPy arrays, and
+Each op is a ``Function``, written as in PyTorch: ``forward`` receives the input Tensors,
+saves what backward needs (``ctx.save_for_backward``) and computes the output on their
+arrays (``x.array``: no op inside a forward is recorded, and none costs a node); and
 ``backward`` takes ``grad`` = ∂L/∂out (a Tensor shaped like the output) and returns ∂L/∂in
 for each argument: the vector-Jacobian product. The lines read like a table of derivatives:
 
