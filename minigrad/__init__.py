@@ -8,6 +8,7 @@
 
 from minigrad import autograd, backends, cuda, return_types
 from minigrad.autograd import grad
+from minigrad.capture import compile  # noqa: F401 - mg.compile, not in __all__ (a builtin)
 from minigrad.device import device, get_default_device, set_default_device
 from minigrad.dtypes import (
     bool_,

@@ -229,7 +229,7 @@ def _as_output(result: Any, args: tuple, requires_grad: bool) -> Tensor:
     """What forward returned, as the Tensor that becomes the op's output: an array is
     wrapped; a Tensor that is one of the inputs (``return x``) or that lives elsewhere is
     not adopted (it would take this node as its grad_fn), but shared through a new Tensor."""
-    if type(result) is np.ndarray:
+    if isinstance(result, np.ndarray):  # (a subclass: a step being compiled)
         return Tensor.wrap(result, requires_grad)
     if not isinstance(result, Tensor):
         return Tensor.wrap(np.asarray(result), requires_grad)
@@ -582,7 +582,7 @@ def _fit_gradient(grad: Any, t: Tensor, node: Function) -> Tensor:
     summed over the dims that broadcasting added, in ``t``'s dtype. This is the one place
     where broadcasting is undone, so no op has to do it itself."""
     if not isinstance(grad, Tensor):  # a backward may return arrays (the fused ops do)
-        grad = Tensor.wrap(grad if type(grad) is np.ndarray else np.asarray(grad))
+        grad = Tensor.wrap(grad if isinstance(grad, np.ndarray) else np.asarray(grad))
     if grad.array.shape == t.array.shape and grad.array.dtype == t.array.dtype:
         return grad  # most gradients fit already
     if grad.shape != t.shape:

@@ -1463,7 +1463,7 @@ class SoftmaxCrossEntropy(Function):
         ctx.log_probs = log_probs  # for backward, when it runs on the arrays
         if reduce:  # one dot product sums q·log p over rows and classes at once
             out = -np.vdot(q, log_probs) * scale
-            if not math.isfinite(out):  # 0·(-inf) of a masked class (logit -inf) counts as 0
+            if not np.isfinite(out):  # 0·(-inf) of a masked class (logit -inf) counts as 0
                 out = -(q * np.where(q != 0, log_probs, 0)).sum() * scale
         else:
             out = -(q * np.where(q != 0, log_probs, 0)).sum(axis=1)

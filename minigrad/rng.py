@@ -19,6 +19,12 @@ def manual_seed(seed: int) -> np.random.Generator:
     return _generator
 
 
+# Set by ``minigrad.compile``: told of every draw (a step that draws stays eager).
+draw_hook = None
+
+
 def generator() -> np.random.Generator:
     """The generator currently in use (replaced by each ``manual_seed``)."""
+    if draw_hook is not None:
+        draw_hook()
     return _generator

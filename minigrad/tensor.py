@@ -198,6 +198,10 @@ class Size(tuple):
         return int(np.prod(self, dtype=np.int64))
 
 
+# Set by ``minigrad.compile``: called with a leaf whose ``.grad`` backward has just set.
+gradient_hook = None
+
+
 class VersionCounter:
     """How many times a tensor's memory was changed in place. Shared by every tensor that
     views the same memory (reshape, basic indexing, transpose, expand, detach), so a change
@@ -462,7 +466,9 @@ class Tensor(ConversionMethods, InPlaceMethods, LinearAlgebraMethods, SortingMet
         the caller promises nothing else refers to its array (``owned``), else a copy; later
         ones are added into that array in place."""
         if self._grad is None:
-            self._grad = grad if owned else Tensor.wrap(np.array(grad.array))
+            self._grad = grad if owned else Tensor.wrap(grad.array.copy())
+            if gradient_hook is not None:  # a step being compiled notes where .grad is
+                gradient_hook(self)
         elif self._grad.grad_fn is not None:  # recorded by a create_graph backward: keep it
             self._grad = Tensor.wrap(self._grad.array + grad.array)
         else:

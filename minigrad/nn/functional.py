@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from minigrad import rng
+from minigrad import capture, rng
 from minigrad.nn._checks import check_probabilities, check_probability, check_reduction
 from minigrad.ops import BinaryCrossEntropy, Linear, SoftmaxCrossEntropy
 from minigrad.tensor import Tensor, normalize_dims, promote_operands, where
@@ -412,6 +412,7 @@ def batch_norm(
         var = (centered * centered).mean(dims, keepdim=True)
         out = centered / (var + eps).sqrt()
         if running_mean is not None:
+            capture.note_side_effect("batch norm updates its running statistics")
             running_mean.array *= 1.0 - momentum
             running_mean.array += momentum * mean.array.reshape(channels)
         if running_var is not None:
@@ -601,7 +602,7 @@ def cross_entropy(
         rows = np.arange(flat.size)
         if w is None and not smoothing and valid is None:
             # The common case, made cheap: q is the one-hot rows of the classes.
-            q_data = np.zeros(logits.shape, dtype=input.dtype)
+            q_data = np.zeros_like(logits.array)  # (so a compiled step records it: see there)
             q_data[rows, flat] = 1
             return _cross_entropy_of(logits, Tensor.wrap(q_data), flat.size, reduction,
                                      input.shape, unbatched, one_hot=True)

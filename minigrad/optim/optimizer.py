@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from minigrad import capture
 from minigrad.grad_mode import enable_grad
 from minigrad.optim._flat import FlatGroup
 from minigrad.tensor import Tensor
@@ -154,6 +155,8 @@ class Optimizer:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset the gradients: to ``None`` (the default, as PyTorch), or to zeros."""
+        if capture.capturing():  # in a step being compiled: replay calls it again
+            return capture.run_as_call(self.zero_grad, set_to_none)
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is None:
@@ -173,6 +176,8 @@ class Optimizer:
         ``closure`` re-evaluates the model and returns the loss (it should zero the gradients
         and call ``backward``); it is called with gradients enabled, before the update.
         """
+        if capture.capturing():  # in a step being compiled: replay calls it again
+            return capture.run_as_call(self.step, closure)
         self._step_called = True  # lets a scheduler warn if it is stepped first
         loss = None
         if closure is not None:

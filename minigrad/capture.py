@@ -1,0 +1,502 @@
+"""A captured step: what a JIT compiler does for a training step, done in NumPy.
+
+``step = mg.compile(step_fn)`` returns a function that computes what ``step_fn`` computes.
+Eager mode builds a graph on every call: a Tensor and a node per op, a backward walk that
+schedules the nodes, gradients summed in dictionaries. For a small model that bookkeeping
+costs more than the arithmetic. But the *arithmetic* of a training step is the same every
+time: the same NumPy kernels, on arrays of the same shapes, in the same order. So:
+
+1. **Record.** The first call runs ``step_fn`` eagerly, with its tensor arguments'
+   arrays replaced by ``Traced`` arrays (an ``ndarray`` subclass). NumPy hands every
+   operation on a ``Traced`` array to it (``__array_ufunc__``, ``__array_function__``),
+   and it writes each kernel down, with the array it produced, on a tape. Views (reshape,
+   transpose, slices) are not kernels: they stay views of the same memory.
+2. **Check.** The second call (same shapes) replays the tape up to the optimizer step, then
+   records ``step_fn`` again eagerly and compares every array the two produced. Anything
+   the tape missed (a value computed outside NumPy's protocols, kept as a constant) would
+   show as a difference; then ``step_fn`` stays eager for those shapes, with a warning.
+3. **Replay.** From then on a call copies its arguments into the tape's input arrays and
+   runs the kernels, each writing into the array it wrote when recorded (``out=``): no
+   Tensors, no graph, no allocation. ``optimizer.zero_grad()`` and ``optimizer.step()``
+   run as they are (their learning rate and step count change from call to call); each
+   parameter's ``.grad`` is the array its gradient was written into.
+
+Values that steer Python (``if x.any():``, ``float(x)``) are written down as *guards*:
+replay checks them and, if one differs, runs eagerly and records anew. New shapes or
+dtypes of the arguments record a new tape (each kept: the last batch of an epoch is often
+smaller). Eager mode stays the reference: a captured step gives the same numbers
+(``tests/test_compile.py`` checks it step for step).
+
+What a step may do: tensor ops, modules, losses, ``loss.backward()``,
+``optimizer.zero_grad()`` and ``optimizer.step()``, and return tensors (copied out). What
+stays eager, always: steps that draw random numbers (dropout) or update running statistics
+(batch norm in training mode). Other Python side effects (printing, counting, a scheduler
+step) happen only when the step is recorded: keep them outside the compiled function.
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+import threading
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from minigrad import rng, tensor
+from minigrad.tensor import Tensor
+
+# The tape being recorded by this thread (None: none), and whether it is paused.
+_recording = threading.local()
+
+
+def capturing() -> bool:
+    """Whether this thread is recording a step right now (and not paused)."""
+    tape = getattr(_recording, "tape", None)
+    return tape is not None and not tape.paused
+
+
+def note_side_effect(reason: str) -> None:
+    """Called by code whose effect a tape cannot replay (a random draw, running statistics):
+    a step being recorded stays eager."""
+    tape = getattr(_recording, "tape", None)
+    if tape is not None and not tape.paused and tape.impure is None:
+        tape.impure = reason
+
+
+def run_as_call(method: Callable, *args, **kwargs) -> Any:
+    """Run ``method`` now and, in a step being recorded, put the call itself on the tape
+    (replay calls it again): for ``optimizer.step()`` and ``zero_grad()``, whose numbers
+    (step count, learning rate) change from call to call."""
+    tape = _recording.tape
+    tape.mark_external()
+    optimizer = getattr(method, "__self__", None)
+    for group in getattr(optimizer, "param_groups", ()):
+        tape.parameters.extend((p, p.array) for p in group["params"])
+    tape.entries.append((method, args, kwargs))
+    tape.written.append(None)
+    tape.paused = True
+    try:
+        return method(*args, **kwargs)
+    finally:
+        tape.paused = False
+
+
+def note_gradient(leaf: Tensor) -> None:
+    """Backward has just given ``leaf`` its ``.grad``: in a step being recorded, replay
+    gives it a ``.grad`` holding the same memory (its gradient is written there)."""
+    if capturing():
+        tape = _recording.tape
+        tape.entries.append((_set_grad, (leaf, _plain(leaf.grad.array)), {}))
+        tape.written.append(None)
+
+
+def _set_grad(leaf: Tensor, array: np.ndarray) -> None:
+    leaf.grad = Tensor.wrap(array)
+
+
+# ---------------------------------------------------------------------------------------
+# Traced: an ndarray whose operations are written down
+# ---------------------------------------------------------------------------------------
+
+
+class _Stale(Exception):
+    """Raised by a guard during replay: a value that steered Python has changed."""
+
+
+def _plain(x: Any) -> Any:
+    """``x`` with every ``Traced`` array in it as a plain view of the same memory."""
+    if isinstance(x, Traced):
+        return x.view(np.ndarray)
+    if isinstance(x, tuple):
+        return tuple(_plain(item) for item in x)
+    if isinstance(x, list):
+        return [_plain(item) for item in x]
+    if isinstance(x, dict):
+        return {key: _plain(value) for key, value in x.items()}
+    return x
+
+
+def _is_view_of_inputs(result: np.ndarray, inputs: list) -> bool:
+    return any(isinstance(a, np.ndarray) and np.may_share_memory(result, a) for a in inputs)
+
+
+def _arrays_in(x: Any) -> list:
+    if isinstance(x, np.ndarray):
+        return [x]
+    if isinstance(x, tuple | list):
+        return [a for item in x for a in _arrays_in(item)]
+    return []
+
+
+def _copy_into(buffers: tuple, function: Callable, args: tuple, kwargs: dict) -> None:
+    """Replay of a NumPy function that makes new arrays: call it, copy into the buffers."""
+    result = function(*args, **kwargs)
+    results = result if isinstance(result, tuple | list) else (result,)
+    for buffer, value in zip(buffers, results):
+        if buffer is not None:
+            np.copyto(buffer, value, casting="unsafe")
+
+
+def _check_guard(array: np.ndarray, convert: Callable, expected: Any) -> None:
+    if convert(array) != expected:
+        raise _Stale
+
+
+class Traced(np.ndarray):
+    """An array whose NumPy operations are written on the tape of the step being recorded.
+    Outside a recording (or while it is paused) it computes as a plain array."""
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        inputs = _plain(inputs)
+        out = kwargs.get("out")
+        if out is not None:
+            kwargs["out"] = _plain(out)
+        function = ufunc if method == "__call__" else getattr(ufunc, method)
+        result = function(*inputs, **kwargs)
+        if not capturing():
+            return result
+        tape = _recording.tape
+        if method == "at":  # in place, into inputs[0]
+            tape.record(function, inputs, kwargs, (inputs[0],))
+            return None
+        if out is not None:
+            tape.record(function, inputs, kwargs, kwargs["out"])
+            return out[0] if len(out) == 1 else out
+        results = result if isinstance(result, tuple) else (result,)
+        owners = tuple(tape.new_buffer(r) for r in results)
+        buffers = tuple(owner.view(np.ndarray) for owner in owners)
+        tape.record(function, inputs, dict(kwargs, out=buffers), buffers)
+        return owners if isinstance(result, tuple) else owners[0]
+
+    def __array_function__(self, function, types, args, kwargs):
+        args, kwargs = _plain(args), _plain(kwargs)
+        result = function(*args, **kwargs)
+        if not capturing():
+            return result
+        return _recorded_result(function, args, kwargs, result)
+
+    # Methods NumPy does not route through the protocols above: each written down too.
+
+    def copy(self, order="C"):
+        return _recorded_method(np.copy, self, order=order)
+
+    def astype(self, dtype, order="K", casting="unsafe", subok=True, copy=True):
+        plain = self.view(np.ndarray)
+        if not copy and np.dtype(dtype) == plain.dtype:
+            return self
+        return _recorded_method(np.ndarray.astype, self, dtype, order=order, casting=casting)
+
+    def ravel(self, order="C"):
+        return _recorded_method(np.ravel, self, order=order)
+
+    def flatten(self, order="C"):
+        return _recorded_method(np.ndarray.flatten, self, order=order)
+
+    def __getitem__(self, key):
+        return _recorded_method(operator.getitem, self, _plain(key))
+
+    def __setitem__(self, key, value):
+        plain, key, value = self.view(np.ndarray), _plain(key), _plain(value)
+        plain[key] = value
+        if capturing():
+            _recording.tape.record(operator.setitem, (plain, key, value), {}, (plain,))
+
+    def fill(self, value):
+        self.view(np.ndarray).fill(value)
+        if capturing():
+            plain = self.view(np.ndarray)
+            _recording.tape.record(np.ndarray.fill, (plain, value), {}, (plain,))
+
+    # Values that leave NumPy for Python: guards.
+
+    def _guard(self, convert: Callable) -> Any:
+        plain = self.view(np.ndarray)
+        value = convert(plain)
+        if capturing():
+            _recording.tape.guard(plain, convert, value)
+        return value
+
+    def __bool__(self):
+        return self._guard(bool)
+
+    def __float__(self):
+        return self._guard(float)
+
+    def __int__(self):
+        return self._guard(int)
+
+    def __index__(self):
+        return self._guard(operator.index)
+
+    def item(self, *args):
+        return self._guard(functools.partial(np.ndarray.item, *args) if args else
+                           np.ndarray.item)
+
+    def tolist(self):
+        return self._guard(np.ndarray.tolist)
+
+
+def _recorded_method(function: Callable, array: Traced, *args, **kwargs):
+    plain = array.view(np.ndarray)
+    result = function(plain, *args, **kwargs)
+    if not capturing():
+        return result
+    return _recorded_result(function, (plain, *args), kwargs, result)
+
+
+def _recorded_result(function: Callable, args: tuple, kwargs: dict, result: Any):
+    """The result of a NumPy function in a step being recorded: a view of the inputs stays
+    a view; anything new is a buffer that replay fills by calling ``function`` again."""
+    tape = _recording.tape
+    inputs = _arrays_in(args) + _arrays_in(list(kwargs.values()))
+    if result is None:  # changed an argument in place (np.copyto, np.put_along_axis...)
+        tape.record(function, args, kwargs, tuple(inputs[:1]))
+        return None
+    results = result if isinstance(result, tuple | list) else (result,)
+    buffers = []
+    traced = []
+    for r in results:
+        if isinstance(r, np.ndarray) and _is_view_of_inputs(r, inputs):
+            buffers.append(None)
+            traced.append(r.view(Traced))
+        elif isinstance(r, np.ndarray | np.generic | int | float | bool | complex):
+            owner = tape.new_buffer(r)
+            buffers.append(owner.view(np.ndarray))
+            traced.append(owner)
+        else:  # not an array (a shape, a dtype...): a constant
+            buffers.append(None)
+            traced.append(r)
+    if any(b is not None for b in buffers):
+        tape.record(_copy_into, (tuple(buffers), function, args, kwargs), {},
+                    tuple(b for b in buffers if b is not None))
+    if isinstance(result, tuple | list):
+        return type(result)(traced)
+    return traced[0]
+
+
+# ---------------------------------------------------------------------------------------
+# The tape
+# ---------------------------------------------------------------------------------------
+
+
+class Tape:
+    """One recorded step: its kernels in order, each with the arrays it wrote."""
+
+    def __init__(self):
+        self.entries: list[tuple] = []  # (function, args, kwargs), called in turn by replay
+        self.written: list[tuple | None] = []  # per entry: the arrays it writes
+        self.paused = False
+        self.impure: str | None = None
+        self.inputs: list[np.ndarray] = []  # the arrays the arguments are copied into
+        self.outputs: Any = None  # how to build the result from the tape's arrays
+        self.owned: set[int] = set()  # ids of the arrays the tape made (its memory)
+        # (parameter, its array when recorded): replay needs the same arrays (an optimizer
+        # that repacks its parameters, or ``p.data = other``, makes the tape stale).
+        self.parameters: list[tuple[Tensor, np.ndarray]] = []
+        # The first entry with an effect outside the tape's memory (a kept call, or a write
+        # into a parameter or a gradient from before): where a checking replay stops.
+        self.first_external: int | None = None
+
+    def new_buffer(self, value: Any) -> Traced:
+        """A ``Traced`` array of the tape's own, holding ``value``."""
+        value = np.asarray(value)
+        owner = Traced(value.shape, value.dtype)
+        owner.view(np.ndarray)[...] = value
+        self.owned.add(id(owner))
+        return owner
+
+    def input_buffer(self, value: np.ndarray) -> np.ndarray:
+        buffer = np.array(value)
+        self.owned.add(id(buffer))
+        self.inputs.append(buffer)
+        return buffer
+
+    def owns(self, array: np.ndarray) -> bool:
+        while array.base is not None:
+            array = array.base
+        return id(array) in self.owned
+
+    def mark_external(self) -> None:
+        if self.first_external is None:
+            self.first_external = len(self.entries)
+
+    def record(self, function: Callable, args: tuple, kwargs: dict, written: tuple) -> None:
+        if not all(self.owns(a) for a in written):
+            self.mark_external()
+        self.entries.append((function, args, kwargs))
+        self.written.append(written)
+
+    def guard(self, array: np.ndarray, convert: Callable, value: Any) -> None:
+        if self.first_external is not None and self.impure is None:
+            # Replay could not go back on the effects before it: stay eager.
+            self.impure = "a value read after optimizer.step() (or another effect) steers it"
+        self.entries.append((_check_guard, (array, convert, value), {}))
+        self.written.append(None)
+
+    def replay(self, tensors: list, stop: int | None = None) -> None:
+        """Run the kernels (the first ``stop`` of them) on the arguments' values."""
+        for p, array in self.parameters:
+            if p.array is not array:
+                raise _Stale
+        for buffer, t in zip(self.inputs, tensors):
+            np.copyto(buffer, t.array)
+        for function, args, kwargs in self.entries[:stop]:
+            function(*args, **kwargs)
+
+
+def _build_outputs(tape: Tape, result: Any) -> Any:
+    """How replay rebuilds ``step_fn``'s result: its tensors from the tape's arrays."""
+    if isinstance(result, Tensor):
+        return ("tensor", _plain(result.array))
+    if isinstance(result, tuple | list):
+        return (type(result), [_build_outputs(tape, r) for r in result])
+    return ("constant", result)
+
+
+def _make_outputs(spec: Any) -> Any:
+    kind, value = spec
+    if kind == "tensor":
+        return Tensor.wrap(np.array(value))  # a copy: the next replay overwrites the tape
+    if kind == "constant":
+        return value
+    return kind(_make_outputs(s) for s in value)
+
+
+# ---------------------------------------------------------------------------------------
+# compile
+# ---------------------------------------------------------------------------------------
+
+
+class CompiledStep:
+    """``step_fn``, recorded once per signature (shapes and dtypes of its tensor arguments,
+    values of the others) and replayed; see the module docstring."""
+
+    def __init__(self, step_fn: Callable, warn: bool = True):
+        self.step_fn = step_fn
+        self.warn = warn
+        # signature -> [state, tape]: "new" (called once, eagerly), "unchecked" (recorded),
+        # "ok" (checked: replayed), "eager" (not capturable)
+        self.tapes: dict = {}
+        functools.update_wrapper(self, step_fn)
+
+    def __call__(self, *args):
+        key = _signature(args)
+        tensors = [a for a in args if isinstance(a, Tensor)]
+        entry = self.tapes.get(key)
+        if entry is None:  # the first call runs as it is: optimizers set up their state
+            self.tapes[key] = ["new", None]
+            return self.step_fn(*args)
+        if entry[0] == "new":
+            self.tapes[key] = ["unchecked", self._record(args)]
+            return self.tapes[key][1].result
+        state, tape = entry
+        if state == "eager":
+            return self.step_fn(*args)
+        if state == "unchecked":
+            return self._check(key, tape, args, tensors)
+        try:
+            tape.replay(tensors)
+        except _Stale:  # a guard failed: record anew (and check that tape next time)
+            self.tapes[key] = ["unchecked", self._record(args)]
+            return self.tapes[key][1].result
+        return _make_outputs(tape.outputs)
+
+    def _record(self, args: tuple) -> Tape:
+        tape = Tape()
+        traced_args = []
+        for a in args:
+            if isinstance(a, Tensor):
+                buffer = tape.input_buffer(a.array)
+                traced_args.append(Tensor.wrap(buffer.view(Traced), a.requires_grad))
+            else:
+                traced_args.append(a)
+        _recording.tape = tape
+        try:
+            result = self.step_fn(*traced_args)
+        finally:
+            _recording.tape = None
+        tape.outputs = _build_outputs(tape, result)
+        tape.result = _make_outputs(tape.outputs)
+        _untrace_gradients(tape)
+        return tape
+
+    def _check(self, key, tape: Tape, args: tuple, tensors: list):
+        """Replay up to the first effect outside the tape (so that nothing the user sees
+        changes), record anew, and compare everything the two wrote."""
+        ran = tape.first_external if tape.first_external is not None else len(tape.entries)
+        try:
+            tape.replay(tensors, stop=ran)
+            replayed = [None if w is None else [np.array(a) for a in w]
+                        for w in tape.written[:ran]]
+        except _Stale:  # a value that steers Python changed: check on the next call
+            replayed = None
+        fresh = self._record(args)
+        reason = fresh.impure or tape.impure
+        if reason is None and replayed is None:
+            self.tapes[key] = ["unchecked", fresh]
+            return fresh.result
+        if reason is None:
+            reason = _difference(replayed, fresh, ran)
+        if reason is None:
+            self.tapes[key] = ["ok", fresh]
+        else:
+            self.tapes[key] = ["eager", None]
+            if self.warn:
+                warnings.warn(f"compile: {getattr(self.step_fn, '__name__', 'step')} stays "
+                              f"eager for these shapes: {reason}", RuntimeWarning,
+                              stacklevel=3)
+        return fresh.result
+
+
+def _difference(replayed: list, fresh: Tape, ran: int) -> str | None:
+    """Why the replayed arrays and a fresh recording's differ (None if they agree)."""
+    if len(fresh.entries) < ran:
+        return "the step did different work on the second call"
+    for i, (old, new) in enumerate(zip(replayed, fresh.written[:ran])):
+        if (old is None) != (new is None) or (old is not None and len(old) != len(new)):
+            return "the step did different work on the second call"
+        for a, b in zip(old or (), new or ()):
+            if a.shape != b.shape or not np.allclose(a, b, rtol=1e-6, atol=1e-12,
+                                                      equal_nan=True):
+                name = getattr(fresh.entries[i][0], "__name__", "an operation")
+                return (f"replaying {name} (kernel {i}) did not give what running the step "
+                        "did: a value was computed outside NumPy's protocols")
+    return None
+
+
+def _untrace_gradients(tape: Tape) -> None:
+    """After recording: the ``.grad`` replay sets hold plain arrays, never ``Traced`` ones."""
+    for function, args, _ in tape.entries:
+        if function is _set_grad:
+            leaf, array = args
+            if leaf.grad is not None and isinstance(leaf.grad.array, Traced):
+                leaf.grad = Tensor.wrap(array)
+
+
+def _signature(args: tuple) -> tuple:
+    key = []
+    for a in args:
+        if isinstance(a, Tensor):
+            key.append((a.array.shape, a.array.dtype.str, a.requires_grad))
+        else:
+            try:
+                hash(a)
+                key.append(("value", a))
+            except TypeError:
+                key.append(("object", id(a)))
+    return tuple(key)
+
+
+def compile(step_fn: Callable | None = None, *, warn: bool = True):
+    """``step_fn`` as a captured step: recorded on its first call, checked on its second,
+    replayed after (see this module's docstring). Also a decorator (``@mg.compile``)."""
+    if step_fn is None:
+        return functools.partial(compile, warn=warn)
+    return CompiledStep(step_fn, warn=warn)
+
+
+tensor.gradient_hook = note_gradient
+rng.draw_hook = functools.partial(note_side_effect, "it draws random numbers")
