@@ -421,6 +421,9 @@ class CompiledStep:
         tape.outputs = _build_outputs(tape, result)
         tape.result = _make_outputs(tape.outputs)
         _untrace_gradients(tape)
+        if tape.impure is None and not _depends_on_arguments(tape):
+            tape.impure = ("its results do not come from its tensor arguments (only they are "
+                           "traced: pass the data in as arguments)")
         return tape
 
     def _check(self, key, tape: Tape, args: tuple, tensors: list):
@@ -467,6 +470,23 @@ def _difference(replayed: list, fresh: Tape, ran: int) -> str | None:
     return None
 
 
+def _depends_on_arguments(tape: Tape) -> bool:
+    """Whether every tensor the step returns, and every ``.grad`` it sets, is memory of the
+    tape: computed from the arguments, so that replay computes it anew."""
+    arrays = [args[1] for function, args, _ in tape.entries if function is _set_grad]
+
+    def returned(spec):
+        kind, value = spec
+        if kind == "tensor":
+            arrays.append(value)
+        elif kind != "constant":
+            for s in value:
+                returned(s)
+
+    returned(tape.outputs)
+    return all(tape.owns(a) for a in arrays)
+
+
 def _untrace_gradients(tape: Tape) -> None:
     """After recording: the ``.grad`` replay sets hold plain arrays, never ``Traced`` ones."""
     for function, args, _ in tape.entries:
@@ -498,5 +518,13 @@ def compile(step_fn: Callable | None = None, *, warn: bool = True):
     return CompiledStep(step_fn, warn=warn)
 
 
+def note_value(array: np.ndarray, convert: Callable, value: Any) -> None:
+    """A value read from a tensor for Python: in a step being recorded, a guard (a
+    ``Traced`` array has already kept it; this catches plain views of the tape's memory)."""
+    if capturing() and not isinstance(array, Traced) and _recording.tape.owns(array):
+        _recording.tape.guard(array, convert, value)
+
+
 tensor.gradient_hook = note_gradient
+tensor.value_hook = note_value
 rng.draw_hook = functools.partial(note_side_effect, "it draws random numbers")

@@ -6,7 +6,7 @@
                    [--hidden SIZES] [--dropout P]
                    [--seed N] [--data digits|MNIST_DIR|FILE.npz|FILE.csv] [--val-split F]
                    [--save CKPT] [--resume CKPT] [--save-plot PNG] [--metrics FILE.csv|.json]
-                   [--quiet]
+                   [--quiet] [--eager]
     minigrad evaluate CKPT [--data ...]
     minigrad predict CKPT INPUT [--out FILE]
     minigrad compare [--problem rosenbrock|digits|...] [--optimizers sgd,adam] [--steps N]
@@ -375,6 +375,9 @@ def _add_train(commands) -> None:
     out.add_argument("--metrics", metavar="FILE",
                      help="write the per-epoch metrics as .csv or .json")
     out.add_argument("--quiet", action="store_true", help="print only the final line")
+    out.add_argument("--eager", action="store_true",
+                     help="run each training step eagerly, not as a captured step "
+                          "(mg.compile): the same numbers, slower")
     train.set_defaults(run=run_train)
 
 
@@ -592,6 +595,7 @@ def _train_config(args: argparse.Namespace) -> tuple[training.TrainConfig, dict 
             config.data = args.data  # the same data, moved
         if args.epochs is not None:
             config.epochs = args.epochs
+        config.compiled = not args.eager
         done = int(state["epochs_done"])
         if config.epochs <= done:
             raise UsageError(f"minigrad train: --resume: {args.resume} has already trained "
@@ -629,7 +633,7 @@ def _train_config(args: argparse.Namespace) -> tuple[training.TrainConfig, dict 
         dropout=given("dropout"),
         seed=given("seed"),
         test_size=given("test_size"), val_split=given("val_split"), scheduler=scheduler,
-        scheduler_args=scheduler_args, data=given("data"))
+        scheduler_args=scheduler_args, data=given("data"), compiled=not args.eager)
     check_optimizer("train", config.optimizer,
                     {**config.optimizer_args, "lr": training.resolved_lr(config)})
     return config, None

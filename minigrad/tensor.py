@@ -66,6 +66,12 @@ def to_array(data: Any, dtype: Any = None) -> np.ndarray:
     return array
 
 
+def _as_array(x: Any) -> np.ndarray:
+    """A NumPy result as an array (a reduction to one element gives a NumPy scalar); an
+    array as it is, subclass included (``np.asarray`` would drop a compiled step's)."""
+    return x if isinstance(x, np.ndarray) else np.asarray(x)
+
+
 def promote_operands(a: Tensor, other: Any) -> tuple[Tensor, Tensor]:
     """``(a, other)`` as Tensors for a binary op, promoted as PyTorch does rather than
     as NumPy would: an integer or boolean operand takes the float dtype of the other one
@@ -198,8 +204,11 @@ class Size(tuple):
         return int(np.prod(self, dtype=np.int64))
 
 
-# Set by ``minigrad.compile``: called with a leaf whose ``.grad`` backward has just set.
+# Set by ``minigrad.compile``: called with a leaf whose ``.grad`` backward has just set,
+# and with every value that leaves a tensor for Python (``item``, ``bool``, ``tolist``),
+# which a step being compiled keeps as a guard.
 gradient_hook = None
+value_hook = None
 
 
 class VersionCounter:
@@ -356,10 +365,16 @@ class Tensor(ConversionMethods, InPlaceMethods, LinearAlgebraMethods, SortingMet
                 f"item(): only a tensor with one element can be converted to a Python "
                 f"number, this one has shape {self.shape}"
             )
-        return self.array.item()
+        value = self.array.item()
+        if value_hook is not None:
+            value_hook(self.array, np.ndarray.item, value)
+        return value
 
     def tolist(self):
-        return self.array.tolist()
+        value = self.array.tolist()
+        if value_hook is not None:
+            value_hook(self.array, np.ndarray.tolist, value)
+        return value
 
     def __float__(self) -> float:
         return float(self.item())
@@ -387,18 +402,21 @@ class Tensor(ConversionMethods, InPlaceMethods, LinearAlgebraMethods, SortingMet
                 f"the truth value of a tensor of shape {self.shape} is ambiguous; "
                 "use .any() or .all()"
             )
-        return bool(self.array)
+        value = bool(self.array)
+        if value_hook is not None:
+            value_hook(self.array, bool, value)
+        return value
 
     def any(self, dim=None, keepdim: bool = False, *, axis=None) -> Tensor:
         """Whether any element is nonzero (over all, or along ``dim``): a boolean tensor, as
         in PyTorch (``if t.any():`` reads it through ``__bool__``)."""
         dims = reduction_dims(_dim_or_axis(dim, axis, "any"), self.ndim, "any")
-        return Tensor.wrap(np.asarray(self.array.any(axis=dims, keepdims=keepdim)))
+        return Tensor.wrap(_as_array(self.array.any(axis=dims, keepdims=keepdim)))
 
     def all(self, dim=None, keepdim: bool = False, *, axis=None) -> Tensor:
         """Whether every element is nonzero (over all, or along ``dim``): a boolean tensor."""
         dims = reduction_dims(_dim_or_axis(dim, axis, "all"), self.ndim, "all")
-        return Tensor.wrap(np.asarray(self.array.all(axis=dims, keepdims=keepdim)))
+        return Tensor.wrap(_as_array(self.array.all(axis=dims, keepdims=keepdim)))
 
     __hash__ = object.__hash__  # identity, so tensors can be dict keys despite __eq__
 

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from minigrad import nn, optim, rng
+from minigrad import capture, nn, optim, rng
 from minigrad.data import DataLoader, TensorDataset, train_test_split
 from minigrad.data.datasets import load_digits
 from minigrad.data.preprocessing import Standardizer
@@ -68,6 +68,7 @@ class TrainConfig:
     scheduler: str = "none"
     scheduler_args: dict = field(default_factory=dict)  # step_size, gamma
     data: str = "digits"  # "digits", an MNIST folder, a .npz or a .csv file
+    compiled: bool = True  # steps through mg.compile (the same numbers, faster); or eager
 
 
 @dataclass
@@ -525,6 +526,16 @@ def train(config: TrainConfig, progress: Callable | None = None,
         first_epoch = int(resume["epochs_done"]) + 1
 
     loss_fn = nn.CrossEntropyLoss()
+
+    def train_step(xb, yb):
+        loss = loss_fn(model(xb), yb)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    # A captured step gives the same numbers; dropout keeps it eager (it draws numbers).
+    step = capture.compile(train_step, warn=False) if config.compiled else train_step
     X_test, y_test = Tensor(inputs(data.X_test)), Tensor(data.y_test)
     X_val = inputs(data.X_val)
     dataset = TensorDataset(inputs(data.X_train), data.y_train)
@@ -540,10 +551,7 @@ def train(config: TrainConfig, progress: Callable | None = None,
         batches = loader if progress is None else progress(
             loader, total=len(loader), desc=f"epoch {epoch}/{config.epochs}")
         for xb, yb in batches:
-            loss = loss_fn(model(xb), yb)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
+            loss = step(xb, yb)
             total += loss.item() * len(yb)
             count += len(yb)
         if scheduler is not None:
