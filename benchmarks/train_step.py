@@ -174,7 +174,7 @@ class NumpyAdamMLP:
         return [a for pair in zip(self.ws, self.bs) for a in pair]
 
 
-def minigrad_step_fn(layers, x, y):
+def minigrad_step_fn(layers, x, y, compiled: bool = False):
     model = nn.Sequential()
     for i, (w, b) in enumerate(layers):
         linear = nn.Linear(w.shape[1], w.shape[0])
@@ -187,12 +187,17 @@ def minigrad_step_fn(layers, x, y):
     loss_fn = nn.CrossEntropyLoss()
     xt, yt = mg.tensor(x), mg.tensor(y)
 
-    def step():
-        loss = loss_fn(model(xt), yt)
+    def train_step(x, y):
+        loss = loss_fn(model(x), y)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
         return loss
+
+    run = mg.compile(train_step) if compiled else train_step
+
+    def step():
+        return run(xt, yt)
 
     step.parameters = lambda: [p.array for p in model.parameters()]
     return step
@@ -242,7 +247,8 @@ def make_contenders(torch, sizes, x, y) -> dict:
     limit = NumpyAdamMLP(layers, x, y)
     limit_step = functools.partial(limit.step)
     limit_step.parameters = limit.parameters
-    steps = {"numpy": limit_step, "minigrad": minigrad_step_fn(layers, x, y)}
+    steps = {"numpy": limit_step, "minigrad": minigrad_step_fn(layers, x, y),
+             "compiled": minigrad_step_fn(layers, x, y, compiled=True)}
     if torch is not None:
         steps["torch"] = torch_step_fn(torch, layers, x, y, fused=False)
         steps["torch_fused"] = torch_step_fn(torch, layers, x, y, fused=True)
@@ -279,16 +285,19 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     rows = run(rounds=5 if args.quick else 21)
     has_torch = "torch_us" in rows[0]
-    header = ["model", "NumPy (limit)", "minigrad", "minigrad / NumPy"]
+    header = ["model", "NumPy (limit)", "minigrad", "/ NumPy", "minigrad compiled", "/ NumPy"]
     if has_torch:
-        header += ["PyTorch Adam", "PyTorch fused", "minigrad / PyTorch fused"]
+        header += ["PyTorch Adam", "PyTorch fused", "minigrad / fused",
+                   "compiled / fused"]
     table = []
     for r in rows:
         line = [r["model"], f"{r['numpy_us']:.0f}", f"{r['minigrad_us']:.0f}",
-                f"{r['minigrad_us'] / r['numpy_us']:.2f}x"]
+                f"{r['minigrad_us'] / r['numpy_us']:.2f}x", f"{r['compiled_us']:.0f}",
+                f"{r['compiled_us'] / r['numpy_us']:.2f}x"]
         if has_torch:
             line += [f"{r['torch_us']:.0f}", f"{r['torch_fused_us']:.0f}",
-                     f"{r['minigrad_us'] / r['torch_fused_us']:.2f}x"]
+                     f"{r['minigrad_us'] / r['torch_fused_us']:.2f}x",
+                     f"{r['compiled_us'] / r['torch_fused_us']:.2f}x"]
         table.append(line)
     print_table(f"training step, float32, {args.threads} thread(s), median CPU µs per step",
                 header, table)

@@ -89,12 +89,13 @@ def note_gradient(leaf: Tensor) -> None:
     gives it a ``.grad`` holding the same memory (its gradient is written there)."""
     if capturing():
         tape = _recording.tape
-        tape.entries.append((_set_grad, (leaf, _plain(leaf.grad.array)), {}))
+        grad = Tensor.wrap(_plain(leaf.grad.array))  # the same Tensor, every replay
+        tape.entries.append((_set_grad, (leaf, grad), {}))
         tape.written.append(None)
 
 
-def _set_grad(leaf: Tensor, array: np.ndarray) -> None:
-    leaf.grad = Tensor.wrap(array)
+def _set_grad(leaf: Tensor, grad: Tensor) -> None:
+    leaf.grad = grad
 
 
 # ---------------------------------------------------------------------------------------
@@ -473,7 +474,7 @@ def _difference(replayed: list, fresh: Tape, ran: int) -> str | None:
 def _depends_on_arguments(tape: Tape) -> bool:
     """Whether every tensor the step returns, and every ``.grad`` it sets, is memory of the
     tape: computed from the arguments, so that replay computes it anew."""
-    arrays = [args[1] for function, args, _ in tape.entries if function is _set_grad]
+    arrays = [args[1].array for function, args, _ in tape.entries if function is _set_grad]
 
     def returned(spec):
         kind, value = spec
@@ -491,9 +492,9 @@ def _untrace_gradients(tape: Tape) -> None:
     """After recording: the ``.grad`` replay sets hold plain arrays, never ``Traced`` ones."""
     for function, args, _ in tape.entries:
         if function is _set_grad:
-            leaf, array = args
+            leaf, grad = args
             if leaf.grad is not None and isinstance(leaf.grad.array, Traced):
-                leaf.grad = Tensor.wrap(array)
+                leaf.grad = grad
 
 
 def _signature(args: tuple) -> tuple:

@@ -228,6 +228,19 @@ class VersionCounter:
         self.value = value
 
 
+def bump_versions(tensors: Sequence[Tensor]) -> None:
+    """``bump_version`` of each of ``tensors`` (an optimizer's step: one lock, not one per
+    parameter)."""
+    for t in tensors:
+        counter = t.version_counter
+        if counter is None:
+            t.version_counter = VersionCounter(1)
+        else:
+            counter.value += 1
+    with VersionCounter._lock:
+        VersionCounter.changes += len(tensors)
+
+
 class Tensor(ConversionMethods, InPlaceMethods, LinearAlgebraMethods, SortingMethods,
              SplittingMethods, ElementwiseMethods, LogicalMethods, ReductionMethods,
              ReshapingMethods):
@@ -528,13 +541,7 @@ class Tensor(ConversionMethods, InPlaceMethods, LinearAlgebraMethods, SortingMet
         array directly (an optimizer step): a backward through a graph that saved this
         tensor then raises rather than computing with the new values. Writes through
         ``.data`` are not tracked otherwise (that is what ``.data`` is for)."""
-        counter = self.version_counter
-        if counter is None:
-            self.version_counter = VersionCounter(1)
-        else:
-            counter.value += 1
-        with VersionCounter._lock:
-            VersionCounter.changes += 1
+        bump_versions((self,))
 
     def shared_version_counter(self) -> VersionCounter:
         """This tensor's version counter, made now if it has none yet, for a new tensor

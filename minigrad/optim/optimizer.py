@@ -32,7 +32,7 @@ import numpy as np
 from minigrad import capture
 from minigrad.grad_mode import enable_grad
 from minigrad.optim._flat import FlatGroup
-from minigrad.tensor import Tensor
+from minigrad.tensor import Tensor, bump_versions
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
 
@@ -190,8 +190,9 @@ class Optimizer:
             self._take_in_state_changes(group, flat)
         for group, flat in zip(self.param_groups, storage):
             rule = functools.partial(self._update, group)  # rule(theta, g, state, scratch)
-            for p in flat.step(rule, self._state_buffers(group), self._reads_grad_only(group)):
-                p.bump_version()  # changed in place: a graph that saved p must not use it now
+            stepped = flat.step(rule, self._state_buffers(group), self._reads_grad_only(group))
+            bump_versions(stepped)  # changed in place: a graph that saved them must not use them
+            for p in stepped:
                 if not self.state.get(p):  # its first step: publish its state
                     self._publish_state(flat, p)
         return loss
