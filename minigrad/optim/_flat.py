@@ -37,6 +37,7 @@ update rule sees NumPy arrays only.
 from __future__ import annotations
 
 import bisect
+import operator
 import sys
 from collections.abc import Callable
 
@@ -138,6 +139,9 @@ class FlatBucket:
         for i in range(len(params)):
             self.adopt(i)
         self.chunk = CHUNK  # (read once: a bucket's scratch arrays are this long)
+        # The gradient arrays of the last step and the flat views made of them: a compiled
+        # step (``mg.compile``) hands in the same arrays every time, and keeps its views.
+        self.last_sources: tuple[list, list, bool] = ([], [], False)
         scratch_size = min(max(total, 1), self.chunk)
         self.scratch = (aligned_empty(scratch_size, dtype), aligned_empty(scratch_size, dtype))
         self.grad_chunk = aligned_empty(scratch_size, dtype)  # a chunk of gradients, in cache
@@ -235,8 +239,14 @@ class FlatBucket:
     def step_packed(self, rule: Callable, flat_buffers: dict[str, np.ndarray],
                     grads: list, grad_read_only: bool) -> list:
         """Step ``theta``: all at once, or parameter by parameter."""
-        sources = [None if grad is None else flat_view(grad.array, grad_read_only)
-                   for grad in grads]
+        arrays = [None if grad is None else grad.array for grad in grads]
+        last_arrays, last_sources, last_read_only = self.last_sources
+        if (last_read_only == grad_read_only and len(last_arrays) == len(arrays)
+                and all(map(operator.is_, arrays, last_arrays))):
+            sources = list(last_sources)
+        else:
+            sources = [None if a is None else flat_view(a, grad_read_only) for a in arrays]
+            self.last_sources = (arrays, list(sources), grad_read_only)
         if self.in_lockstep and all(grad is not None for grad in grads):
             # The fast path: one update for all of the bucket's parameters.
             if self.theta.size <= self.chunk:  # one chunk: one call gathers every gradient
