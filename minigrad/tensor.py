@@ -444,7 +444,10 @@ class Tensor(ConversionMethods, InPlaceMethods, LinearAlgebraMethods, SortingMet
         if self.dtype not in (float32, int64, bool_):
             extras.append(f"dtype={self.dtype}")
         if self.grad_fn is not None:
-            extras.append(f"grad_fn=<{self.grad_fn.name}>")
+            # PyTorch's names: MulBackward0 for a built-in op, MyOpBackward for one's own
+            node = self.grad_fn
+            built_in = type(node).__module__.startswith("minigrad.")
+            extras.append(f"grad_fn=<{node.name}Backward{'0' if built_in else ''}>")
         elif self.requires_grad:
             extras.append("requires_grad=True")
         return f"tensor({', '.join([body, *extras])})"

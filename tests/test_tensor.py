@@ -52,7 +52,7 @@ def test_attributes():
 def test_repr_is_readable():
     assert repr(mg.tensor([1.0, 2.0])) == "tensor([1., 2.])"
     assert "requires_grad=True" in repr(mg.tensor([1.5], requires_grad=True))
-    assert "grad_fn=<Mul>" in repr(mg.tensor([1.5], requires_grad=True) * 2)
+    assert "grad_fn=<MulBackward0>" in repr(mg.tensor([1.5], requires_grad=True) * 2)
     assert "dtype=float64" in repr(mg.tensor([1.0], dtype=mg.float64))
 
 
