@@ -66,12 +66,14 @@ def note_side_effect(reason: str) -> None:
         tape.impure = reason
 
 
-def run_as_call(method: Callable, *args, **kwargs) -> Any:
+def run_as_call(method: Callable, *args, idempotent: bool = False, **kwargs) -> Any:
     """Run ``method`` now and, in a step being recorded, put the call itself on the tape
     (replay calls it again): for ``optimizer.step()`` and ``zero_grad()``, whose numbers
-    (step count, learning rate) change from call to call."""
+    (step count, learning rate) change from call to call. An ``idempotent`` call (twice
+    is once: ``zero_grad``) may be replayed by the check before a fresh recording."""
     tape = _recording.tape
-    tape.mark_external()
+    if not idempotent:
+        tape.mark_external()
     optimizer = getattr(method, "__self__", None)
     for group in getattr(optimizer, "param_groups", ()):
         tape.parameters.extend((p, p.array) for p in group["params"])
@@ -177,6 +179,12 @@ class Traced(np.ndarray):
         result = function(*args, **kwargs)
         if not capturing():
             return result
+        if function in _FROM_SHAPE_ONLY:  # new memory whose values do not depend on the data
+            owner = _recording.tape.new_buffer(result)
+            if function is not np.empty_like:  # (empty: nothing to put back)
+                plain = owner.view(np.ndarray)
+                _recording.tape.record(np.copyto, (plain, np.array(result)), {}, (plain,))
+            return owner
         return _recorded_result(function, args, kwargs, result)
 
     # Methods NumPy does not route through the protocols above: each written down too.
@@ -238,6 +246,28 @@ class Traced(np.ndarray):
 
     def tolist(self):
         return self._guard(np.ndarray.tolist)
+
+
+# NumPy functions whose result depends on their argument's shape and dtype only.
+_FROM_SHAPE_ONLY = (np.empty_like, np.zeros_like, np.ones_like, np.full_like)
+
+
+def _traced_method(name: str) -> Callable:
+    """``ndarray.<name>`` written down when it makes a new array (``reshape`` copies a
+    non-contiguous array; ``dot``, ``argmax``... are C methods outside NumPy's protocols)."""
+    method = getattr(np.ndarray, name)
+
+    def traced(self, *args, **kwargs):
+        return _recorded_method(method, self, *args, **kwargs)
+
+    traced.__name__ = name
+    return traced
+
+
+for _name in ("reshape", "dot", "argmax", "argmin", "argsort", "repeat", "take", "nonzero",
+              "searchsorted", "diagonal", "compress", "choose", "squeeze", "swapaxes",
+              "transpose"):
+    setattr(Traced, _name, _traced_method(_name))
 
 
 def _recorded_method(function: Callable, array: Traced, *args, **kwargs):

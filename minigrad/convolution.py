@@ -60,7 +60,8 @@ def im2col(x: np.ndarray, kernel, stride, dilation) -> np.ndarray:
     oh, ow = output_length(h, kh, sh, dh), output_length(w, kw, sw, dw)
     sn, sc, sy, sx = x.strides
     return as_strided(x, shape=(n, c, kh, kw, oh, ow),
-                      strides=(sn, sc, sy * dh, sx * dw, sy * sh, sx * sw), writeable=False)
+                      strides=(sn, sc, sy * dh, sx * dw, sy * sh, sx * sw), writeable=False,
+                      subok=True)  # (keeps a compiled step's array type: see capture.py)
 
 
 def col2im(patches: np.ndarray, padded_shape, stride, dilation) -> np.ndarray:
@@ -73,7 +74,7 @@ def col2im(patches: np.ndarray, padded_shape, stride, dilation) -> np.ndarray:
     (sh, sw), (dh, dw) = stride, dilation
     # The sum is built image dims first, (H, W, N, C): each add then runs over whole
     # (N, C) blocks rather than short rows, about twice as fast. Returned as (N, C, H, W).
-    out = np.zeros((*padded_shape[2:], n, c), dtype=patches.dtype)
+    out = np.zeros_like(patches, shape=(*padded_shape[2:], n, c))
     taps = patches.transpose(2, 3, 4, 5, 0, 1)  # (kh, kw, oh, ow, N, C), a view
     for i in range(kh):
         rows = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh)
@@ -93,7 +94,7 @@ def unfold_array(x: np.ndarray, kernel, stride, dilation, padding,
                    constant_values=pad_value)
     patches = im2col(x, kernel, stride, dilation)
     n, c, kh, kw, oh, ow = patches.shape
-    matrix = np.empty(patches.shape, dtype=x.dtype)
+    matrix = np.empty_like(patches, order="C")
     matrix[...] = patches  # the one copy: the windows laid out as columns
     return matrix.reshape(n, c * kh * kw, oh * ow)
 

@@ -282,3 +282,25 @@ def test_the_cli_trains_the_same_compiled_and_eager():
         results.append(history)
     assert results[0].train_loss == results[1].train_loss
     assert results[0].test_accuracy == results[1].test_accuracy
+
+
+def test_a_small_cnn_is_captured_and_gives_eager_numbers():
+    from minigrad import training
+
+    def make():
+        mg.manual_seed(0)
+        model = training.make_cnn((1, 8, 8), 10)  # conv, relu, max-pool twice, then linear
+        return model, training_step(model, optim.Adam(model.parameters(), lr=1e-3))
+
+    (eager_model, eager), (compiled_model, step) = make(), make()
+    compiled = mg.compile(step)
+    rng = np.random.default_rng(0)
+    data = [(mg.tensor(rng.standard_normal((8, 1, 8, 8)).astype(np.float32)),
+             mg.tensor(rng.integers(0, 10, 8))) for _ in range(3)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for i in range(8):
+            assert eager(*data[i % 3]).item() == compiled(*data[i % 3]).item(), f"step {i}"
+    assert state(compiled) == ["ok"]
+    for a, b in zip(eager_model.parameters(), compiled_model.parameters()):
+        assert np.array_equal(a.grad.numpy(), b.grad.numpy())

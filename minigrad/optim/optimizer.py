@@ -156,7 +156,7 @@ class Optimizer:
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset the gradients: to ``None`` (the default, as PyTorch), or to zeros."""
         if capture.capturing():  # in a step being compiled: replay calls it again
-            return capture.run_as_call(self.zero_grad, set_to_none)
+            return capture.run_as_call(self.zero_grad, set_to_none, idempotent=True)
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is None:
