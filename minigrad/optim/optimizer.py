@@ -73,7 +73,7 @@ class Optimizer:
         if not isinstance(param_groups[0], dict):
             param_groups = [{"params": param_groups}]
         self.param_groups: list[dict[str, Any]] = []
-        self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
+        self.state: defaultdict[Tensor, dict[str, Any]] = StateDict()
         self._storage: dict[int, FlatGroup] = {}  # group index -> its packed parameters
         # parameter -> the entry of ``state`` showing its flat state and the views it held, to
         # notice when the user deleted or replaced the entry or one of its values
@@ -186,8 +186,9 @@ class Optimizer:
         storage = [self._flat_group(index) for index in range(len(self.param_groups))]
         for group in self.param_groups:  # check everything before changing any parameter
             self._check_grads(group)
-        for group, flat in zip(self.param_groups, storage):
-            self._take_in_state_changes(group, flat)
+        if getattr(self.state, "edited", True):  # (a flag: no loop over the entries)
+            for group, flat in zip(self.param_groups, storage):
+                self._take_in_state_changes(group, flat)
         for group, flat in zip(self.param_groups, storage):
             rule = functools.partial(self._update, group)  # rule(theta, g, state, scratch)
             stepped = flat.step(rule, self._state_buffers(group), self._reads_grad_only(group))
@@ -195,6 +196,8 @@ class Optimizer:
             for p in stepped:
                 if not self.state.get(p):  # its first step: publish its state
                     self._publish_state(flat, p)
+        if isinstance(self.state, StateDict):  # what the step put there is taken in already
+            self.state.edited = False
         return loss
 
     def _check_grads(self, group: dict[str, Any]) -> None:
@@ -265,6 +268,7 @@ class Optimizer:
         taken in by the next step, see ``_take_in_state_changes``)."""
         entry = flat.state_views(p, hidden=self._hidden_state)
         if entry:
+            entry = StateEntry(entry, self.state)
             self.state[p] = entry
             self._published[p] = (entry, tuple(entry.values()))
 
@@ -366,7 +370,7 @@ class Optimizer:
         for group, new_group in zip(self.param_groups, new_groups):
             group.clear()
             group.update(new_group)
-        self.state = defaultdict(dict)
+        self.state = StateDict()
         self._storage = {}
         for index in range(len(self.param_groups)):
             self._pack(index, new_state)
@@ -407,6 +411,56 @@ class Optimizer:
                 lines.append(f"    {key}: {group[key]}")
         lines.append(")")
         return "\n".join(lines)
+
+
+def _marks_edited(method_name: str, of_entry: bool):
+    method = getattr(dict, method_name)
+
+    def edit(self, *args, **kwargs):
+        (self.owner if of_entry else self).edited = True
+        return method(self, *args, **kwargs)
+
+    edit.__name__ = method_name
+    return edit
+
+
+_EDITS = ("__setitem__", "__delitem__", "pop", "popitem", "clear", "update", "setdefault",
+          "__ior__")
+
+
+class StateDict(defaultdict):
+    """``optimizer.state``: PyTorch's ``defaultdict(dict)``, which notes whether it (or one
+    of the entries the optimizer put in it) was edited since the last step. A step checks
+    every entry against the flat state only then, rather than every step (changes made in
+    place to an entry's arrays need no check: they are views of the state)."""
+
+    def __init__(self, *args):
+        super().__init__(*(args or (dict,)))
+        self.edited = False
+
+    def __missing__(self, key):
+        self.edited = True
+        return super().__missing__(key)
+
+    def __reduce__(self):  # (copies: a StateDict again, with its entries)
+        return type(self), (self.default_factory,), {"edited": True}, None, iter(self.items())
+
+
+class StateEntry(dict):
+    """One parameter's entry of ``optimizer.state``, as the optimizer shows it: a dict that
+    tells its ``StateDict`` when it is edited."""
+
+    def __init__(self, values: dict, owner: StateDict):
+        super().__init__(values)
+        self.owner = owner
+
+    def __reduce__(self):
+        return type(self), (dict(self), self.owner)
+
+
+for _name in _EDITS:
+    setattr(StateDict, _name, _marks_edited(_name, of_entry=False))
+    setattr(StateEntry, _name, _marks_edited(_name, of_entry=True))
 
 
 class StateShapeError(RuntimeError, ValueError):
