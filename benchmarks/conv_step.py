@@ -59,18 +59,23 @@ def lenet5(nn):
     )
 
 
-def minigrad_step_fn(x, y):
+def minigrad_step_fn(x, y, compiled: bool = False):
     mg.manual_seed(0)
     model = lenet5(nn)
     optimizer = optim.Adam(model.parameters(), lr=1e-3)
-    xt = mg.tensor(x)
+    xt, yt = mg.tensor(x), mg.tensor(y)
 
-    def step():
-        loss = nn.functional.cross_entropy(model(xt), y)
+    def train_step(xb, yb):
+        loss = nn.functional.cross_entropy(model(xb), yb)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-        return loss.item()
+        return loss
+
+    run = mg.compile(train_step) if compiled else train_step
+
+    def step():
+        return run(xt, yt).item()
 
     return model, step
 
@@ -94,7 +99,7 @@ def torch_step_fn(torch, weights, x, y):
 def make_contenders(torch, x, y) -> dict:
     """Fresh models with the same initial weights: name -> a function doing one step."""
     model, minigrad_step = minigrad_step_fn(x, y)
-    steps = {"minigrad": minigrad_step}
+    steps = {"minigrad": minigrad_step, "compiled": minigrad_step_fn(x, y, compiled=True)[1]}
     if torch is not None:
         steps["torch"] = torch_step_fn(torch, model.state_dict(), x, y)
     return steps
@@ -142,6 +147,8 @@ def run(batch: int, repeats: int) -> dict:
         if torch is not None:
             row[f"{clock}_ratio"] = statistics.median(
                 m / t for m, t in zip(times["minigrad"], times["torch"]))
+            row[f"{clock}_compiled_ratio"] = statistics.median(
+                m / t for m, t in zip(times["compiled"], times["torch"]))
     return row
 
 
@@ -152,13 +159,14 @@ def main(argv=None) -> None:
     parser.add_argument("--batch", type=int, default=64)
     args = parser.parse_args(argv)
     row = run(args.batch, repeats=5 if args.quick else 15)
-    header = ["model", "clock", "minigrad (ms)"]
-    lines = [[f"LeNet-5, 28×28, batch {args.batch}", clock, f"{row[f'minigrad_{clock}_ms']:.2f}"]
-             for clock in ("wall", "cpu")]
+    header = ["model", "clock", "minigrad (ms)", "compiled (ms)"]
+    lines = [[f"LeNet-5, 28×28, batch {args.batch}", clock, f"{row[f'minigrad_{clock}_ms']:.2f}",
+              f"{row[f'compiled_{clock}_ms']:.2f}"] for clock in ("wall", "cpu")]
     if "torch_wall_ms" in row:
-        header += ["PyTorch eager (ms)", "minigrad / PyTorch"]
+        header += ["PyTorch eager (ms)", "minigrad / PyTorch", "compiled / PyTorch"]
         for line, clock in zip(lines, ("wall", "cpu")):
-            line += [f"{row[f'torch_{clock}_ms']:.2f}", f"{row[f'{clock}_ratio']:.2f}x"]
+            line += [f"{row[f'torch_{clock}_ms']:.2f}", f"{row[f'{clock}_ratio']:.2f}x",
+                     f"{row[f'{clock}_compiled_ratio']:.2f}x"]
     print_table(f"training step (Adam), float32, {args.threads} thread(s), median per step",
                 header, lines)
     if "torch_wall_ms" not in row:
