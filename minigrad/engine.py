@@ -70,6 +70,7 @@ class Function:
     # all at 0, as most are). ``saved_tensors`` compares them before backward reads one.
     _saved: tuple = ()
     _saved_versions: list | None = None
+    _saves_outputs = False  # whether some of ``_saved`` are this node's outputs
     _changes_seen = 0  # ``VersionCounter.changes`` when recorded (see there)
     _materialize_grads = True
     _non_differentiable: tuple = ()
@@ -115,9 +116,13 @@ class Function:
         else:
             recording = recording and not _is_among(result, ctx._non_differentiable)
             out = _as_output(result, args, recording)
+            if recording and "_saved" in ctx.__dict__:
+                _keep_saved_outputs(ctx, (out,), (result,))
         if this_thread.anomaly_enabled:
             _check_finite(out.array, f"the forward of {cls.__name__}")
         if recording:
+            if ctx._saves_outputs and not isinstance(result, Tensor):
+                ctx._saved_result = result  # forward saved the array it returned: see there
             # Record the call: the output points at this node, the node at its inputs,
             # through the nodes that made them (the edges the walk follows, fixed now: an
             # in-place op may later give an input a new grad_fn).
@@ -133,14 +138,22 @@ class Function:
 
     # -- what forward and backward use (PyTorch's names) -----------------------------------
 
-    def save_for_backward(self, *tensors: Tensor | None) -> None:
+    def save_for_backward(self, *tensors: Tensor | np.ndarray | None) -> None:
         """Keep ``tensors`` (inputs or outputs of forward, or None) for backward to read
-        as ``saved_tensors``. Their versions are noted now, to check then."""
+        as ``saved_tensors``. Their versions are noted now, to check then. A forward that
+        returns an array may save that array (as the built-in ops do): backward then reads
+        the output Tensor apply made of it."""
         self._saved = tensors
+        versions = None
         for t in tensors:
-            if t is not None and t.version_counter is not None:  # else all are at 0
-                self._saved_versions = [_version_of(t) for t in tensors]
-                break
+            if t is None:
+                continue
+            if not isinstance(t, Tensor):  # the array forward returns (see apply)
+                self._saves_outputs = True
+            elif t.version_counter is not None:  # else all are at 0
+                versions = True
+        if versions:
+            self._saved_versions = [_version_of(t) for t in tensors]
 
     @property
     def saved_tensors(self) -> tuple:
@@ -154,13 +167,26 @@ class Function:
                 "were freed by an earlier backward. Pass retain_graph=True to the first "
                 "backward() if you need to go back through the same graph again."
             )
+        if self._saves_outputs:  # the outputs forward saved, as the live Tensors
+            saved = self._live_outputs(saved)
         if self._changes_seen != VersionCounter.changes:
             self._check_saved_versions(saved)  # some tensor changed since: which?
         return saved
 
+    def _live_outputs(self, saved: tuple) -> tuple:
+        """``saved`` with the outputs in it as the Tensors apply made: forward saved the array
+        it returned (a built-in op), or a Tensor it returned, which is held weakly (see
+        ``_keep_saved_outputs``)."""
+        outputs = self.outputs()
+        result = self.__dict__.get("_saved_result")
+        return tuple(outputs[s.index] if s.__class__ is _SavedOutput
+                     else outputs[0] if s is result and s is not None else s for s in saved)
+
     def _check_saved_versions(self, saved: tuple) -> None:
         versions = self._saved_versions or [0] * len(saved)
         for t, version in zip(saved, versions):
+            if version is None:  # an array when saved: the output, made at version 0
+                version = 0
             if t is not None and version != _version_of(t):
                 # Named by the node that made it then: an input's, or this one (an output).
                 made_by = next((node for a, node in zip(self._inputs, self._input_nodes)
@@ -234,8 +260,8 @@ def _as_output(result: Any, args: tuple, requires_grad: bool) -> Tensor:
     if not isinstance(result, Tensor):
         return Tensor.wrap(np.asarray(result), requires_grad)
     if (result.__class__ is Tensor and result.grad_fn is None and not result.requires_grad
-            and not _is_among(result, args)):
-        return result.requires_grad_(requires_grad)
+            and not _is_among(result, args)):  # a new Tensor (saved by forward, often)
+        return result.requires_grad_() if requires_grad else result
     out = Tensor.wrap(result.array, requires_grad)
     out.version_counter = result.shared_version_counter()
     return out
@@ -258,11 +284,42 @@ def _record_outputs(ctx: Function, results: tuple, args: tuple, recording: bool)
             if out.array.dtype.kind == "f" and not _is_among(result, ctx._non_differentiable):
                 out.requires_grad_(True)
                 out.grad_fn = ctx
+        if "_saved" in ctx.__dict__:
+            _keep_saved_outputs(ctx, outs, results)
     return outs
 
 
+class _SavedOutput:
+    """Stands in ``ctx._saved`` for output ``index`` of the node, which the node holds
+    weakly: a strong reference would make a cycle (output → node → output) that only the
+    garbage collector frees. The output is alive whenever backward runs (the walk reaches a
+    node only through tensors that hold its outputs)."""
+
+    __slots__ = ("index",)
+
+    def __init__(self, index: int):
+        self.index = index
+
+
+def _keep_saved_outputs(ctx: Function, outs: tuple, results: tuple) -> None:
+    """Replace the outputs among what forward saved (as the Tensors apply returns, or as
+    the arrays forward returned) by ``_SavedOutput`` markers."""
+    saved = list(ctx._saved)
+    found = False
+    for i, s in enumerate(saved):
+        for index, (out, result) in enumerate(zip(outs, results)):
+            if s is out or s is result:
+                saved[i] = _SavedOutput(index)
+                found = True
+    ctx._saved = tuple(saved)
+    ctx._saves_outputs = ctx._saves_outputs or found
+
+
 def _is_among(t: Tensor, tensors: tuple) -> bool:
-    return any(t is other for other in tensors)  # by identity: == on Tensors is elementwise
+    for other in tensors:  # by identity: == on Tensors is elementwise (a loop: faster here)
+        if t is other:
+            return True
+    return False
 
 
 def _share_memory_version(out: Tensor, source: Tensor) -> None:

@@ -110,7 +110,7 @@ class Pow(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        out = Tensor.wrap(a.array**b.array)
+        out = a.array**b.array
         ctx.save_for_backward(a, b, out)
         return out
 
@@ -235,7 +235,7 @@ class Exp(Function):
 
     @staticmethod
     def forward(ctx, x):
-        out = Tensor.wrap(np.exp(x.array))
+        out = np.exp(x.array)
         ctx.save_for_backward(out)
         return out
 
@@ -264,7 +264,7 @@ class Sqrt(Function):
 
     @staticmethod
     def forward(ctx, x):
-        out = Tensor.wrap(np.sqrt(x.array))
+        out = np.sqrt(x.array)
         ctx.save_for_backward(out)
         return out
 
@@ -321,7 +321,7 @@ class Tanh(Function):
 
     @staticmethod
     def forward(ctx, x):
-        out = Tensor.wrap(np.tanh(x.array))
+        out = np.tanh(x.array)
         ctx.save_for_backward(out)
         return out
 
@@ -340,7 +340,6 @@ class Sigmoid(Function):
         x = x.array
         e = np.exp(-np.abs(x))
         out = np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
-        out = Tensor.wrap(out)
         ctx.save_for_backward(out)
         return out
 
@@ -481,7 +480,7 @@ class Reciprocal(Function):
 
     @staticmethod
     def forward(ctx, x):
-        out = Tensor.wrap(np.reciprocal(x.array))
+        out = np.reciprocal(x.array)
         ctx.save_for_backward(out)
         return out
 
@@ -496,7 +495,7 @@ class Rsqrt(Function):
 
     @staticmethod
     def forward(ctx, x):
-        out = Tensor.wrap(np.reciprocal(np.sqrt(x.array)))
+        out = np.reciprocal(np.sqrt(x.array))
         ctx.save_for_backward(out)
         return out
 
@@ -511,7 +510,7 @@ class Exp2(Function):
 
     @staticmethod
     def forward(ctx, x):
-        out = Tensor.wrap(np.exp2(x.array))
+        out = np.exp2(x.array)
         ctx.save_for_backward(out)
         return out
 
@@ -583,7 +582,7 @@ class Tan(Function):
 
     @staticmethod
     def forward(ctx, x):
-        out = Tensor.wrap(np.tan(x.array))
+        out = np.tan(x.array)
         ctx.save_for_backward(out)
         return out
 
@@ -809,7 +808,7 @@ class Hypot(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        out = Tensor.wrap(np.hypot(a.array, b.array))
+        out = np.hypot(a.array, b.array)
         ctx.save_for_backward(a, b, out)
         return out
 
@@ -841,7 +840,7 @@ class Copysign(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        out = Tensor.wrap(np.copysign(a.array, b.array))
+        out = np.copysign(a.array, b.array)
         ctx.save_for_backward(a, b, out)
         return out
 
@@ -936,7 +935,7 @@ class Max(Function):
             if x.shape[d] == 0:
                 raise IndexError(f"{op}(): Expected reduction dim {d} to have non-zero size")
         ctx.dims, ctx.pick_first = dims, pick_first
-        out = Tensor.wrap(cls._select(x.array, axis=dims, keepdims=keepdim))
+        out = cls._select(x.array, axis=dims, keepdims=keepdim)
         ctx.save_for_backward(x, out)
         return out
 
@@ -973,7 +972,7 @@ class Norm(Function):
     @staticmethod
     def forward(ctx, x, p, dims, keepdim):
         ctx.p, ctx.dims = p, dims
-        out = Tensor.wrap(Norm.of_array(x.array, p, dims, keepdim))
+        out = Norm.of_array(x.array, p, dims, keepdim)
         ctx.save_for_backward(x, out)
         return out
 
@@ -1025,7 +1024,6 @@ class Std(Function):
             out = np.full(shape, np.nan, dtype=x_array.dtype)
         else:
             out = np.std(x_array, axis=dims, ddof=correction, keepdims=keepdim)
-        out = Tensor.wrap(out)
         ctx.save_for_backward(x, out)
         return out
 
@@ -1049,7 +1047,7 @@ class LogSumExp(Function):
     @staticmethod
     def forward(ctx, x, dims, keepdim):
         ctx.dims = dims
-        out = Tensor.wrap(LogSumExp.of_array(x.array, dims, keepdim))
+        out = LogSumExp.of_array(x.array, dims, keepdim)
         ctx.save_for_backward(x, out)
         return out
 
@@ -1082,7 +1080,6 @@ class Softmax(Function):
         else:
             e = np.exp(x - np.max(x, axis=dim, keepdims=True))
             out = e / np.sum(e, axis=dim, keepdims=True)
-        out = Tensor.wrap(out)
         ctx.save_for_backward(out)
         return out
 
@@ -1104,7 +1101,6 @@ class LogSoftmax(Function):
         else:
             shifted = x - np.max(x, axis=dim, keepdims=True)
             out = shifted - np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
-        out = Tensor.wrap(out)
         ctx.save_for_backward(out)
         return out
 
@@ -1135,7 +1131,7 @@ class Prod(Function):
     @staticmethod
     def forward(ctx, x, dim, keepdim):
         ctx.dim = dim
-        out = Tensor.wrap(np.asarray(np.prod(x.array, axis=dim, keepdims=keepdim)))
+        out = np.asarray(np.prod(x.array, axis=dim, keepdims=keepdim))
         ctx.save_for_backward(x, out)
         return out
 
@@ -1189,7 +1185,7 @@ class CumProd(Function):
     @staticmethod
     def forward(ctx, x, dim):
         ctx.dim = dim
-        out = Tensor.wrap(np.cumprod(x.array, axis=dim))
+        out = np.cumprod(x.array, axis=dim)
         ctx.save_for_backward(x, out)
         return out
 
@@ -1217,9 +1213,9 @@ class LogCumSumExp(Function):
     def forward(ctx, x, dim):
         ctx.dim = dim
         if x.shape[dim] == 0:
-            out = Tensor.wrap(x.array.copy())
+            out = x.array.copy()
         else:
-            out = Tensor.wrap(np.logaddexp.accumulate(x.array, axis=dim))
+            out = np.logaddexp.accumulate(x.array, axis=dim)
         ctx.save_for_backward(x, out)
         return out
 

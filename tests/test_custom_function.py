@@ -282,3 +282,37 @@ def test_the_built_in_ops_are_functions_of_the_same_kind():
     node = (x * x).grad_fn
     assert isinstance(node, mg.autograd.Function) and mg.autograd.Function is mg.Function
     assert len(node.saved_tensors) == 2 and node.saved_tensors[0] is x
+
+
+def test_a_saved_output_makes_no_reference_cycle():
+    """An op that saves its own output (exp, tanh, sigmoid... or a Function of one's own)
+    holds it weakly: the output, and what it holds, are freed as soon as it is dropped, not
+    when the garbage collector next runs."""
+    import gc
+    import weakref
+
+    class Exp(mg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            out = x.exp()
+            ctx.save_for_backward(out)
+            return out
+
+        @staticmethod
+        def backward(ctx, grad):
+            (out,) = ctx.saved_tensors
+            return grad * out
+
+    x = f64(mg, [0.5, 1.5])
+    gc.disable()
+    try:
+        for make in (lambda: x.exp(), lambda: x.tanh(), lambda: Exp.apply(x)):
+            y = make()
+            node, array = weakref.ref(y.grad_fn), weakref.ref(y.array)
+            del y
+            assert node() is None and array() is None
+    finally:
+        gc.enable()
+    y = Exp.apply(x) * 1.0  # alive through the graph: backward reads it
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.tolist(), np.exp([0.5, 1.5]))
