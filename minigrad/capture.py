@@ -50,10 +50,14 @@ from minigrad.tensor import Tensor
 
 # The tape being recorded by this thread (None: none), and whether it is paused.
 _recording = threading.local()
+_recordings = 0  # how many are being recorded, in all threads: 0 lets eager code skip all this
+_recordings_lock = threading.Lock()
 
 
 def capturing() -> bool:
     """Whether this thread is recording a step right now (and not paused)."""
+    if not _recordings:
+        return False
     tape = getattr(_recording, "tape", None)
     return tape is not None and not tape.paused
 
@@ -455,11 +459,11 @@ class CompiledStep:
                 traced_args.append(Tensor.wrap(buffer.view(Traced), a.requires_grad))
             else:
                 traced_args.append(a)
-        _recording.tape = tape
+        _start_recording(tape)
         try:
             result = self.step_fn(*traced_args)
         finally:
-            _recording.tape = None
+            _stop_recording()
         tape.outputs = _build_outputs(tape, result)
         tape.result = _make_outputs(tape.outputs)
         _untrace_gradients(tape)
@@ -567,6 +571,26 @@ def note_value(array: np.ndarray, convert: Callable, value: Any) -> None:
         _recording.tape.guard(array, convert, value)
 
 
-tensor.gradient_hook = note_gradient
-tensor.value_hook = note_value
-rng.draw_hook = functools.partial(note_side_effect, "it draws random numbers")
+def _start_recording(tape: Tape) -> None:
+    """Make ``tape`` this thread's recording, and hook into the code that tells it things
+    (eager code, while nothing is recorded anywhere, only finds the hooks empty)."""
+    global _recordings
+    with _recordings_lock:
+        _recordings += 1
+        tensor.gradient_hook = note_gradient
+        tensor.value_hook = note_value
+        rng.draw_hook = _note_random_draw
+    _recording.tape = tape
+
+
+def _stop_recording() -> None:
+    global _recordings
+    _recording.tape = None
+    with _recordings_lock:
+        _recordings -= 1
+        if not _recordings:
+            tensor.gradient_hook = tensor.value_hook = rng.draw_hook = None
+
+
+def _note_random_draw() -> None:
+    note_side_effect("it draws random numbers")

@@ -91,8 +91,9 @@ class Function:
     @classmethod
     def apply(cls, *args, **kwargs) -> Tensor | tuple[Tensor, ...]:
         ctx = cls()
+        modes = this_thread.modes
         recording = False
-        if this_thread.grad_enabled:
+        if modes.grad_enabled:
             for a in args:
                 if isinstance(a, Tensor) and a.requires_grad:
                     recording = True
@@ -100,11 +101,11 @@ class Function:
         try:
             if recording:
                 ctx._inputs = args  # for needs_input_grad, which forward may read
-                this_thread.grad_enabled = False  # forward's own Tensor ops: not recorded
+                modes.grad_enabled = False  # forward's own Tensor ops are not recorded
                 try:
                     result = cls.forward(ctx, *args, **kwargs)
                 finally:
-                    this_thread.grad_enabled = True
+                    modes.grad_enabled = True
             else:
                 result = cls.forward(ctx, *args, **kwargs)
         except (ValueError, IndexError, TypeError) as error:
@@ -118,7 +119,7 @@ class Function:
             out = _as_output(result, args, recording)
             if recording and "_saved" in ctx.__dict__:
                 _keep_saved_outputs(ctx, (out,), (result,))
-        if this_thread.anomaly_enabled:
+        if modes.anomaly_enabled:
             _check_finite(out.array, f"the forward of {cls.__name__}")
         if recording:
             if ctx._saves_outputs and not isinstance(result, Tensor):
@@ -144,14 +145,12 @@ class Function:
         returns an array may save that array (as the built-in ops do): backward then reads
         the output Tensor apply made of it."""
         self._saved = tensors
-        versions = None
+        versions = False
         for t in tensors:
-            if t is None:
-                continue
-            if not isinstance(t, Tensor):  # the array forward returns (see apply)
+            if t.__class__ is Tensor or isinstance(t, Tensor):
+                versions = versions or t.version_counter is not None  # (else all at 0)
+            elif t is not None:  # the array forward returns (see apply)
                 self._saves_outputs = True
-            elif t.version_counter is not None:  # else all are at 0
-                versions = True
         if versions:
             self._saved_versions = [_version_of(t) for t in tensors]
 
@@ -271,7 +270,7 @@ def _record_outputs(ctx: Function, results: tuple, args: tuple, recording: bool)
     """``apply`` for a forward that returned several outputs: each becomes a Tensor; when
     recording, the differentiable ones point at ``ctx``, which keeps them by index."""
     outs = tuple(_as_output(r, args, False) for r in results)
-    if this_thread.anomaly_enabled:
+    if this_thread.modes.anomaly_enabled:
         for out in outs:
             _check_finite(out.array, f"the forward of {ctx.name}")
     if recording:
@@ -459,8 +458,8 @@ def run_backward(
     sums: dict[Function, Tensor] = {}  # node -> gradient of its output, summed so far
     kept: set[int] = set()  # ids of the arrays that leaves kept as their .grad
     walked = []
-    previous_mode = this_thread.grad_enabled
-    this_thread.grad_enabled = create_graph  # backward's own ops are recorded only then
+    previous_mode = this_thread.modes.grad_enabled
+    this_thread.modes.grad_enabled = create_graph  # backward's own ops are recorded only then
     try:
         for out, grad in zip(outputs, output_grads, strict=True):
             if out.grad_fn is not None:
@@ -505,7 +504,7 @@ def run_backward(
                         ready.append(child)
             walked.append(node)
     finally:
-        this_thread.grad_enabled = previous_mode
+        this_thread.modes.grad_enabled = previous_mode
         # 3. Free the graph: the inputs and everything saved for backward. Only now: a
         #    node's inputs keep alive the outputs that nodes walked later read.
         if not retain_graph:
@@ -602,7 +601,7 @@ def _call_backward(node: Function, grads: Sequence[Tensor | None]) -> tuple:
             f"backward of {node.name} returned {len(input_grads)} gradients for "
             f"{len(node._inputs)} inputs"
         )
-    if this_thread.anomaly_enabled:
+    if this_thread.modes.anomaly_enabled:
         for g in input_grads:
             if g is not None:
                 _check_finite(np.asarray(g.array if isinstance(g, Tensor) else g),

@@ -2,7 +2,7 @@
 
 Both switches are per thread, as in PyTorch: ``no_grad`` in one thread never changes what
 another thread records, so two threads can train two models at once. ``Function.apply``
-(in ``engine.py``) reads ``this_thread.grad_enabled`` for every op it runs.
+(in ``engine.py``) reads ``this_thread.modes.grad_enabled`` for every op it runs.
 """
 
 from __future__ import annotations
@@ -12,19 +12,32 @@ import threading
 from collections.abc import Callable
 
 
-class _Modes(threading.local):
-    """Each thread sees its own copy of these attributes, starting from these defaults."""
+class Modes:
+    """One thread's two switches. Plain slots, because ``Function.apply`` reads (and
+    switches) them for every op, and slots are several times cheaper to read and write than
+    the attributes of a ``threading.local``."""
 
-    grad_enabled = True
-    anomaly_enabled = False
+    __slots__ = ("grad_enabled", "anomaly_enabled")
+
+    def __init__(self):
+        self.grad_enabled = True
+        self.anomaly_enabled = False
 
 
-this_thread = _Modes()
+class _PerThread(threading.local):
+    """Each thread sees its own ``modes`` (``threading.local`` runs ``__init__`` once in
+    every thread that touches it)."""
+
+    def __init__(self):
+        self.modes = Modes()
+
+
+this_thread = _PerThread()
 
 
 def is_grad_enabled() -> bool:
     """True when ops record the graph for backward (the default)."""
-    return this_thread.grad_enabled
+    return this_thread.modes.grad_enabled
 
 
 class _GradMode:
@@ -35,12 +48,12 @@ class _GradMode:
         self.mode = mode
 
     def __enter__(self):
-        self.previous = this_thread.grad_enabled
-        this_thread.grad_enabled = self.mode
+        self.previous = this_thread.modes.grad_enabled
+        this_thread.modes.grad_enabled = self.mode
         return self
 
     def __exit__(self, *exc_info):
-        this_thread.grad_enabled = self.previous
+        this_thread.modes.grad_enabled = self.previous
         return False
 
     def __call__(self, func: Callable) -> Callable:
@@ -83,14 +96,14 @@ class set_grad_enabled(_GradMode):
 
     def __init__(self, mode: bool):
         super().__init__(bool(mode))
-        self.previous = this_thread.grad_enabled
-        this_thread.grad_enabled = self.mode
+        self.previous = this_thread.modes.grad_enabled
+        this_thread.modes.grad_enabled = self.mode
 
     def __enter__(self):
         return self  # the mode was set when the object was made
 
     def __call__(self, func: Callable) -> Callable:
-        this_thread.grad_enabled = self.previous  # decorating must not change the mode
+        this_thread.modes.grad_enabled = self.previous  # decorating must not change the mode
         return super().__call__(func)
 
 
@@ -99,10 +112,10 @@ class detect_anomaly:
     naming that op. Slow (every result is checked); for debugging only."""
 
     def __enter__(self):
-        self.previous = this_thread.anomaly_enabled
-        this_thread.anomaly_enabled = True
+        self.previous = this_thread.modes.anomaly_enabled
+        this_thread.modes.anomaly_enabled = True
         return self
 
     def __exit__(self, *exc_info):
-        this_thread.anomaly_enabled = self.previous
+        this_thread.modes.anomaly_enabled = self.previous
         return False

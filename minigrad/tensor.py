@@ -664,7 +664,7 @@ class Tensor(ConversionMethods, InPlaceMethods, LinearAlgebraMethods, SortingMet
 
     def _records_in_place(self, other) -> bool:
         """Whether an in-place change of this tensor by ``other`` is recorded in the graph."""
-        return (this_thread.grad_enabled and self.array.dtype.kind == "f"
+        return (this_thread.modes.grad_enabled and self.array.dtype.kind == "f"
                 and (self._requires_grad
                      or (isinstance(other, Tensor) and other._requires_grad)))
 

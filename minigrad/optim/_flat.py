@@ -240,18 +240,15 @@ class FlatBucket:
                     grads: list, grad_read_only: bool) -> list:
         """Step ``theta``: all at once, or parameter by parameter."""
         arrays = [None if grad is None else grad.array for grad in grads]
-        last_arrays, last_sources, last_read_only = self.last_sources
-        if (last_read_only == grad_read_only and len(last_arrays) == len(arrays)
-                and all(map(operator.is_, arrays, last_arrays))):
-            sources = list(last_sources)
+        lockstep = self.in_lockstep and all(a is not None for a in arrays)
+        if lockstep and self.theta.size <= self.chunk:
+            # One chunk: one call gathers every gradient into ``self.grad``.
+            np.concatenate([a.reshape(-1) for a in arrays], out=self.grad)
+            sources = None
         else:
-            sources = [None if a is None else flat_view(a, grad_read_only) for a in arrays]
-            self.last_sources = (arrays, list(sources), grad_read_only)
-        if self.in_lockstep and all(grad is not None for grad in grads):
+            sources = self.gradient_sources(arrays, grad_read_only)
+        if lockstep:
             # The fast path: one update for all of the bucket's parameters.
-            if self.theta.size <= self.chunk:  # one chunk: one call gathers every gradient
-                np.concatenate(sources, out=self.grad)
-                sources = None
             scalars = {name: float(array[0]) for name, array in self.scalars.items()}
             new = self.run(rule, 0, self.theta.size, flat_buffers, scalars, sources,
                            grad_read_only)
@@ -272,6 +269,18 @@ class FlatBucket:
             stepped.append(self.params[i])
         self.in_lockstep = self.scalars_agree()
         return stepped
+
+    def gradient_sources(self, arrays: list, grad_read_only: bool) -> list:
+        """Each gradient as a flat view (read-only if asked); the views of the last step
+        when the same arrays come again (a compiled step's do)."""
+        last_arrays, last_sources, last_read_only = self.last_sources
+        if (arrays and last_arrays and arrays[0] is last_arrays[0]  # (eager: new ones)
+                and last_read_only == grad_read_only and len(last_arrays) == len(arrays)
+                and all(map(operator.is_, arrays, last_arrays))):
+            return list(last_sources)
+        sources = [None if a is None else flat_view(a, grad_read_only) for a in arrays]
+        self.last_sources = (arrays, list(sources), grad_read_only)
+        return sources
 
     def run(self, rule: Callable, start: int, stop: int, buffers: dict[str, np.ndarray],
             scalars: dict[str, float], grad_sources: list[np.ndarray] | None,
