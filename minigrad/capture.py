@@ -426,6 +426,7 @@ class CompiledStep:
         # signature -> [state, tape]: "new" (called once, eagerly), "unchecked" (recorded),
         # "ok" (checked: replayed), "eager" (not capturable)
         self.tapes: dict = {}
+        self.recordings: dict = {}  # signature -> how many times a guard sent it back
         functools.update_wrapper(self, step_fn)
 
     def __call__(self, *args):
@@ -446,9 +447,28 @@ class CompiledStep:
         try:
             tape.replay(tensors)
         except _Stale:  # a guard failed: record anew (and check that tape next time)
-            self.tapes[key] = ["unchecked", self._record(args)]
-            return self.tapes[key][1].result
+            return self._record_again(key, args)
         return _make_outputs(tape.outputs)
+
+    # A tape that goes stale this often is not worth recording (a value read for Python
+    # that changes every step, as ``loss.item()`` inside the step): the step stays eager.
+    MAX_RECORDINGS = 8
+
+    def _record_again(self, key, args: tuple):
+        self.recordings[key] = self.recordings.get(key, 0) + 1
+        if self.recordings[key] > self.MAX_RECORDINGS:
+            self._stay_eager(key, "a value read for Python (item(), float(), bool(), an "
+                                  "`if` on a tensor) changes from call to call; return the "
+                                  "tensor and read it outside the compiled step")
+            return self.step_fn(*args)
+        self.tapes[key] = ["unchecked", self._record(args)]
+        return self.tapes[key][1].result
+
+    def _stay_eager(self, key, reason: str) -> None:
+        self.tapes[key] = ["eager", None]
+        if self.warn:
+            warnings.warn(f"compile: {getattr(self.step_fn, '__name__', 'step')} stays eager "
+                          f"for these shapes: {reason}", RuntimeWarning, stacklevel=4)
 
     def _record(self, args: tuple) -> Tape:
         tape = Tape()
@@ -481,22 +501,15 @@ class CompiledStep:
             replayed = [None if w is None else [np.array(a) for a in w]
                         for w in tape.written[:ran]]
         except _Stale:  # a value that steers Python changed: check on the next call
-            replayed = None
+            return self._record_again(key, args)
         fresh = self._record(args)
         reason = fresh.impure or tape.impure
-        if reason is None and replayed is None:
-            self.tapes[key] = ["unchecked", fresh]
-            return fresh.result
         if reason is None:
             reason = _difference(replayed, fresh, ran)
         if reason is None:
             self.tapes[key] = ["ok", fresh]
         else:
-            self.tapes[key] = ["eager", None]
-            if self.warn:
-                warnings.warn(f"compile: {getattr(self.step_fn, '__name__', 'step')} stays "
-                              f"eager for these shapes: {reason}", RuntimeWarning,
-                              stacklevel=3)
+            self._stay_eager(key, reason)
         return fresh.result
 
 

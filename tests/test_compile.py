@@ -304,3 +304,34 @@ def test_a_small_cnn_is_captured_and_gives_eager_numbers():
     assert state(compiled) == ["ok"]
     for a, b in zip(eager_model.parameters(), compiled_model.parameters()):
         assert np.array_equal(a.grad.numpy(), b.grad.numpy())
+
+
+def test_a_value_read_inside_the_step_that_changes_every_call_makes_it_eager():
+    sizes = [3, 4, 2]
+
+    def make():
+        model = mlp(sizes)
+        optimizer = optim.SGD(model.parameters(), lr=0.1)
+
+        def step(x, y):
+            loss = nn.functional.cross_entropy(model(x), y)
+            value = loss.item()  # read for Python inside the step: a guard, always failing
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            return value
+        return step
+
+    eager, compiled = make(), mg.compile(make())
+    (x, y), = batches(1, sizes)
+    with pytest.warns(RuntimeWarning, match="changes from call to call"):
+        for _ in range(15):
+            assert eager(x, y) == compiled(x, y)
+    assert state(compiled) == ["eager"]
+
+    model = mlp(sizes)
+    after = mg.compile(lambda x, y: training_step(model, optim.SGD(model.parameters(),
+                                                                    lr=0.1))(x, y).item())
+    with pytest.warns(RuntimeWarning, match=r"read after optimizer.step\(\)"):
+        for _ in range(3):
+            after(x, y)
