@@ -36,6 +36,7 @@ step) happen only when the step is recorded: keep them outside the compiled func
 
 from __future__ import annotations
 
+import builtins
 import functools
 import operator
 import threading
@@ -138,8 +139,9 @@ def _arrays_in(x: Any) -> list:
     return []
 
 
-def _copy_into(buffers: tuple, function: Callable, args: tuple, kwargs: dict) -> None:
-    """Replay of a NumPy function that makes new arrays: call it, copy into the buffers."""
+def _recompute_into(buffers: tuple, function: Callable, args: tuple, kwargs: dict) -> None:
+    """Replay of a NumPy function that makes new arrays (no ``out=``): call it, and copy
+    what it returns into the buffers."""
     result = function(*args, **kwargs)
     results = result if isinstance(result, tuple | list) else (result,)
     for buffer, value in zip(buffers, results):
@@ -305,7 +307,7 @@ def _recorded_result(function: Callable, args: tuple, kwargs: dict, result: Any)
             buffers.append(None)
             traced.append(r)
     if any(b is not None for b in buffers):
-        tape.record(_copy_into, (tuple(buffers), function, args, kwargs), {},
+        tape.record(_recompute_into, (tuple(buffers), function, args, kwargs), {},
                     tuple(b for b in buffers if b is not None))
     if isinstance(result, tuple | list):
         return type(result)(traced)
@@ -315,6 +317,10 @@ def _recorded_result(function: Callable, args: tuple, kwargs: dict, result: Any)
 # ---------------------------------------------------------------------------------------
 # The tape
 # ---------------------------------------------------------------------------------------
+
+
+_NO_DEFAULT = object()
+_UFUNC_DEFAULTS = {"dtype": None, "keepdims": False, "where": True}
 
 
 class Tape:
@@ -372,7 +378,9 @@ class Tape:
         if method == "__call__" and len(kwargs) == 1 and function not in (np.maximum,
                                                                           np.minimum):
             self.record(function, (*inputs, *kwargs["out"]), {}, kwargs["out"])
-        else:
+        else:  # (the defaults NumPy passes to reduce, dropped: the program reads better)
+            kwargs = {key: value for key, value in kwargs.items()
+                      if _UFUNC_DEFAULTS.get(key, _NO_DEFAULT) is not value}
             self.record(function, inputs, kwargs, kwargs["out"])
 
     def guard(self, array: np.ndarray, convert: Callable, value: Any) -> None:
@@ -389,8 +397,102 @@ class Tape:
                 raise _Stale
         for buffer, t in zip(self.inputs, tensors):
             np.copyto(buffer, t.array)
+        if stop is None and self.program is not None:
+            self.program()
+            return
         for function, args, kwargs in self.entries[:stop]:
             function(*args, **kwargs)
+
+    program = None  # the entries as one Python function (see write_program), once checked
+
+    def write_program(self) -> None:
+        """Turn the entries into the source of one Python function, one line per kernel,
+        and compile it: what a JIT does last (the calls then cost no loop, no unpacking).
+        ``source`` keeps the text, to read."""
+        namer = _Namer()
+        lines = ["def replay():"]
+        for function, args, kwargs in self.entries:
+            call = ", ".join([namer.expression(a) for a in args]
+                             + [f"{key}={namer.expression(v)}" for key, v in kwargs.items()])
+            line = f"    {namer.function(function)}({call})"
+            note = _describe(function, args, kwargs)
+            lines.append(f"{line:<60}  # {note}" if note else line)
+        if len(lines) == 1:
+            lines.append("    pass")
+        self.source = "\n".join(lines) + "\n"
+        code = builtins.compile(self.source, "<minigrad.compile>", "exec")
+        namespace = dict(namer.names)
+        exec(code, namespace)
+        self.program = namespace["replay"]
+
+
+class _Namer:
+    """Names for the objects a program uses: its arrays (``a0``, ``a1``... in the order they
+    appear), its functions (NumPy's by their names), anything else (``k0``...)."""
+
+    def __init__(self):
+        self.names: dict[str, Any] = {}
+        self.by_key: dict[Any, str] = {}
+        self.counts: dict[str, int] = {}
+
+    def _bind(self, obj: Any, key: Any, prefix: str) -> str:
+        name = self.by_key.get(key)
+        if name is None:
+            number = self.counts.get(prefix, 0)
+            self.counts[prefix] = number + 1
+            name = f"{prefix}{number}"
+            self.by_key[key] = name
+            self.names[name] = obj
+        return name
+
+    def function(self, function: Callable) -> str:
+        owner = getattr(function, "__self__", None)
+        if isinstance(function, np.ufunc):
+            name, key = function.__name__, id(function)
+        elif isinstance(owner, np.ufunc):  # add.reduce, add.at...: made anew at each access
+            name, key = f"{owner.__name__}_{function.__name__}", (id(owner), function.__name__)
+        else:
+            name, key = getattr(function, "__name__", "call").lstrip("_"), id(function)
+        known = self.by_key.get(key)
+        if known is not None:
+            return known
+        if name in self.names:  # another function of the same name: number it
+            return self._bind(function, key, name + "_")
+        self.by_key[key] = name
+        self.names[name] = function
+        return name
+
+    def expression(self, value: Any) -> str:
+        if value is None or isinstance(value, bool | int | float | str):
+            return repr(value)
+        if isinstance(value, slice):
+            return f"slice({value.start!r}, {value.stop!r}, {value.step!r})"
+        if value is Ellipsis:
+            return "Ellipsis"
+        if isinstance(value, tuple):
+            inner = ", ".join(self.expression(v) for v in value)
+            return f"({inner},)" if len(value) == 1 else f"({inner})"
+        if isinstance(value, dict) and not value:
+            return "{}"
+        if callable(value) and not isinstance(value, np.ndarray | Tensor):
+            return self.function(value)
+        if isinstance(value, np.ndarray):  # the same memory and layout: the same name
+            key = (value.__array_interface__["data"][0], value.shape, value.strides,
+                   value.dtype.str)
+            return self._bind(value, key, "a")
+        return self._bind(value, id(value), "k")
+
+
+def _describe(function: Callable, args: tuple, kwargs: dict) -> str:
+    """A comment for a line of the program: the shapes it works on."""
+    if function is _check_guard:
+        return f"guard: {getattr(args[1], '__name__', 'value')}(...) == {args[2]!r}"
+    if function is _set_grad:
+        return f".grad of a parameter of shape {tuple(args[0].shape)}"
+    shapes = [tuple(a.shape) for a in args if isinstance(a, np.ndarray)]
+    if not shapes:
+        return ""
+    return " ".join(str(s) for s in shapes)
 
 
 def _build_outputs(tape: Tape, result: Any) -> Any:
@@ -507,10 +609,24 @@ class CompiledStep:
         if reason is None:
             reason = _difference(replayed, fresh, ran)
         if reason is None:
+            fresh.write_program()
             self.tapes[key] = ["ok", fresh]
         else:
             self._stay_eager(key, reason)
         return fresh.result
+
+    def source(self) -> str:
+        """The programs replayed, as Python source: one line per NumPy kernel, the
+        optimizer's calls and the guards, with the shapes in comments (one program per
+        signature that was checked). What the step does, with everything else taken away."""
+        parts = []
+        for key, (state, tape) in self.tapes.items():
+            shapes = ", ".join(str(k[0]) for k in key if k[0] != "value")
+            if state == "ok":
+                parts.append(f"# arguments of shapes {shapes}\n{tape.source}")
+            else:
+                parts.append(f"# arguments of shapes {shapes}: {state}, no program\n")
+        return "\n".join(parts)
 
 
 def _difference(replayed: list, fresh: Tape, ran: int) -> str | None:

@@ -335,3 +335,21 @@ def test_a_value_read_inside_the_step_that_changes_every_call_makes_it_eager():
     with pytest.warns(RuntimeWarning, match=r"read after optimizer.step\(\)"):
         for _ in range(3):
             after(x, y)
+
+
+def test_the_program_reads_as_numpy_and_is_what_replay_runs():
+    sizes = [3, 5, 2]
+    model = mlp(sizes)
+    compiled = mg.compile(training_step(model, optim.SGD(model.parameters(), lr=0.1)))
+    (x, y), = batches(1, sizes)
+    assert "no program" in compiled.source() or compiled.source() == ""
+    for _ in range(3):
+        compiled(x, y)
+    source = compiled.source()
+    lines = source.splitlines()
+    assert lines[0] == "# arguments of shapes (16, 3), (16,)" and lines[1] == "def replay():"
+    assert lines[2].lstrip().startswith("matmul(a0, a1, a2)")  # x @ W.T, into its array
+    assert "zero_grad(True)" in source and lines[-1].strip() == "step(None)"
+    assert sum("guard" in line for line in lines) >= 1
+    (tape_state, tape), = compiled.tapes.values()
+    assert tape.source in source and tape.program.__code__.co_filename == "<minigrad.compile>"
