@@ -411,7 +411,7 @@ class Tape:
         ``source`` keeps the text, to read."""
         namer = _Namer()
         lines = ["def replay():"]
-        for function, args, kwargs in self.entries:
+        for function, args, kwargs in _simplified(self.entries):
             call = ", ".join([namer.expression(a) for a in args]
                              + [f"{key}={namer.expression(v)}" for key, v in kwargs.items()])
             line = f"    {namer.function(function)}({call})"
@@ -424,6 +424,53 @@ class Tape:
         namespace = dict(namer.names)
         exec(code, namespace)
         self.program = namespace["replay"]
+
+
+def _simplified(entries: list) -> list:
+    """The entries with the ``.grad`` bookkeeping made cheaper, doing the same: the
+    ``.grad`` settings gathered into one call (``set_grads``) just before the next call
+    that might read them (kernels read arrays, never ``.grad``), and a ``zero_grad()``
+    left out when every parameter it clears gets its ``.grad`` there again."""
+    result: list = []
+    pending: list = []  # the (leaf, grad) pairs not yet set
+    cleared: list = []  # [index in result, ids of the parameters a zero_grad clears]
+    for function, args, kwargs in entries:
+        if function is _set_grad:
+            pending.append(args)
+            continue
+        if _may_read_grads(function):
+            _flush(result, pending, cleared)
+            if getattr(function, "__name__", "") == "zero_grad" and (
+                    args[0] if args else kwargs.get("set_to_none", True)):
+                optimizer = function.__self__
+                cleared.append([len(result), {id(p) for group in optimizer.param_groups
+                                              for p in group["params"]}])
+        result.append((function, args, kwargs))
+    _flush(result, pending, cleared)
+    dropped = {index for index, ids in cleared if not ids}
+    return [entry for i, entry in enumerate(result) if i not in dropped]
+
+
+def _may_read_grads(function: Callable) -> bool:
+    """Whether a line may read a ``.grad``: a call of an object's method (an optimizer's),
+    not a NumPy kernel nor one of this module's."""
+    owner = getattr(function, "__self__", None)
+    return owner is not None and not isinstance(owner, np.ufunc | type(np))
+
+
+def _flush(result: list, pending: list, cleared: list) -> None:
+    if pending:
+        result.append((_set_grads, (tuple(pending),), {}))
+        set_again = {id(leaf) for leaf, _ in pending}
+        for entry in cleared:  # a zero_grad whose parameters all get a .grad here: not needed
+            entry[1] -= set_again
+        pending.clear()
+    cleared[:] = [entry for entry in cleared if not entry[1]]  # (kept: only those to drop)
+
+
+def _set_grads(pairs: tuple) -> None:
+    for leaf, grad in pairs:
+        leaf.grad = grad
 
 
 class _Namer:
@@ -487,8 +534,8 @@ def _describe(function: Callable, args: tuple, kwargs: dict) -> str:
     """A comment for a line of the program: the shapes it works on."""
     if function is _check_guard:
         return f"guard: {getattr(args[1], '__name__', 'value')}(...) == {args[2]!r}"
-    if function is _set_grad:
-        return f".grad of a parameter of shape {tuple(args[0].shape)}"
+    if function is _set_grads:
+        return f".grad of {len(args[0])} parameters"
     shapes = [tuple(a.shape) for a in args if isinstance(a, np.ndarray)]
     if not shapes:
         return ""

@@ -349,7 +349,30 @@ def test_the_program_reads_as_numpy_and_is_what_replay_runs():
     lines = source.splitlines()
     assert lines[0] == "# arguments of shapes (16, 3), (16,)" and lines[1] == "def replay():"
     assert lines[2].lstrip().startswith("matmul(a0, a1, a2)")  # x @ W.T, into its array
-    assert "zero_grad(True)" in source and lines[-1].strip() == "step(None)"
+    # zero_grad() is left out: every .grad it clears is set again before the step reads it
+    assert "zero_grad" not in source and lines[-1].strip() == "step(None)"
+    assert lines[-2].lstrip().startswith("set_grads(") and "4 parameters" in lines[-2]
     assert sum("guard" in line for line in lines) >= 1
     (tape_state, tape), = compiled.tapes.values()
     assert tape.source in source and tape.program.__code__.co_filename == "<minigrad.compile>"
+
+
+def test_zero_grad_stays_when_a_parameter_gets_no_gradient():
+    """A parameter the loss does not use keeps .grad None after zero_grad, compiled too."""
+    sizes = [3, 4, 2]
+
+    def make():
+        model = mlp(sizes)
+        unused = nn.Linear(2, 2)  # in the optimizer, not in the loss
+        optimizer = optim.SGD([*model.parameters(), *unused.parameters()], lr=0.1)
+        return unused, training_step(model, optimizer)
+
+    (unused_eager, eager), (unused, step) = make(), make()
+    for layer in (unused_eager, unused):
+        layer.weight.grad = mg.ones(2, 2)  # a stale gradient that zero_grad must clear
+    compiled = mg.compile(step)
+    (x, y), = batches(1, sizes)
+    for _ in range(4):
+        assert eager(x, y).item() == compiled(x, y).item()
+    assert state(compiled) == ["ok"] and "zero_grad(True)" in compiled.source()
+    assert unused.weight.grad is None and unused_eager.weight.grad is None
