@@ -39,6 +39,24 @@ def square_function(L):
     return Square
 
 
+def exp_function(L):
+    """eˣ, saving its output for its backward, as a Function of library ``L``."""
+
+    class Exp(L.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            out = x.exp()
+            ctx.save_for_backward(out)
+            return out
+
+        @staticmethod
+        def backward(ctx, grad):
+            (out,) = ctx.saved_tensors
+            return grad * out
+
+    return Exp
+
+
 @both
 def test_forward_gets_tensors_and_is_not_recorded(L):
     seen = {}
@@ -129,18 +147,7 @@ def test_an_unsaved_input_may_change(L):
 
 @both
 def test_saving_the_output(L):
-    class Exp(L.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            out = x.exp()
-            ctx.save_for_backward(out)
-            return out
-
-        @staticmethod
-        def backward(ctx, grad):
-            (out,) = ctx.saved_tensors
-            return grad * out
-
+    Exp = exp_function(L)
     x = f64(L, [0.0, 1.0])
     y = Exp.apply(x)
     y.sum().backward()
@@ -291,18 +298,7 @@ def test_a_saved_output_makes_no_reference_cycle():
     import gc
     import weakref
 
-    class Exp(mg.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            out = x.exp()
-            ctx.save_for_backward(out)
-            return out
-
-        @staticmethod
-        def backward(ctx, grad):
-            (out,) = ctx.saved_tensors
-            return grad * out
-
+    Exp = exp_function(mg)
     x = f64(mg, [0.5, 1.5])
     gc.disable()
     try:
