@@ -656,6 +656,7 @@ class CompiledStep:
         if reason is None:
             reason = _difference(replayed, fresh, ran)
         if reason is None:
+            _gradients_into_optimizers(fresh)
             fresh.write_program()
             self.tapes[key] = ["ok", fresh]
         else:
@@ -690,6 +691,60 @@ def _difference(replayed: list, fresh: Tape, ran: int) -> str | None:
                 return (f"replaying {name} (kernel {i}) did not give what running the step "
                         "did: a value was computed outside NumPy's protocols")
     return None
+
+
+def _gradients_into_optimizers(tape: Tape) -> None:
+    """Let each gradient the tape makes be written straight into the optimizer's flat
+    gradient buffer (``Optimizer.gradient_buffer``), as a hand-written step would: the
+    optimizer then reads it there instead of gathering it. A gradient whose memory the tape
+    also uses in another layout (a view) keeps its own."""
+    optimizers = [getattr(function, "__self__", None) for function, _, _ in tape.entries]
+    optimizers = [o for o in optimizers if hasattr(o, "gradient_buffer")]
+    if not optimizers:
+        return
+    uses: dict[int, list] = {}  # the tape's memory -> the arrays on the tape that show it
+    for array in _arrays_in([(args, tuple(kwargs.values())) for _, args, kwargs in tape.entries]):
+        uses.setdefault(id(_root(array)), []).append(array)
+    replacements: dict[int, np.ndarray] = {}
+    for function, args, _ in tape.entries:
+        if function is not _set_grad:
+            continue
+        leaf, grad = args
+        target = next((t for t in (o.gradient_buffer(leaf) for o in optimizers)
+                       if t is not None), None)
+        old = grad.array
+        root = _root(old)
+        if (target is None or target.shape != old.shape or target.dtype != old.dtype
+                or not tape.owns(old) or root.size != old.size
+                or any(a.shape != old.shape or a.strides != old.strides
+                       for a in uses.get(id(root), []))):
+            continue
+        np.copyto(target, old)  # (this call's gradient, for whoever reads .grad now)
+        for a in uses.get(id(root), []):
+            replacements[id(a)] = target
+        grad.array = target
+    if replacements:
+        tape.entries = [(function, _replaced(args, replacements),
+                         _replaced(kwargs, replacements))
+                        for function, args, kwargs in tape.entries]
+
+
+def _root(array: np.ndarray) -> np.ndarray:
+    while array.base is not None:
+        array = array.base
+    return array
+
+
+def _replaced(x: Any, replacements: dict) -> Any:
+    if isinstance(x, np.ndarray):
+        return replacements.get(id(x), x)
+    if isinstance(x, tuple):
+        return tuple(_replaced(item, replacements) for item in x)
+    if isinstance(x, list):
+        return [_replaced(item, replacements) for item in x]
+    if isinstance(x, dict):
+        return {key: _replaced(value, replacements) for key, value in x.items()}
+    return x
 
 
 def _depends_on_arguments(tape: Tape) -> bool:

@@ -64,8 +64,8 @@ def test_compiled_steps_give_eager_numbers_bit_for_bit(optimizer_class, hyperpar
     eager_model, compiled_model = mlp(sizes), mlp(sizes)
     eager = training_step(eager_model, optimizer_class(eager_model.parameters(),
                                                        **hyperparameters))
-    compiled = mg.compile(training_step(
-        compiled_model, optimizer_class(compiled_model.parameters(), **hyperparameters)))
+    optimizer = optimizer_class(compiled_model.parameters(), **hyperparameters)
+    compiled = mg.compile(training_step(compiled_model, optimizer))
     data = batches(6, sizes, last=7)  # two shapes: a smaller batch every third step
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # nothing here may fall back to eager
@@ -76,6 +76,11 @@ def test_compiled_steps_give_eager_numbers_bit_for_bit(optimizer_class, hyperpar
     for a, b in zip(eager_model.parameters(), compiled_model.parameters()):
         assert np.array_equal(a.detach().numpy(), b.detach().numpy())
         assert np.array_equal(a.grad.numpy(), b.grad.numpy())
+        # Replay writes each gradient where the optimizer reads it, when its rule only
+        # reads gradients (Adam's, AdamW's; SGD's and RMSprop's change theirs: a copy)
+        in_place = optimizer.gradient_buffer(b)
+        assert (in_place is not None) == (optimizer_class in (optim.Adam, optim.AdamW))
+        assert in_place is None or b.grad.array is in_place
 
 
 def test_replay_runs_no_graph_and_allocates_no_tensors_per_op():

@@ -77,6 +77,11 @@ class FlatGroup:
         self.place = {p: (bucket, i) for bucket in self.buckets
                       for i, p in enumerate(bucket.params)}
 
+    def gradient_buffer(self, p) -> np.ndarray | None:
+        """Parameter p's part of its bucket's flat gradient buffer."""
+        place = self.place.get(p)
+        return None if place is None else place[0].grad_views[place[1]]
+
     def step(self, rule: Callable, buffers: dict[str, float], grad_read_only: bool = False
              ) -> list:
         """Apply ``rule(theta, g, state, scratch)`` to every parameter that has a gradient and
@@ -133,6 +138,10 @@ class FlatBucket:
         total = self.offsets[-1]
         self.theta = aligned_empty(total, dtype)
         self.grad = aligned_empty(total, dtype)
+        # Each parameter's part of ``grad``, shaped like it: a gradient written there by its
+        # producer (a compiled step's, see ``Optimizer.gradient_buffer``) needs no gathering.
+        self.grad_views = [self.grad[a:b].reshape(p.array.shape)
+                           for a, b, p in zip(self.offsets, self.offsets[1:], params)]
         # Each parameter's array: a view of theta, or its own array ("external", see above).
         self.views: list[np.ndarray] = [None] * len(params)  # type: ignore[list-item]
         self.external: set[int] = set()  # the indices of the external ones
@@ -241,7 +250,9 @@ class FlatBucket:
         """Step ``theta``: all at once, or parameter by parameter."""
         arrays = [None if grad is None else grad.array for grad in grads]
         lockstep = self.in_lockstep and all(a is not None for a in arrays)
-        if lockstep and self.theta.size <= self.chunk:
+        if lockstep and grad_read_only and all(map(operator.is_, arrays, self.grad_views)):
+            sources = None  # every gradient is in ``self.grad`` already (and stays as it is)
+        elif lockstep and self.theta.size <= self.chunk:
             # One chunk: one call gathers every gradient into ``self.grad``.
             np.concatenate([a.reshape(-1) for a in arrays], out=self.grad)
             sources = None

@@ -200,6 +200,20 @@ class Optimizer:
             self.state.edited = False
         return loss
 
+    def gradient_buffer(self, p: Tensor) -> np.ndarray | None:
+        """Where this optimizer gathers parameter p's gradient before a step: an array
+        shaped like p, part of one flat buffer. A gradient that is written there (as a
+        compiled step writes it, ``mg.compile``) needs no gathering: the step reads it
+        where it is. None if p is not one of this optimizer's parameters, or if its update
+        rule changes the gradient it is given (then it must work on a copy: ``p.grad``
+        never changes)."""
+        for index, group in enumerate(self.param_groups):
+            if any(p is q for q in group["params"]):
+                if not self._reads_grad_only(group):
+                    return None
+                return self._flat_group(index).gradient_buffer(p)
+        return None
+
     def _check_grads(self, group: dict[str, Any]) -> None:
         for i, p in enumerate(group["params"]):
             if p.grad is None:
