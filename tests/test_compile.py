@@ -381,3 +381,45 @@ def test_zero_grad_stays_when_a_parameter_gets_no_gradient():
         assert eager(x, y).item() == compiled(x, y).item()
     assert state(compiled) == ["ok"] and "zero_grad(True)" in compiled.source()
     assert unused.weight.grad is None and unused_eager.weight.grad is None
+
+
+def test_what_is_changed_between_compiled_steps_is_seen_as_in_eager_steps():
+    """Replay repeats the optimizer's last step without its checks only while nothing they
+    check has changed: a new learning rate, an edited state, a new parameter group, a
+    read-only parameter are all seen, as by eager steps."""
+    sizes = [3, 6, 2]
+
+    def make():
+        model = mlp(sizes)
+        optimizer = optim.Adam(model.parameters(), lr=0.01)
+        return model, optimizer, training_step(model, optimizer)
+
+    (m1, o1, eager), (m2, o2, step) = make(), make()
+    compiled = mg.compile(step)
+    data = batches(3, sizes)
+
+    def both(i):
+        x, y = data[i % 3]
+        assert eager(x, y).item() == compiled(x, y).item(), f"step {i}"
+
+    for i in range(5):
+        both(i)
+    assert state(compiled) == ["ok"] and o2._last_step is not None  # repeating
+    for o in (o1, o2):
+        o.param_groups[0]["lr"] = 0.05  # as a scheduler does
+    for i in range(5, 8):
+        both(i)
+    for o, m in ((o1, m1), (o2, m2)):
+        o.state[m[0].weight]["exp_avg"] = np.zeros((6, 3), np.float32)  # an edited state
+    for i in range(8, 11):
+        both(i)
+    extra = [nn.Parameter(mg.ones(2)), nn.Parameter(mg.ones(2))]
+    for o, p in zip((o1, o2), extra):
+        o.add_param_group({"params": [p]})  # no gradient: not stepped, but checked
+    for i in range(11, 14):
+        both(i)
+    for a, b in zip(m1.parameters(), m2.parameters()):
+        assert np.array_equal(a.detach().numpy(), b.detach().numpy())
+    m2[0].weight.array.flags.writeable = False
+    with pytest.raises(RuntimeError, match="read-only"):
+        compiled(*data[0])

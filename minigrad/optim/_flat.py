@@ -260,11 +260,7 @@ class FlatBucket:
             sources = self.gradient_sources(arrays, grad_read_only)
         if lockstep:
             # The fast path: one update for all of the bucket's parameters.
-            scalars = {name: float(array[0]) for name, array in self.scalars.items()}
-            new = self.run(rule, 0, self.theta.size, flat_buffers, scalars, sources,
-                           grad_read_only)
-            for name, array in self.scalars.items():
-                array.fill(new[name])
+            self.step_all(rule, flat_buffers, sources, grad_read_only)
             return self.params
 
         # Some gradients are missing (or the counts differ): parameter by parameter.
@@ -280,6 +276,24 @@ class FlatBucket:
             stepped.append(self.params[i])
         self.in_lockstep = self.scalars_agree()
         return stepped
+
+    def step_all(self, rule: Callable, flat_buffers: dict[str, np.ndarray],
+                 sources: list | None, grad_read_only: bool) -> None:
+        """One update of every parameter at once (their step counts agree), the gradients
+        in ``self.grad`` (``sources`` None) or read from ``sources``."""
+        scalars = {name: float(array[0]) for name, array in self.scalars.items()}
+        new = self.run(rule, 0, self.theta.size, flat_buffers, scalars, sources,
+                       grad_read_only)
+        for name, array in self.scalars.items():
+            array.fill(new[name])
+
+    def repeatable(self) -> bool:
+        """Whether the next step may be ``step_all`` on ``self.grad`` as it is, with no
+        check: no external parameter, the step counts in lockstep, and every gradient
+        already in ``self.grad`` (see ``Optimizer._repeat_step``)."""
+        return (not self.external and self.in_lockstep
+                and all(p.grad is not None and p.grad.array is view
+                        for p, view in zip(self.params, self.grad_views)))
 
     def gradient_sources(self, arrays: list, grad_read_only: bool) -> list:
         """Each gradient as a flat view (read-only if asked); the views of the last step

@@ -179,6 +179,8 @@ class Optimizer:
         if capture.capturing():  # in a step being compiled: replay calls it again
             return capture.run_as_call(self.step, closure)
         self._step_called = True  # lets a scheduler warn if it is stepped first
+        if closure is None and self._repeat_step():
+            return None
         loss = None
         if closure is not None:
             with enable_grad():
@@ -198,7 +200,55 @@ class Optimizer:
                     self._publish_state(flat, p)
         if isinstance(self.state, StateDict):  # what the step put there is taken in already
             self.state.edited = False
+        self._remember_step(storage)
         return loss
+
+    # -- an optimisation: the same step again ----------------------------------------------
+
+    _last_step: tuple | None = None
+
+    def _remember_step(self, storage: list) -> None:
+        """After a full step: note what ``_repeat_step`` needs to do the same step again
+        without its checks, if it can (every gradient already where the update reads it:
+        a compiled step's, see ``gradient_buffer``)."""
+        self._last_step = None
+        if not all(self._reads_grad_only(g) for g in self.param_groups):
+            return
+        buckets = [b for flat in storage for b in flat.buckets]
+        if not all(b.repeatable() for b in buckets):
+            return
+        checks = tuple((p, p.array, p.grad, p.grad.array) for b in buckets for p in b.params)
+        runs = tuple((group, functools.partial(self._update, group),
+                      self._state_buffers(group), bucket)
+                     for group, flat in zip(self.param_groups, storage)
+                     for bucket in flat.buckets)
+        shape = tuple(len(g["params"]) for g in self.param_groups)
+        self._last_step = (checks, runs, shape, tuple(b.params for b in buckets))
+
+    def _repeat_step(self) -> bool:
+        """Optimisation: the last step again, without its checks, when nothing they check
+        has changed since: the same parameter arrays, the same gradient tensors holding the
+        same arrays (in the flat gradient buffer), the same groups and hyperparameters'
+        state buffers, the state not edited. A compiled step gives exactly that each time;
+        an eager one makes new gradients, and takes the full step. Returns whether it ran."""
+        last = self._last_step
+        if last is None or getattr(self.state, "edited", True):
+            return False
+        checks, runs, shape, params = last
+        for p, array, grad, grad_array in checks:
+            if (p.array is not array or p.grad is not grad or grad.array is not grad_array
+                    or not array.flags.writeable):
+                return False
+        if tuple(len(g["params"]) for g in self.param_groups) != shape:
+            return False
+        for group, _, buffers, _ in runs:
+            if self._state_buffers(group) != buffers or not self._reads_grad_only(group):
+                return False
+        for _, rule, buffers, bucket in runs:
+            bucket.step_all(rule, bucket.add_buffers(buffers), None, True)
+        for stepped in params:
+            bump_versions(stepped)
+        return True
 
     def gradient_buffer(self, p: Tensor) -> np.ndarray | None:
         """Where this optimizer gathers parameter p's gradient before a step: an array
@@ -264,6 +314,7 @@ class Optimizer:
 
     def _pack(self, index: int, initial_state: dict[Tensor, dict[str, Any]]) -> FlatGroup:
         """Pack group ``index`` into flat arrays, its state starting from ``initial_state``."""
+        self._last_step = None  # (new flat arrays: the next step is a full one)
         group = self.param_groups[index]
         for p in group["params"]:
             self.state.pop(p, None)
@@ -291,7 +342,8 @@ class Optimizer:
         copied along: ``copy.deepcopy((model, optimizer))``)."""
         clone = object.__new__(type(self))
         memo[id(self)] = clone
-        clone.__dict__.update(copy.deepcopy(self.__dict__, memo))
+        clone.__dict__.update(copy.deepcopy(
+            {k: v for k, v in self.__dict__.items() if k != "_last_step"}, memo))
         # The copied ``state`` holds copies of the views it showed: show the copied flat state.
         for index, flat in clone._storage.items():
             for p in clone.param_groups[index]["params"]:
