@@ -541,9 +541,14 @@ def _index_targets(input: Tensor, target: np.ndarray, ignore_index: int, op: str
     classes = input.shape[1]
     if flat.size == 0:
         return flat, None
-    low, high = flat.min(), flat.max()
-    if 0 <= low and high < classes and not low <= ignore_index <= high:
-        return flat, None  # every target is a class, none ignored: the usual case, cheaply
+    # Every target a class and none ignored: the usual case, checked cheaply.
+    if not 0 <= ignore_index < classes:  # (the default -100: no class can be ignored)
+        if (flat.view(np.uint64) < classes).all():  # as unsigned, a negative is huge: one
+            return flat, None                       # comparison checks 0 ≤ target < classes
+    else:
+        low, high = flat.min(), flat.max()
+        if 0 <= low and high < classes and not low <= ignore_index <= high:
+            return flat, None
     valid = flat != ignore_index
     bad = valid & ((flat < 0) | (flat >= classes))
     if bad.any():
