@@ -6,20 +6,23 @@ schedules the nodes, gradients summed in dictionaries. For a small model that bo
 costs more than the arithmetic. But the *arithmetic* of a training step is the same every
 time: the same NumPy kernels, on arrays of the same shapes, in the same order. So:
 
-1. **Record.** The first call runs ``step_fn`` eagerly, with its tensor arguments'
+0. **Set up.** The first call runs ``step_fn`` as it is (the optimizer makes its state).
+1. **Record.** The second call runs ``step_fn`` eagerly, with its tensor arguments'
    arrays replaced by ``Traced`` arrays (an ``ndarray`` subclass). NumPy hands every
    operation on a ``Traced`` array to it (``__array_ufunc__``, ``__array_function__``),
    and it writes each kernel down, with the array it produced, on a tape. Views (reshape,
    transpose, slices) are not kernels: they stay views of the same memory.
-2. **Check.** The second call (same shapes) replays the tape up to the optimizer step, then
+2. **Check.** The third call (same shapes) replays the tape up to the optimizer step, then
    records ``step_fn`` again eagerly and compares every array the two produced. Anything
    the tape missed (a value computed outside NumPy's protocols, kept as a constant) would
    show as a difference; then ``step_fn`` stays eager for those shapes, with a warning.
-3. **Replay.** From then on a call copies its arguments into the tape's input arrays and
-   runs the kernels, each writing into the array it wrote when recorded (``out=``): no
-   Tensors, no graph, no allocation. ``optimizer.zero_grad()`` and ``optimizer.step()``
-   run as they are (their learning rate and step count change from call to call); each
-   parameter's ``.grad`` is the array its gradient was written into.
+3. **Replay.** The checked tape is written out as the source of one Python function, one
+   line per kernel (``step.source()`` shows it), and from then on a call copies its
+   arguments into the tape's input arrays and runs it: each kernel writes into the array
+   it wrote when recorded (``out=``); no Tensors, no graph, no allocation. The gradients
+   are written where the optimizer reads them (``Optimizer.gradient_buffer``), and
+   ``optimizer.step()`` runs as it is (its learning rate and step count change from call
+   to call); each parameter's ``.grad`` is the array its gradient was written into.
 
 Values that steer Python (``if x.any():``, ``float(x)``) are written down as *guards*:
 replay checks them and, if one differs, runs eagerly and records anew. New shapes or
