@@ -196,22 +196,8 @@ class Traced(np.ndarray):
             return owner
         return _recorded_result(function, args, kwargs, result)
 
-    # Methods NumPy does not route through the protocols above: each written down too.
-
-    def copy(self, order="C"):
-        return _recorded_method(np.copy, self, order=order)
-
-    def astype(self, dtype, order="K", casting="unsafe", subok=True, copy=True):
-        plain = self.view(np.ndarray)
-        if not copy and np.dtype(dtype) == plain.dtype:
-            return self
-        return _recorded_method(np.ndarray.astype, self, dtype, order=order, casting=casting)
-
-    def ravel(self, order="C"):
-        return _recorded_method(np.ravel, self, order=order)
-
-    def flatten(self, order="C"):
-        return _recorded_method(np.ndarray.flatten, self, order=order)
+    # Methods NumPy does not route through the protocols above are written down too: the
+    # ones that may make a new array, below the class (``_traced_method``), and these.
 
     def __getitem__(self, key):
         return _recorded_method(operator.getitem, self, _plain(key))
@@ -262,8 +248,9 @@ _FROM_SHAPE_ONLY = (np.empty_like, np.zeros_like, np.ones_like, np.full_like)
 
 
 def _traced_method(name: str) -> Callable:
-    """``ndarray.<name>`` written down when it makes a new array (``reshape`` copies a
-    non-contiguous array; ``dot``, ``argmax``... are C methods outside NumPy's protocols)."""
+    """``ndarray.<name>`` written down when it makes a new array (``copy``, ``astype``;
+    ``reshape`` of a non-contiguous array; ``dot``, ``argmax``... are C methods outside
+    NumPy's protocols). One that returns a view of the array stays a view."""
     method = getattr(np.ndarray, name)
 
     def traced(self, *args, **kwargs):
@@ -273,9 +260,9 @@ def _traced_method(name: str) -> Callable:
     return traced
 
 
-for _name in ("reshape", "dot", "argmax", "argmin", "argsort", "repeat", "take", "nonzero",
-              "searchsorted", "diagonal", "compress", "choose", "squeeze", "swapaxes",
-              "transpose"):
+for _name in ("copy", "astype", "ravel", "flatten", "reshape", "dot", "argmax", "argmin",
+              "argsort", "repeat", "take", "nonzero", "searchsorted", "diagonal", "compress",
+              "choose", "squeeze", "swapaxes", "transpose"):
     setattr(Traced, _name, _traced_method(_name))
 
 
@@ -359,9 +346,7 @@ class Tape:
         return buffer
 
     def owns(self, array: np.ndarray) -> bool:
-        while array.base is not None:
-            array = array.base
-        return id(array) in self.owned
+        return id(_root(array)) in self.owned
 
     def mark_external(self) -> None:
         if self.first_external is None:

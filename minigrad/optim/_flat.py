@@ -148,9 +148,6 @@ class FlatBucket:
         for i in range(len(params)):
             self.adopt(i)
         self.chunk = CHUNK  # (read once: a bucket's scratch arrays are this long)
-        # The gradient arrays of the last step and the flat views made of them: a compiled
-        # step (``mg.compile``) hands in the same arrays every time, and keeps its views.
-        self.last_sources: tuple[list, list, bool] = ([], [], False)
         scratch_size = min(max(total, 1), self.chunk)
         self.scratch = (aligned_empty(scratch_size, dtype), aligned_empty(scratch_size, dtype))
         self.grad_chunk = aligned_empty(scratch_size, dtype)  # a chunk of gradients, in cache
@@ -257,7 +254,7 @@ class FlatBucket:
             np.concatenate([a.reshape(-1) for a in arrays], out=self.grad)
             sources = None
         else:
-            sources = self.gradient_sources(arrays, grad_read_only)
+            sources = [None if a is None else flat_view(a, grad_read_only) for a in arrays]
         if lockstep:
             # The fast path: one update for all of the bucket's parameters.
             self.step_all(rule, flat_buffers, sources, grad_read_only)
@@ -294,18 +291,6 @@ class FlatBucket:
         return (not self.external and self.in_lockstep
                 and all(p.grad is not None and p.grad.array is view
                         for p, view in zip(self.params, self.grad_views)))
-
-    def gradient_sources(self, arrays: list, grad_read_only: bool) -> list:
-        """Each gradient as a flat view (read-only if asked); the views of the last step
-        when the same arrays come again (a compiled step's do)."""
-        last_arrays, last_sources, last_read_only = self.last_sources
-        if (arrays and last_arrays and arrays[0] is last_arrays[0]  # (eager: new ones)
-                and last_read_only == grad_read_only and len(last_arrays) == len(arrays)
-                and all(map(operator.is_, arrays, last_arrays))):
-            return list(last_sources)
-        sources = [None if a is None else flat_view(a, grad_read_only) for a in arrays]
-        self.last_sources = (arrays, list(sources), grad_read_only)
-        return sources
 
     def run(self, rule: Callable, start: int, stop: int, buffers: dict[str, np.ndarray],
             scalars: dict[str, float], grad_sources: list[np.ndarray] | None,
