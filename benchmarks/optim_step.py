@@ -17,6 +17,9 @@ then slows every contender alike instead of one. Times are CPU seconds of this p
 (every contender runs on one thread: PyTorch is pinned to the ``--threads`` given), which a
 neighbour's load distorts less than wall time; wall-time medians are in the JSON too.
 
+minigrad's Adam and SGD run as one compiled loop when numba is installed
+(``pip install "minigrad[fast]"``); their NumPy passes (``fused=False``) are then timed too.
+
     python benchmarks/optim_step.py            # full run (a minute or two)
     python benchmarks/optim_step.py --quick    # a few seconds
 
@@ -37,6 +40,7 @@ from _timing import print_table, time_in_rounds, write_json  # noqa: E402
 
 import minigrad as mg  # noqa: E402
 from minigrad import optim  # noqa: E402
+from minigrad.optim import _kernels as kernels  # noqa: E402
 
 BYTES_PER_PARAM = {"Adam": 28, "SGD-momentum": 20}
 BYTES_MOVED = {"Adam": "read θ, g, m, v; write θ, m, v: 7 × 4 B",
@@ -62,16 +66,16 @@ def streaming_rates() -> dict:
             "copy": (lambda: np.copyto(b, a), 8 * STREAM_ELEMENTS)}
 
 
-def minigrad_step(kind: str, sizes: list[int]):
+def minigrad_step(kind: str, sizes: list[int], fused: bool | None = None):
     rng = np.random.default_rng(0)
     params = [mg.tensor(rng.standard_normal(n).astype(np.float32), requires_grad=True)
               for n in sizes]
     for p in params:
         p.grad = mg.tensor(rng.standard_normal(p.shape).astype(np.float32) * 1e-3)
     if kind == "Adam":
-        opt = optim.Adam(params, lr=1e-4)
+        opt = optim.Adam(params, lr=1e-4, fused=fused)
     else:
-        opt = optim.SGD(params, lr=1e-4, momentum=0.9)
+        opt = optim.SGD(params, lr=1e-4, momentum=0.9, fused=fused)
     opt.step()  # the first step packs the parameters and allocates the state
     return opt.step
 
@@ -122,8 +126,10 @@ def main() -> None:
         contenders = {name: fn for name, (fn, _) in rates.items()}
         kinds = {}
         for kind in BYTES_PER_PARAM:
-            steps = {f"minigrad {kind}": minigrad_step(kind, sizes),
-                     **torch_steps(torch, kind, sizes)}
+            steps = {f"minigrad {kind}": minigrad_step(kind, sizes)}
+            if kernels.AVAILABLE:  # then the line above ran the fused loop: the passes too
+                steps[f"minigrad {kind}, NumPy passes"] = minigrad_step(kind, sizes, False)
+            steps.update(torch_steps(torch, kind, sizes))
             kinds.update(dict.fromkeys(steps, kind))
             contenders.update(steps)
         times = time_in_rounds(contenders, rounds, warmup=2)
@@ -144,7 +150,7 @@ def main() -> None:
                          "implementation": label, "ms": seconds * 1e3, "wall_ms": wall * 1e3,
                          "bound_ms": bound * 1e3, "x_bound": seconds / bound,
                          "x_copy_bound": seconds / copy_bound})
-            print(f"  {label:<24} {seconds * 1e3:8.2f} ms  {seconds / bound:5.2f}x in-place "
+            print(f"  {label:<30} {seconds * 1e3:8.2f} ms  {seconds / bound:5.2f}x in-place "
                   f"bound  ({seconds / copy_bound:.2f}x a copy's)", flush=True)
 
     header = ["params", "implementation", "ms / step", "in-place bound ms", "x in-place bound",

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from minigrad.optim import _kernels
 from minigrad.optim._moments import (
     begin_step_,
     bias_correction,
@@ -33,7 +34,11 @@ class Adam(Optimizer):
         θ ← θ − lr · m̂ / (√v̂ + ε)
 
     The last line is ``adam_step_``; it runs as ``adam_step_rearranged_``, the same step with
-    one pass over memory fewer.
+    one pass over memory fewer. With numba installed (``pip install "minigrad[fast]"``) the
+    moments and the step run as one compiled loop over the parameters instead of 12 NumPy
+    passes: the same numbers, bit for bit, at about twice the speed (``_kernels.py``;
+    ``fused=False`` keeps the passes). ``foreach`` is accepted for PyTorch's sake and changes
+    nothing: every step already works on all of a group's parameters at once.
 
     ε is added to the *corrected* √v̂. The paper's "efficient version" and TensorFlow/Keras
     add their ε̂ to the uncorrected √v (θ ← θ − lr·√(1 − β2ᵗ)/(1 − β1ᵗ) · m / (√v + ε̂)),
@@ -42,18 +47,22 @@ class Adam(Optimizer):
 
     def __init__(self, params: ParamsT, lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0, amsgrad: bool = False, maximize: bool = False):
+                 weight_decay: float = 0, amsgrad: bool = False, maximize: bool = False, *,
+                 foreach: bool | None = None, fused: bool | None = None):
         super().__init__(params, dict(lr=lr, betas=as_pair(betas), eps=eps,
                                       weight_decay=weight_decay, amsgrad=amsgrad,
-                                      maximize=maximize))
+                                      maximize=maximize, foreach=foreach, fused=fused))
 
     # AdamW: True. NAdam, as PyTorch's, has a ``decoupled_weight_decay`` hyperparameter instead.
     _decoupled_weight_decay = False
+    # Whether the step may run as ``_kernels.adam_loop`` (NAdam's look-ahead step has none).
+    _fused_loop = True
 
     def _validate_group(self, group: dict[str, Any]) -> None:
         name = type(self).__name__
         check_non_negative(name, group, "lr", "eps", "weight_decay")
         check_betas(name, group["betas"])
+        _kernels.check_fused_option(group, name)
 
     def _state_buffers(self, group: dict[str, Any]) -> dict[str, float]:
         names = {"exp_avg": 0.0, "exp_avg_sq": 0.0}
@@ -76,6 +85,12 @@ class Adam(Optimizer):
         begin_step_(group, theta, g, state, tmp, decoupled_weight_decay=decoupled)
 
         m, v = state["exp_avg"], state["exp_avg_sq"]
+        if self._fused_loop and not group.get("amsgrad") and _kernels.usable(group):
+            # The three steps below in one compiled pass: an optimisation, the same numbers.
+            t = state["step"]
+            _kernels.adam_(theta, g, m, v, beta1, beta2, group["lr"], group["eps"],
+                           bias_correction(beta1, t), bias_correction(beta2, t))
+            return
         ema_(m, g, beta1, tmp)  # m ← β1·m + (1 − β1)·g
         ema_square_(v, g, beta2, tmp)  # v ← β2·v + (1 − β2)·g²
         if group.get("amsgrad"):
@@ -147,6 +162,7 @@ class AdamW(Adam):
 
     def __init__(self, params: ParamsT, lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 1e-2, amsgrad: bool = False, maximize: bool = False):
+                 weight_decay: float = 1e-2, amsgrad: bool = False, maximize: bool = False, *,
+                 foreach: bool | None = None, fused: bool | None = None):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                         amsgrad=amsgrad, maximize=maximize)
+                         amsgrad=amsgrad, maximize=maximize, foreach=foreach, fused=fused)

@@ -44,6 +44,7 @@ class NAdam(Adam):
     """
 
     _state_scalars = {"step": 0.0, "mu_product": 1.0}
+    _fused_loop = False  # (the fused loop is Adam's step)
 
     def __init__(self, params: ParamsT, lr: float = 2e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,

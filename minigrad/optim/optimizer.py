@@ -37,6 +37,11 @@ from minigrad.tensor import Tensor, bump_versions
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
 
 
+# Group entries that choose how a step runs, not what it computes (``fused``, ``foreach``): a
+# state dict without them (saved before they existed) takes the optimizer's defaults.
+_OPTIONS = ("foreach", "fused")
+
+
 class Optimizer:
     """Base class of all optimizers (``torch.optim.Optimizer``'s interface).
 
@@ -407,7 +412,7 @@ class Optimizer:
                 raise ValueError(
                     f"{name}.load_state_dict: parameter group {g} has {len(saved['params'])} "
                     f"parameters in the state dict and {len(group['params'])} in the optimizer")
-            missing = sorted(set(self.defaults) - set(saved))
+            missing = sorted(set(self.defaults) - set(saved) - set(_OPTIONS))
             if missing:  # e.g. the state dict of another kind of optimizer
                 raise ValueError(
                     f"{name}.load_state_dict: parameter group {g} of the state dict lacks "
@@ -418,8 +423,9 @@ class Optimizer:
                     raise ValueError(f"{name}.load_state_dict: parameter index {index} appears "
                                      "twice in the state dict's parameter groups")
                 params_of[index] = p
-            new_group = {key: _restore(value, self.defaults.get(key))
-                         for key, value in saved.items() if key != "params"}
+            new_group = {key: self.defaults[key] for key in _OPTIONS if key in self.defaults}
+            new_group.update({key: _restore(value, self.defaults.get(key))
+                              for key, value in saved.items() if key != "params"})
             new_group["params"] = group["params"]
             self._validate_group(new_group)
             new_groups.append(new_group)
