@@ -22,47 +22,55 @@ needs_numba = pytest.mark.skipif(not _kernels.AVAILABLE,
 CONFIGS = [
     (optim.Adam, {}),
     (optim.Adam, dict(betas=(0.3, 0.99))),  # 1 − β1 ≥ ½: the other form of the average
-    (optim.Adam, dict(weight_decay=0.1)),  # L2 decay: g is changed first (a copy of it)
-    (optim.Adam, dict(maximize=True)),
-    (optim.AdamW, dict(weight_decay=0.05)),
+    (optim.Adam, dict(weight_decay=0.1)),  # L2 decay, added to g
+    (optim.Adam, dict(maximize=True, weight_decay=0.1)),
+    (optim.AdamW, dict(weight_decay=0.05)),  # decoupled decay, applied to θ
+    (optim.AdamW, dict(weight_decay=0.05, maximize=True, betas=(0.5, 0.9))),
     (optim.SGD, {}),
+    (optim.SGD, dict(weight_decay=0.1, maximize=True)),
     (optim.SGD, dict(momentum=0.9)),
     (optim.SGD, dict(momentum=0.9, dampening=0.3)),
     (optim.SGD, dict(momentum=0.8, nesterov=True, weight_decay=1e-2)),
     (optim.SGD, dict(momentum=0.9, maximize=True)),
 ]
+IDS = [f"{cls.__name__}-{options}" for cls, options in CONFIGS]
 
 
-def run_steps(cls, options, dtype, sizes, fused, steps=4, seed=0):
-    """``steps`` steps with fresh random gradients; the parameters and state after them."""
+def run_steps(cls, options, dtype, sizes, fused, steps=4, seed=0, grads_in_buffer=False):
+    """``steps`` steps with fresh random gradients; the parameters, gradients and state
+    after them. With ``grads_in_buffer`` the gradients are written where the optimizer
+    gathers them (as a compiled step does), which lets it repeat its last step."""
     rng = np.random.default_rng(seed)
     params = [mg.tensor(rng.standard_normal(n).astype(dtype), requires_grad=True)
               for n in sizes]
     opt = cls(params, lr=0.01, fused=fused, **options)
     for _ in range(steps):
         for p in params:
-            p.grad = mg.tensor(rng.standard_normal(p.shape).astype(dtype))
+            grad = rng.standard_normal(p.shape).astype(dtype)
+            target = opt.gradient_buffer(p) if grads_in_buffer else None
+            if target is None:
+                p.grad = mg.tensor(grad)
+            else:
+                target[...] = grad
+                p.grad = mg.from_numpy(target)
+        grads_before = [p.grad.numpy().copy() for p in params]
         opt.step()
+        for p, before in zip(params, grads_before):  # p.grad is never changed
+            np.testing.assert_array_equal(p.grad.numpy(), before)
     state = [{k: np.asarray(v) for k, v in opt.state[p].items()} for p in params]
     return [p.array.copy() for p in params], state
 
 
-@needs_numba
-@pytest.mark.parametrize("cls, options", CONFIGS,
-                         ids=[f"{c.__name__}-{o}" for c, o in CONFIGS])
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_fused_loop_gives_the_numpy_passes_numbers_bit_for_bit(cls, options, dtype,
-                                                              monkeypatch):
-    sizes = [3, CHUNK + 77, 1000]  # a parameter spread over two chunks, and small ones
+def assert_fused_equals_passes(cls, options, dtype, sizes, monkeypatch, **kwargs):
     calls = []
     for name in ("adam_", "sgd_"):
         original = getattr(_kernels, name)
         monkeypatch.setattr(_kernels, name, lambda *a, _f=original, **k: (calls.append(1),
                                                                          _f(*a, **k)))
-    fused_params, fused_state = run_steps(cls, options, dtype, sizes, fused=None)
+    fused_params, fused_state = run_steps(cls, options, dtype, sizes, None, **kwargs)
     assert calls, "the fused loop did not run"
     calls.clear()
-    passes_params, passes_state = run_steps(cls, options, dtype, sizes, fused=False)
+    passes_params, passes_state = run_steps(cls, options, dtype, sizes, False, **kwargs)
     assert not calls, "fused=False ran the fused loop"
     for ours, theirs in zip(fused_params, passes_params):
         assert ours.dtype == dtype
@@ -73,56 +81,35 @@ def test_fused_loop_gives_the_numpy_passes_numbers_bit_for_bit(cls, options, dty
             np.testing.assert_array_equal(ours[key], theirs[key], err_msg=key)
 
 
-@pytest.mark.parametrize("lerp_from_g", [False, True])
-def test_the_adam_loop_source_does_the_passes_arithmetic(lerp_from_g):
-    """The loop as Python (no numba needed), on float32 scalars, against Adam's passes."""
-    rng = np.random.default_rng(1)
-    n = 257
-    theta, g, m = (rng.standard_normal(n).astype(np.float32) for _ in range(3))
-    v = rng.random(n).astype(np.float32)
-    beta1 = 0.3 if lerp_from_g else 0.9
-    beta2, lr, eps, t = 0.99, 0.01, 1e-3, 3
-    bc1, bc2 = 1 - beta1**t, 1 - beta2**t
-    expected = [a.copy() for a in (theta, m, v)]
-    scratch = (np.empty(n, np.float32), np.empty(n, np.float32))
-    from minigrad.optim._moments import ema_, ema_square_
-    from minigrad.optim.adam import adam_step_rearranged_
-    e_theta, e_m, e_v = expected
-    ema_(e_m, g, beta1, scratch[0])
-    ema_square_(e_v, g, beta2, scratch[0])
-    adam_step_rearranged_(e_theta, e_m, e_v, lr, bc1, bc2, eps, *scratch)
-
-    c = np.sqrt(bc2)
-    f32 = np.float32
-    _kernels.adam_loop(theta, g, m, v, f32(1 - beta1), f32(beta1), lerp_from_g, f32(beta2),
-                       f32(1 - beta2), f32(eps * c), f32(lr / bc1 * c))
-    for ours, theirs in zip((theta, m, v), expected):
-        np.testing.assert_array_equal(ours, theirs)
+@needs_numba
+@pytest.mark.parametrize("cls, options", CONFIGS, ids=IDS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("grads_in_buffer", [False, True])
+def test_fused_loop_gives_the_numpy_passes_numbers_bit_for_bit(cls, options, dtype,
+                                                              grads_in_buffer, monkeypatch):
+    # A parameter longer than a chunk, and small ones: the passes run over several chunks,
+    # the loop over whole parameters or the whole flat buffer.
+    sizes = [3, CHUNK + 77, 1000]
+    assert_fused_equals_passes(cls, options, dtype, sizes, monkeypatch,
+                               grads_in_buffer=grads_in_buffer)
 
 
-@pytest.mark.parametrize("started, dampening, nesterov",
-                         [(False, 0.0, False), (True, 0.0, False), (True, 0.25, False),
-                          (True, 0.0, True)])
-def test_the_sgd_loop_source_does_the_passes_arithmetic(started, dampening, nesterov):
-    rng = np.random.default_rng(2)
-    n = 129
-    theta, g, velocity = (rng.standard_normal(n).astype(np.float32) for _ in range(3))
-    momentum, lr = 0.9, 0.05
-    # The passes of SGD._update, written out.
-    e_theta, e_velocity, e_g = theta.copy(), velocity.copy(), g.copy()
-    if not started:
-        np.copyto(e_velocity, e_g)
-    else:
-        e_velocity *= momentum
-        e_velocity += e_g if dampening == 0 else e_g * np.float32(1 - dampening)
-    direction = e_g + e_velocity * np.float32(momentum) if nesterov else e_velocity
-    e_theta -= direction * np.float32(lr)
+@pytest.mark.parametrize("cls, options", CONFIGS, ids=IDS)
+def test_the_loops_python_source_gives_the_passes_numbers(cls, options, monkeypatch):
+    """The loops as plain Python (no numba needed) on float32 scalars: the arithmetic the
+    compiled loops are made from, checked everywhere."""
+    monkeypatch.setattr(_kernels, "AVAILABLE", True)
+    monkeypatch.setattr(_kernels, "adam_loop_compiled", _kernels.adam_loop)
+    monkeypatch.setattr(_kernels, "sgd_loop_compiled", _kernels.sgd_loop)
+    assert_fused_equals_passes(cls, options, np.float32, [3, 40, 17], monkeypatch)
 
-    f32 = np.float32
-    _kernels.sgd_momentum_loop(theta, g, velocity, f32(momentum), f32(1 - dampening), f32(lr),
-                               started, dampening != 0, nesterov)
-    np.testing.assert_array_equal(velocity, e_velocity)
-    np.testing.assert_array_equal(theta, e_theta)
+
+def test_amsgrad_and_nadam_keep_the_numpy_passes():
+    p = mg.zeros(3, requires_grad=True)
+    assert not optim.Adam([p], amsgrad=True)._fused(optim.Adam([p], amsgrad=True)
+                                                    .param_groups[0])
+    nadam = optim.NAdam([p])
+    assert not nadam._fused(nadam.param_groups[0])
 
 
 def test_fused_true_without_numba_is_refused_on_construction(monkeypatch):

@@ -882,12 +882,12 @@ def test_a_rule_that_writes_to_a_gradient_it_was_told_to_only_read_raises():
 
     class Careless(optim.SGD):
         def _reads_grad_only(self, group):
-            return True  # a lie with maximize=True: begin_step_ negates g
+            return True  # a lie with maximize=True: begin_step_ negates g (NumPy passes)
 
     w = mg.tensor(np.ones(2 * CHUNK), requires_grad=True)
     w.grad = mg.tensor(np.ones(2 * CHUNK))
     with pytest.raises(ValueError, match="read-only"):
-        Careless([w], lr=0.1, maximize=True).step()
+        Careless([w], lr=0.1, maximize=True, fused=False).step()
     np.testing.assert_array_equal(w.grad.array, 1.0)
 
 

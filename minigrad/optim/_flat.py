@@ -82,16 +82,17 @@ class FlatGroup:
         place = self.place.get(p)
         return None if place is None else place[0].grad_views[place[1]]
 
-    def step(self, rule: Callable, buffers: dict[str, float], grad_read_only: bool = False
-             ) -> list:
+    def step(self, rule: Callable, buffers: dict[str, float], grad_read_only: bool = False,
+             one_pass: bool = False) -> list:
         """Apply ``rule(theta, g, state, scratch)`` to every parameter that has a gradient and
         return those parameters. ``buffers`` are the state arrays the rule uses (those not yet
         kept are created, e.g. after ``group["momentum"]`` was changed). ``grad_read_only``
         says the rule never writes to g: the gradients may then be handed to it where they
-        are, without a copy."""
+        are, without a copy. ``one_pass`` says the rule is a fused loop that makes one pass
+        and needs no scratch: it is then not cut into cache-sized chunks (see ``pieces``)."""
         stepped = []
         for bucket in self.buckets:
-            stepped += bucket.step(rule, buffers, grad_read_only)
+            stepped += bucket.step(rule, buffers, grad_read_only, one_pass)
         return stepped
 
     def follows_params(self) -> bool:
@@ -230,20 +231,21 @@ class FlatBucket:
     def scalars_agree(self) -> bool:
         return all(s.min() == s.max() for s in self.scalars.values() if s.size)
 
-    def step(self, rule: Callable, buffers: dict[str, float], grad_read_only: bool) -> list:
+    def step(self, rule: Callable, buffers: dict[str, float], grad_read_only: bool,
+             one_pass: bool = False) -> list:
         """``FlatGroup.step`` for this bucket's parameters (``check_params`` comes first)."""
         flat_buffers = self.add_buffers(buffers)
         grads = [p.grad for p in self.params]
         for i in self.external:  # their current values, which may have been changed in place
             np.copyto(self.param_view(self.theta, i), self.views[i])
-        stepped = self.step_packed(rule, flat_buffers, grads, grad_read_only)
+        stepped = self.step_packed(rule, flat_buffers, grads, grad_read_only, one_pass)
         for i in self.external:  # write the step through to the parameter's own array
             if grads[i] is not None:
                 np.copyto(self.views[i], self.param_view(self.theta, i))
         return stepped
 
     def step_packed(self, rule: Callable, flat_buffers: dict[str, np.ndarray],
-                    grads: list, grad_read_only: bool) -> list:
+                    grads: list, grad_read_only: bool, one_pass: bool) -> list:
         """Step ``theta``: all at once, or parameter by parameter."""
         arrays = [None if grad is None else grad.array for grad in grads]
         lockstep = self.in_lockstep and all(a is not None for a in arrays)
@@ -257,7 +259,7 @@ class FlatBucket:
             sources = [None if a is None else flat_view(a, grad_read_only) for a in arrays]
         if lockstep:
             # The fast path: one update for all of the bucket's parameters.
-            self.step_all(rule, flat_buffers, sources, grad_read_only)
+            self.step_all(rule, flat_buffers, sources, grad_read_only, one_pass)
             return self.params
 
         # Some gradients are missing (or the counts differ): parameter by parameter.
@@ -267,7 +269,8 @@ class FlatBucket:
                 continue  # as PyTorch: no gradient, no update, and its state does not advance
             scalars = {name: float(array[i]) for name, array in self.scalars.items()}
             start, stop = self.offsets[i], self.offsets[i + 1]
-            new = self.run(rule, start, stop, flat_buffers, scalars, sources, grad_read_only)
+            new = self.run(rule, start, stop, flat_buffers, scalars, sources, grad_read_only,
+                           one_pass)
             for name, array in self.scalars.items():
                 array[i] = new[name]
             stepped.append(self.params[i])
@@ -275,12 +278,12 @@ class FlatBucket:
         return stepped
 
     def step_all(self, rule: Callable, flat_buffers: dict[str, np.ndarray],
-                 sources: list | None, grad_read_only: bool) -> None:
+                 sources: list | None, grad_read_only: bool, one_pass: bool = False) -> None:
         """One update of every parameter at once (their step counts agree), the gradients
         in ``self.grad`` (``sources`` None) or read from ``sources``."""
         scalars = {name: float(array[0]) for name, array in self.scalars.items()}
         new = self.run(rule, 0, self.theta.size, flat_buffers, scalars, sources,
-                       grad_read_only)
+                       grad_read_only, one_pass)
         for name, array in self.scalars.items():
             array.fill(new[name])
 
@@ -294,12 +297,12 @@ class FlatBucket:
 
     def run(self, rule: Callable, start: int, stop: int, buffers: dict[str, np.ndarray],
             scalars: dict[str, float], grad_sources: list[np.ndarray] | None,
-            grad_read_only: bool = False) -> dict[str, float]:
-        """Run ``rule(theta, g, state, scratch)`` over the flat range [start, stop), chunk by
-        chunk.
+            grad_read_only: bool = False, one_pass: bool = False) -> dict[str, float]:
+        """Run ``rule(theta, g, state, scratch)`` over the flat range [start, stop), piece by
+        piece (``pieces``).
 
-        ``state`` holds the chunk's slices of the flat state arrays and a fresh copy of the
-        scalars for every chunk, so the rule may update both (``state["step"] += 1``) as if
+        ``state`` holds the piece's slices of the flat state arrays and a fresh copy of the
+        scalars for every piece, so the rule may update both (``state["step"] += 1``) as if
         it saw one whole tensor. The scalars it computed are returned.
 
         The gradients come from ``self.grad``, or else from ``grad_sources`` (each
@@ -310,18 +313,38 @@ class FlatBucket:
         buffer that stays in cache (the rule may then change it; ``p.grad`` never changes).
         """
         tmp, tmp2 = self.scratch
-        theta, chunk = self.theta, self.chunk
+        theta = self.theta
         state = dict(scalars)
-        for a in range(start, max(stop, start + 1), chunk):
-            b = min(a + chunk, stop)
+        for a, b in self.pieces(start, stop, grad_sources, one_pass):
             if grad_sources is None:
                 g = self.grad[a:b]
             else:
                 g = self.gradient_chunk(grad_sources, a, b, grad_read_only)
             state = {name: flat[a:b] for name, flat in buffers.items()}
-            state.update(scalars)  # every chunk starts from the scalars before the step
-            rule(theta[a:b], g, state, (tmp[:b - a], tmp2[:b - a]))
-        return {name: state[name] for name in scalars}  # (as the last chunk left them)
+            state.update(scalars)  # every piece starts from the scalars before the step
+            scratch = None if one_pass else (tmp[:b - a], tmp2[:b - a])
+            rule(theta[a:b], g, state, scratch)
+        return {name: state[name] for name in scalars}  # (as the last piece left them)
+
+    def pieces(self, start: int, stop: int, grad_sources: list[np.ndarray] | None,
+               one_pass: bool) -> list[tuple[int, int]]:
+        """The ranges [a, b) of [start, stop) a rule is applied to, in turn.
+
+        NumPy passes go over cache-sized chunks (``CHUNK``): the first pass over a chunk
+        brings it from memory, the others find it in the cache. A one-pass rule (a fused
+        loop) gains nothing from chunks and pays for each call: it takes the whole range at
+        once, or, when the gradients are read where they are, one parameter at a time (each
+        gradient then is one view, never a copy).
+        """
+        if not one_pass:
+            return [(a, min(a + self.chunk, stop))
+                    for a in range(start, max(stop, start + 1), self.chunk)]
+        if grad_sources is None:
+            return [(start, stop)]
+        if any(source.dtype != self.dtype for source in grad_sources if source is not None):
+            return self.pieces(start, stop, grad_sources, one_pass=False)  # (copies: chunks)
+        bounds = [start] + [o for o in self.offsets if start < o < stop] + [stop]
+        return list(zip(bounds, bounds[1:]))
 
     def gradient_chunk(self, sources: list[np.ndarray], start: int, stop: int,
                        read_only: bool) -> np.ndarray:

@@ -75,22 +75,27 @@ class Adam(Optimizer):
 
     def _reads_grad_only(self, group: dict[str, Any]) -> bool:
         # Only begin_step_ writes to g: for maximize, and for weight decay added to g.
-        return not group["maximize"] and (group["weight_decay"] == 0
-                                          or self._decouples_weight_decay(group))
+        return self._fused(group) or not group["maximize"] and (
+            group["weight_decay"] == 0 or self._decouples_weight_decay(group))
+
+    def _fused(self, group: dict[str, Any]) -> bool:
+        return self._fused_loop and not group.get("amsgrad") and _kernels.usable(group)
 
     def _update(self, group, theta, g, state, scratch):
         beta1, beta2 = group["betas"]
-        tmp, _ = scratch
         decoupled = self._decouples_weight_decay(group)
+        if self._fused(group):
+            # This whole method in one compiled pass: an optimisation, the same numbers.
+            state["step"] += 1
+            _kernels.adam_(theta, g, state["exp_avg"], state["exp_avg_sq"], lr=group["lr"],
+                           beta1=beta1, beta2=beta2, eps=group["eps"],
+                           weight_decay=group["weight_decay"], decoupled=decoupled,
+                           maximize=group["maximize"], step=state["step"])
+            return
+        tmp, _ = scratch
         begin_step_(group, theta, g, state, tmp, decoupled_weight_decay=decoupled)
 
         m, v = state["exp_avg"], state["exp_avg_sq"]
-        if self._fused_loop and not group.get("amsgrad") and _kernels.usable(group):
-            # The three steps below in one compiled pass: an optimisation, the same numbers.
-            t = state["step"]
-            _kernels.adam_(theta, g, m, v, beta1, beta2, group["lr"], group["eps"],
-                           bias_correction(beta1, t), bias_correction(beta2, t))
-            return
         ema_(m, g, beta1, tmp)  # m ← β1·m + (1 − β1)·g
         ema_square_(v, g, beta2, tmp)  # v ← β2·v + (1 − β2)·g²
         if group.get("amsgrad"):

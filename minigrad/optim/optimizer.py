@@ -119,6 +119,11 @@ class Optimizer:
         gradients where they are (read-only), which saves a copy of them per step."""
         return False
 
+    def _fused(self, group: dict[str, Any]) -> bool:
+        """Whether ``_update`` runs as one compiled loop for this group (``_kernels.py``): a
+        rule that makes one pass over memory, needs no scratch and leaves g unchanged."""
+        return False
+
     def _complete_loaded_state(self, entry: dict[str, Any]) -> None:
         """Fill in hidden scalars that a checkpoint in PyTorch's format does not carry."""
 
@@ -198,7 +203,8 @@ class Optimizer:
                 self._take_in_state_changes(group, flat)
         for group, flat in zip(self.param_groups, storage):
             rule = functools.partial(self._update, group)  # rule(theta, g, state, scratch)
-            stepped = flat.step(rule, self._state_buffers(group), self._reads_grad_only(group))
+            stepped = flat.step(rule, self._state_buffers(group), self._reads_grad_only(group),
+                                self._fused(group))
             bump_versions(stepped)  # changed in place: a graph that saved them must not use them
             for p in stepped:
                 if not self.state.get(p):  # its first step: publish its state
@@ -224,7 +230,7 @@ class Optimizer:
             return
         checks = tuple((p, p.array, p.grad, p.grad.array) for b in buckets for p in b.params)
         runs = tuple((group, functools.partial(self._update, group),
-                      self._state_buffers(group), bucket)
+                      self._state_buffers(group), self._fused(group), bucket)
                      for group, flat in zip(self.param_groups, storage)
                      for bucket in flat.buckets)
         shape = tuple(len(g["params"]) for g in self.param_groups)
@@ -246,11 +252,12 @@ class Optimizer:
                 return False
         if tuple(len(g["params"]) for g in self.param_groups) != shape:
             return False
-        for group, _, buffers, _ in runs:
-            if self._state_buffers(group) != buffers or not self._reads_grad_only(group):
+        for group, _, buffers, fused, _ in runs:
+            if (self._state_buffers(group) != buffers or not self._reads_grad_only(group)
+                    or self._fused(group) != fused):
                 return False
-        for _, rule, buffers, bucket in runs:
-            bucket.step_all(rule, bucket.add_buffers(buffers), None, True)
+        for _, rule, buffers, fused, bucket in runs:
+            bucket.step_all(rule, bucket.add_buffers(buffers), None, True, fused)
         for stepped in params:
             bump_versions(stepped)
         return True

@@ -64,20 +64,26 @@ class SGD(Optimizer):
 
     def _reads_grad_only(self, group: dict[str, Any]) -> bool:
         # g is written to for maximize, weight decay and Nesterov's look-ahead only.
-        return not (group["maximize"] or group["weight_decay"] != 0 or group["nesterov"])
+        return self._fused(group) or not (group["maximize"] or group["weight_decay"] != 0
+                                          or group["nesterov"])
+
+    def _fused(self, group: dict[str, Any]) -> bool:
+        return _kernels.usable(group)
 
     def _update(self, group, theta, g, state, scratch):
         lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
+        if self._fused(group):
+            # This whole method in one compiled pass: an optimisation, the same numbers.
+            if momentum != 0:
+                state["step"] += 1
+            _kernels.sgd_(theta, g, state.get("momentum_buffer") if momentum != 0 else None,
+                          lr=lr, momentum=momentum, dampening=dampening,
+                          weight_decay=group["weight_decay"], nesterov=group["nesterov"],
+                          maximize=group["maximize"], started=state.get("step", 0) > 1)
+            return
         tmp, _ = scratch
         # The step count only tells whether the velocity has been started.
         begin_step_(group, theta, g, state, tmp, count_step=momentum != 0)
-        if _kernels.usable(group):
-            # The lines below in one compiled pass: an optimisation, the same numbers.
-            velocity = state["momentum_buffer"] if momentum != 0 else None
-            _kernels.sgd_(theta, g, velocity, momentum, dampening, lr,
-                          started=momentum != 0 and state["step"] > 1,
-                          nesterov=group["nesterov"])
-            return
 
         direction = g
         if momentum != 0:
