@@ -127,7 +127,7 @@ def main() -> None:
         kinds = {}
         for kind in BYTES_PER_PARAM:
             steps = {f"minigrad {kind}": minigrad_step(kind, sizes)}
-            if kernels.AVAILABLE:  # then the line above ran the fused loop: the passes too
+            if kernels.available():  # then the line above ran the fused loop: the passes too
                 steps[f"minigrad {kind}, NumPy passes"] = minigrad_step(kind, sizes, False)
             steps.update(torch_steps(torch, kind, sizes))
             kinds.update(dict.fromkeys(steps, kind))

@@ -307,7 +307,7 @@ def main(argv=None) -> None:
                 header, table)
     if not has_torch:
         print("(PyTorch is not installed: its columns are skipped)")
-    adam = "one fused loop (numba)" if kernels.AVAILABLE else "NumPy passes (no numba)"
+    adam = "one fused loop (numba)" if kernels.available() else "NumPy passes (no numba)"
     print(f"minigrad's Adam ran as {adam}")
     path = write_json("train_step", {"threads": args.threads, "rows": rows,
                                      "minigrad_adam": adam})

@@ -82,7 +82,7 @@ def test_compiled_steps_give_eager_numbers_bit_for_bit(optimizer_class, hyperpar
         # Nesterov passes change theirs: a copy)
         in_place = optimizer.gradient_buffer(b)
         reads_only = optimizer_class in (optim.Adam, optim.AdamW) or (
-            optimizer_class is optim.SGD and _kernels.AVAILABLE)
+            optimizer_class is optim.SGD and _kernels.available())
         assert (in_place is not None) == reads_only
         assert in_place is None or b.grad.array is in_place
 

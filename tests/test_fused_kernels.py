@@ -16,7 +16,7 @@ from minigrad import optim
 from minigrad.optim import _kernels
 from minigrad.optim._flat import CHUNK
 
-needs_numba = pytest.mark.skipif(not _kernels.AVAILABLE,
+needs_numba = pytest.mark.skipif(not _kernels.available(),
                                  reason='numba is not installed (pip install "minigrad[fast]")')
 
 CONFIGS = [
@@ -98,7 +98,7 @@ def test_fused_loop_gives_the_numpy_passes_numbers_bit_for_bit(cls, options, dty
 def test_the_loops_python_source_gives_the_passes_numbers(cls, options, monkeypatch):
     """The loops as plain Python (no numba needed) on float32 scalars: the arithmetic the
     compiled loops are made from, checked everywhere."""
-    monkeypatch.setattr(_kernels, "AVAILABLE", True)
+    monkeypatch.setattr(_kernels, "available", lambda: True)
     monkeypatch.setattr(_kernels, "adam_loop_compiled", _kernels.adam_loop)
     monkeypatch.setattr(_kernels, "sgd_loop_compiled", _kernels.sgd_loop)
     assert_fused_equals_passes(cls, options, np.float32, [3, 40, 17], monkeypatch)
@@ -113,7 +113,7 @@ def test_amsgrad_and_nadam_keep_the_numpy_passes():
 
 
 def test_fused_true_without_numba_is_refused_on_construction(monkeypatch):
-    monkeypatch.setattr(_kernels, "AVAILABLE", False)
+    monkeypatch.setattr(_kernels, "available", lambda: False)
     p = mg.zeros(3, requires_grad=True)
     with pytest.raises(RuntimeError, match=r"Adam: fused=True needs numba"):
         optim.Adam([p], fused=True)

@@ -12,41 +12,60 @@ Here the loops are Python, compiled by numba (``pip install "minigrad[fast]"``).
 does, per element, exactly the floating-point operations of the NumPy passes it replaces
 (``begin_step_`` included), in the same order and in the arrays' dtype: the results are the
 same bit for bit (``tests/test_fused_kernels.py`` checks it), so the NumPy passes stay the
-readable reference and this file is only an optimisation. Without numba, ``AVAILABLE`` is
-False and the optimizers run their NumPy passes.
+readable reference and this file is only an optimisation. Without numba, ``available()``
+is False and the optimizers run their NumPy passes. numba is imported, and each loop
+compiled (or loaded from numba's cache on disk), on first need: importing numba takes a
+tenth of a second that ``import minigrad`` does not pay.
 
 The numbers a loop needs (1 − β1, ε·√(1 − β2ᵗ), ...) are computed by the caller in Python
 floats and then converted to the arrays' dtype, as NumPy converts a Python float that meets
-a float32 array: the loop then computes in that dtype, as the passes do. A loop never
-writes to g, so the optimizer may hand it gradients where they are.
+a float32 array: the loop then computes in that dtype, as the passes do. They travel in one
+small array (``numbers``), converted in one call: on a small model the call's own cost is
+what counts. A loop never writes to g, so the optimizer may hand it gradients where they
+are.
 """
 
 from __future__ import annotations
 
+import importlib
 import math
 
 import numpy as np
 
-try:
-    import numba
-except ImportError:  # the optional extra is not installed: the NumPy passes run
-    numba = None
-
-AVAILABLE = numba is not None
+_numba = None  # the numba module once imported, False if it cannot be
 
 
-def _compiled(loop):
-    """The loop compiled to machine code (cached on disk across runs), or None without
-    numba. ``error_model="numpy"``: a division by zero gives inf or NaN as in NumPy instead
-    of raising, which also lets the compiler vectorise the loop."""
-    if numba is None:
-        return None
-    return numba.njit(cache=True, error_model="numpy", boundscheck=False)(loop)
+def available() -> bool:
+    """Whether numba can be imported (the optional extra ``fast``); tried once."""
+    global _numba
+    if _numba is None:
+        try:
+            _numba = importlib.import_module("numba")
+        except ImportError:
+            _numba = False
+    return _numba is not False
 
 
-def adam_loop(theta, g, m, v, maximize, weight_decay, decoupled, decay, weight1, beta1,
-              lerp_from_g, beta2, weight2, eps_c, step_size):
-    """One Adam step per element, as ``Adam._update``'s passes compute it::
+def _compiled_on_first_call(loop):
+    """``loop``, compiled to machine code by numba when first called (and cached on disk
+    across runs). ``error_model="numpy"``: a division by zero gives inf or NaN as in NumPy
+    instead of raising, which also lets the compiler vectorise the loop."""
+    machine_code = None
+
+    def compiled(*args):
+        nonlocal machine_code
+        if machine_code is None:
+            available()
+            machine_code = _numba.njit(cache=True, error_model="numpy",
+                                       boundscheck=False)(loop)
+        return machine_code(*args)
+
+    return compiled
+
+
+def adam_loop(theta, g, m, v, numbers, maximize, decoupled, lerp_from_g):
+    """One Adam step per element, as ``Adam._update``'s passes compute it, with
+    ``numbers`` = [λ, decay, 1 − β1, β1, β2, 1 − β2, ε·c, step_size]::
 
         g ← −g                             (maximize)
         g ← g + θ·λ     or    θ ← θ·decay  (weight_decay λ ≠ 0: L2, or decoupled as AdamW)
@@ -54,6 +73,8 @@ def adam_loop(theta, g, m, v, maximize, weight_decay, decoupled, decay, weight1,
         v ← v·β2 + g·(1 − β2)·g            (``ema_square_``)
         θ ← θ − m / (√v + ε·c) · step_size     (``adam_step_rearranged_``)
     """
+    weight_decay, decay, weight1, beta1 = numbers[0], numbers[1], numbers[2], numbers[3]
+    beta2, weight2, eps_c, step_size = numbers[4], numbers[5], numbers[6], numbers[7]
     for i in range(theta.size):
         gi = -g[i] if maximize else g[i]
         ti = theta[i]
@@ -70,9 +91,9 @@ def adam_loop(theta, g, m, v, maximize, weight_decay, decoupled, decay, weight1,
         theta[i] = ti - mi / (np.sqrt(vi) + eps_c) * step_size
 
 
-def sgd_loop(theta, g, velocity, maximize, weight_decay, momentum, weight, lr, started,
-             damped, nesterov):
-    """One SGD step per element, as ``SGD._update``'s passes compute it::
+def sgd_loop(theta, g, velocity, numbers, maximize, started, damped, nesterov):
+    """One SGD step per element, as ``SGD._update``'s passes compute it, with
+    ``numbers`` = [λ, μ, 1 − τ, lr]::
 
         g ← −g                             (maximize)
         g ← g + θ·λ                        (weight_decay λ ≠ 0)
@@ -84,6 +105,7 @@ def sgd_loop(theta, g, velocity, maximize, weight_decay, momentum, weight, lr, s
     Without momentum (μ = 0) there is no velocity and d = g; ``velocity`` is then any
     writable array of the dtype (it is not touched).
     """
+    weight_decay, momentum, weight, lr = numbers[0], numbers[1], numbers[2], numbers[3]
     for i in range(theta.size):
         gi = -g[i] if maximize else g[i]
         ti = theta[i]
@@ -103,8 +125,8 @@ def sgd_loop(theta, g, velocity, maximize, weight_decay, momentum, weight, lr, s
         theta[i] = ti - direction * lr
 
 
-adam_loop_compiled = _compiled(adam_loop)
-sgd_loop_compiled = _compiled(sgd_loop)
+adam_loop_compiled = _compiled_on_first_call(adam_loop)
+sgd_loop_compiled = _compiled_on_first_call(sgd_loop)
 
 
 def usable(group: dict) -> bool:
@@ -112,14 +134,14 @@ def usable(group: dict) -> bool:
     False (None, the default, uses them when it can; ``fused=True`` without numba is refused
     when the optimizer is made). numba compiles a loop for each dtype it meets: minigrad's
     parameters are float32 or float64."""
-    return AVAILABLE and group.get("fused") is not False
+    return group.get("fused") is not False and available()
 
 
 def check_fused_option(group: dict, optimizer_name: str) -> None:
     """PyTorch's rules for the ``fused`` and ``foreach`` options, checked on construction."""
     if group.get("fused") and group.get("foreach"):
         raise RuntimeError(f"{optimizer_name}: `fused` and `foreach` cannot be `True` together.")
-    if group.get("fused") and not AVAILABLE:
+    if group.get("fused") and not available():
         raise RuntimeError(f"{optimizer_name}: fused=True needs numba, which is not installed "
                            '(pip install "minigrad[fast]"); pass fused=None to use the fused '
                            "loop only where it is available")
@@ -131,17 +153,14 @@ def adam_(theta, g, m, v, *, lr, beta1, beta2, eps, weight_decay, decoupled, max
     bias_correction1, bias_correction2 = 1.0 - beta1**step, 1.0 - beta2**step
     c = math.sqrt(bias_correction2)
     weight1 = 1.0 - beta1
-    as_dtype = theta.dtype.type
-    adam_loop_compiled(theta, g, m, v, maximize, as_dtype(weight_decay), decoupled,
-                       as_dtype(1 - lr * weight_decay), as_dtype(weight1), as_dtype(beta1),
-                       abs(weight1) >= 0.5, as_dtype(beta2), as_dtype(1.0 - beta2),
-                       as_dtype(eps * c), as_dtype(lr / bias_correction1 * c))
+    numbers = np.array([weight_decay, 1 - lr * weight_decay, weight1, beta1, beta2, 1.0 - beta2,
+                        eps * c, lr / bias_correction1 * c], theta.dtype)
+    adam_loop_compiled(theta, g, m, v, numbers, maximize, decoupled, abs(weight1) >= 0.5)
 
 
 def sgd_(theta, g, velocity, *, lr, momentum, dampening, weight_decay, nesterov, maximize,
          started) -> None:
     """``SGD._update`` in one pass; ``velocity`` is None without momentum."""
-    as_dtype = theta.dtype.type
-    sgd_loop_compiled(theta, g, theta if velocity is None else velocity, maximize,
-                      as_dtype(weight_decay), as_dtype(momentum), as_dtype(1 - dampening),
-                      as_dtype(lr), started, dampening != 0, nesterov)
+    numbers = np.array([weight_decay, momentum, 1 - dampening, lr], theta.dtype)
+    sgd_loop_compiled(theta, g, theta if velocity is None else velocity, numbers, maximize,
+                      started, dampening != 0, nesterov)
