@@ -26,6 +26,9 @@ CONFIGS = [
     (optim.Adam, dict(maximize=True, weight_decay=0.1)),
     (optim.AdamW, dict(weight_decay=0.05)),  # decoupled decay, applied to θ
     (optim.AdamW, dict(weight_decay=0.05, maximize=True, betas=(0.5, 0.9))),
+    (optim.Adagrad, {}),
+    (optim.Adagrad, dict(lr_decay=0.1, weight_decay=0.1, maximize=True,
+                         initial_accumulator_value=0.5)),
     (optim.SGD, {}),
     (optim.SGD, dict(weight_decay=0.1, maximize=True)),
     (optim.SGD, dict(momentum=0.9)),
@@ -63,7 +66,7 @@ def run_steps(cls, options, dtype, sizes, fused, steps=4, seed=0, grads_in_buffe
 
 def assert_fused_equals_passes(cls, options, dtype, sizes, monkeypatch, **kwargs):
     calls = []
-    for name in ("adam_", "sgd_"):
+    for name in ("adam_", "sgd_", "adagrad_"):
         original = getattr(_kernels, name)
         monkeypatch.setattr(_kernels, name, lambda *a, _f=original, **k: (calls.append(1),
                                                                          _f(*a, **k)))
@@ -101,6 +104,7 @@ def test_the_loops_python_source_gives_the_passes_numbers(cls, options, monkeypa
     monkeypatch.setattr(_kernels, "available", lambda: True)
     monkeypatch.setattr(_kernels, "adam_loop_compiled", _kernels.adam_loop)
     monkeypatch.setattr(_kernels, "sgd_loop_compiled", _kernels.sgd_loop)
+    monkeypatch.setattr(_kernels, "adagrad_loop_compiled", _kernels.adagrad_loop)
     assert_fused_equals_passes(cls, options, np.float32, [3, 40, 17], monkeypatch)
 
 
@@ -127,7 +131,7 @@ def test_fused_true_without_numba_is_refused_on_construction(monkeypatch):
 
 def test_fused_and_foreach_together_are_refused_as_in_pytorch():
     p = mg.zeros(3, requires_grad=True)
-    for cls in (optim.Adam, optim.AdamW, optim.SGD):
+    for cls in (optim.Adam, optim.AdamW, optim.SGD, optim.Adagrad):
         with pytest.raises(RuntimeError, match="`fused` and `foreach` cannot be `True` together"):
             cls([p], lr=0.1, fused=True, foreach=True)
 
@@ -148,9 +152,11 @@ def test_state_dicts_carry_the_options_and_older_ones_still_load():
 
 def test_the_options_are_pytorchs_group_entries():
     torch = pytest.importorskip("torch")
-    for ours, theirs in ((optim.Adam, torch.optim.Adam), (optim.AdamW, torch.optim.AdamW),
-                         (optim.SGD, torch.optim.SGD)):
-        group = ours([mg.zeros(2, requires_grad=True)], lr=0.1).param_groups[0]
-        reference = theirs([torch.zeros(2, requires_grad=True)], lr=0.1).param_groups[0]
+    for name in ("Adam", "AdamW", "SGD", "Adagrad", "RMSprop", "NAdam"):
+        ours, theirs = getattr(optim, name), getattr(torch.optim, name)
+        group = ours([mg.zeros(2, requires_grad=True)], lr=0.1, foreach=False).param_groups[0]
+        reference = theirs([torch.zeros(2, requires_grad=True)], lr=0.1,
+                           foreach=False).param_groups[0]
         for key in ("foreach", "fused"):
-            assert key in group and group[key] == reference[key]
+            assert (key in group) == (key in reference), (name, key)
+            assert group.get(key) == reference.get(key), (name, key)

@@ -2,9 +2,9 @@
 
 NumPy evaluates an update rule one operation at a time, and every operation is a pass over
 its arrays: Adam's step is 12 NumPy calls per chunk of parameters (``adam.py``), SGD with
-momentum's 4. Over a large model the arrays come from memory once per chunk and the other
-passes run over the cache, but those in-cache passes still cost about as much again as the
-memory traffic. A loop that does the whole rule for one element before moving to the next
+momentum's 4, Adagrad's 6. Over a large model the arrays come from memory once per chunk
+and the other passes run over the cache, but those in-cache passes still cost about as much
+again as the memory traffic. A loop that does the whole rule for one element before moving to the next
 moves each number between memory and the core once — what PyTorch's ``fused=True`` kernels
 do in C++.
 
@@ -125,7 +125,28 @@ def sgd_loop(theta, g, velocity, numbers, maximize, started, damped, nesterov):
         theta[i] = ti - direction * lr
 
 
+def adagrad_loop(theta, g, total, numbers, maximize):
+    """One Adagrad step per element, as ``Adagrad._update``'s passes compute it, with
+    ``numbers`` = [λ, clr, ε]::
+
+        g ← −g                             (maximize)
+        g ← g + θ·λ                        (weight_decay λ ≠ 0)
+        s ← s + g·g
+        θ ← θ − g·clr / (√s + ε)
+    """
+    weight_decay, clr, eps = numbers[0], numbers[1], numbers[2]
+    for i in range(theta.size):
+        gi = -g[i] if maximize else g[i]
+        ti = theta[i]
+        if weight_decay != 0:
+            gi = gi + ti * weight_decay
+        si = total[i] + gi * gi
+        total[i] = si
+        theta[i] = ti - gi * clr / (np.sqrt(si) + eps)
+
+
 adam_loop_compiled = _compiled_on_first_call(adam_loop)
+adagrad_loop_compiled = _compiled_on_first_call(adagrad_loop)
 sgd_loop_compiled = _compiled_on_first_call(sgd_loop)
 
 
@@ -164,3 +185,9 @@ def sgd_(theta, g, velocity, *, lr, momentum, dampening, weight_decay, nesterov,
     numbers = np.array([weight_decay, momentum, 1 - dampening, lr], theta.dtype)
     sgd_loop_compiled(theta, g, theta if velocity is None else velocity, numbers, maximize,
                       started, dampening != 0, nesterov)
+
+
+def adagrad_(theta, g, total, *, clr, eps, weight_decay, maximize) -> None:
+    """``Adagrad._update`` after the step count, in one pass (``clr``: this step's rate)."""
+    numbers = np.array([weight_decay, clr, eps], theta.dtype)
+    adagrad_loop_compiled(theta, g, total, numbers, maximize)

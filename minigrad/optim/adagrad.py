@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from minigrad.optim import _kernels
 from minigrad.optim._moments import begin_step_
 from minigrad.optim.optimizer import Optimizer, ParamsT, check_non_negative
 
@@ -26,26 +27,45 @@ class Adagrad(Optimizer):
     √(s + ε)). Keras starts the sum at 0.1 where PyTorch starts it at 0: pass
     ``initial_accumulator_value=0.1`` to reproduce it. ``lr_decay`` is PyTorch's extra
     1/t-like decay of the learning rate; with the default 0, clr = lr. With
-    ``maximize=True`` g is replaced by −g.
+    ``maximize=True`` g is replaced by −g. With numba installed the step runs as one
+    compiled loop (``_kernels.py``; the same numbers; ``fused=False`` keeps the NumPy
+    passes); ``foreach`` is accepted and changes nothing.
     """
 
     _state_at_construction = True  # as PyTorch: state["sum"] exists before the first step
 
     def __init__(self, params: ParamsT, lr: float = 1e-2, lr_decay: float = 0,
                  weight_decay: float = 0, initial_accumulator_value: float = 0,
-                 eps: float = 1e-10, maximize: bool = False):
+                 eps: float = 1e-10, foreach: bool | None = None, *, maximize: bool = False,
+                 fused: bool | None = None):
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value,
-                                      eps=eps, maximize=maximize))
+                                      eps=eps, foreach=foreach, maximize=maximize,
+                                      fused=fused))
 
     def _validate_group(self, group: dict[str, Any]) -> None:
         check_non_negative("Adagrad", group, "lr", "lr_decay", "weight_decay",
                            "initial_accumulator_value", "eps")
+        _kernels.check_fused_option(group, "Adagrad")
+
+    def _fused(self, group: dict[str, Any]) -> bool:
+        return _kernels.usable(group)
+
+    def _reads_grad_only(self, group: dict[str, Any]) -> bool:
+        # The NumPy passes write to g for maximize and weight decay only.
+        return self._fused(group) or not (group["maximize"] or group["weight_decay"] != 0)
 
     def _state_buffers(self, group: dict[str, Any]) -> dict[str, float]:
         return {"sum": group["initial_accumulator_value"]}
 
     def _update(self, group, theta, g, state, scratch):
+        if self._fused(group):
+            # This whole method in one compiled pass: an optimisation, the same numbers.
+            state["step"] += 1
+            clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
+            _kernels.adagrad_(theta, g, state["sum"], clr=clr, eps=group["eps"],
+                              weight_decay=group["weight_decay"], maximize=group["maximize"])
+            return
         tmp, tmp2 = scratch
         begin_step_(group, theta, g, state, tmp)  # maximize, t ← t + 1, weight decay
         clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])

@@ -41,6 +41,7 @@ class NAdam(Adam):
     argument): the default here reproduces it. The paper's simplest form, a constant
     μ = β1, is not reachable with this parametrisation (ψ = 0 gives μ = β1/2).
     ``mu_product`` is kept in float64 (PyTorch keeps it in the default float dtype).
+    ``foreach`` is accepted for PyTorch's sake and changes nothing.
     """
 
     _state_scalars = {"step": 0.0, "mu_product": 1.0}
@@ -49,11 +50,12 @@ class NAdam(Adam):
     def __init__(self, params: ParamsT, lr: float = 2e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0, momentum_decay: float = 4e-3,
-                 decoupled_weight_decay: bool = False, maximize: bool = False):
+                 decoupled_weight_decay: bool = False, maximize: bool = False, *,
+                 foreach: bool | None = None):
         Optimizer.__init__(self, params, dict(
             lr=lr, betas=as_pair(betas), eps=eps, weight_decay=weight_decay,
             momentum_decay=momentum_decay, decoupled_weight_decay=decoupled_weight_decay,
-            maximize=maximize))
+            maximize=maximize, foreach=foreach))
 
     def _validate_group(self, group: dict[str, Any]) -> None:
         super()._validate_group(group)

@@ -27,14 +27,17 @@ class RMSprop(Optimizer):
     ε is added outside the square root; TensorFlow/Keras add it inside (√(v + ε)), and Keras
     folds the learning rate into its momentum velocity (b ← μ·b + lr·g / r). ``centered``
     divides by an estimate of the standard deviation of g instead of its root mean square.
-    With ``maximize=True`` g is replaced by −g.
+    With ``maximize=True`` g is replaced by −g. ``foreach`` is accepted for PyTorch's sake
+    and changes nothing: every step already works on all of a group's parameters at once.
     """
 
     def __init__(self, params: ParamsT, lr: float = 1e-2, alpha: float = 0.99,
                  eps: float = 1e-8, weight_decay: float = 0, momentum: float = 0,
-                 centered: bool = False, maximize: bool = False):
+                 centered: bool = False, maximize: bool = False, *,
+                 foreach: bool | None = None):
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
-                                      momentum=momentum, centered=centered, maximize=maximize))
+                                      momentum=momentum, centered=centered, maximize=maximize,
+                                      foreach=foreach))
 
     def _validate_group(self, group: dict[str, Any]) -> None:
         check_non_negative("RMSprop", group, "lr", "eps", "weight_decay", "momentum", "alpha")
