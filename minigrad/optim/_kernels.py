@@ -4,9 +4,9 @@ NumPy evaluates an update rule one operation at a time, and every operation is a
 its arrays: Adam's step is 12 NumPy calls per chunk of parameters (``adam.py``), SGD with
 momentum's 4, Adagrad's 6. Over a large model the arrays come from memory once per chunk
 and the other passes run over the cache, but those in-cache passes still cost about as much
-again as the memory traffic. A loop that does the whole rule for one element before moving to the next
-moves each number between memory and the core once — what PyTorch's ``fused=True`` kernels
-do in C++.
+again as the memory traffic. A loop that does the whole rule for one element before moving
+to the next moves each number between memory and the core once — what PyTorch's
+``fused=True`` kernels do in C++.
 
 Here the loops are Python, compiled by numba (``pip install "minigrad[fast]"``). Each one
 does, per element, exactly the floating-point operations of the NumPy passes it replaces
