@@ -147,7 +147,17 @@ def test_state_dicts_carry_the_options_and_older_ones_still_load():
     fresh = optim.Adam([p], lr=0.5)
     fresh.load_state_dict(older)
     assert fresh.param_groups[0]["lr"] == 0.1
-    assert fresh.param_groups[0]["fused"] is None  # the optimizer's default
+    assert fresh.param_groups[0]["fused"] is None  # the loading optimizer's own
+
+
+def test_a_checkpoint_saved_with_fused_true_loads_without_numba(monkeypatch):
+    p = mg.zeros(3, requires_grad=True)
+    saved = optim.Adam([p], lr=0.1).state_dict()
+    saved["param_groups"][0]["fused"] = True  # as saved where the fused loop was required
+    monkeypatch.setattr(_kernels, "available", lambda: False)
+    here = optim.Adam([p], lr=0.5)
+    here.load_state_dict(saved)
+    assert here.param_groups[0]["lr"] == 0.1 and here.param_groups[0]["fused"] is None
 
 
 def test_the_options_are_pytorchs_group_entries():

@@ -37,8 +37,9 @@ from minigrad.tensor import Tensor, bump_versions
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
 
 
-# Group entries that choose how a step runs, not what it computes (``fused``, ``foreach``): a
-# state dict without them (saved before they existed) takes the optimizer's defaults.
+# Group entries that choose how a step runs here, not what it computes (``fused``,
+# ``foreach``): ``load_state_dict`` keeps the optimizer's own (a checkpoint saved with
+# fused=True loads where numba is missing, and one saved before they existed loads too).
 _OPTIONS = ("foreach", "fused")
 
 
@@ -430,9 +431,9 @@ class Optimizer:
                     raise ValueError(f"{name}.load_state_dict: parameter index {index} appears "
                                      "twice in the state dict's parameter groups")
                 params_of[index] = p
-            new_group = {key: self.defaults[key] for key in _OPTIONS if key in self.defaults}
-            new_group.update({key: _restore(value, self.defaults.get(key))
-                              for key, value in saved.items() if key != "params"})
+            new_group = {key: _restore(value, self.defaults.get(key))
+                         for key, value in saved.items() if key not in ("params", *_OPTIONS)}
+            new_group.update({key: group[key] for key in _OPTIONS if key in group})
             new_group["params"] = group["params"]
             self._validate_group(new_group)
             new_groups.append(new_group)
