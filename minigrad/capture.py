@@ -458,7 +458,7 @@ def _flush(result: list, pending: list, cleared: list) -> None:
 
 def _set_grads(pairs: tuple) -> None:
     for leaf, grad in pairs:
-        leaf.grad = grad
+        leaf._grad = grad  # (``.grad``'s setter checked these pairs when they were recorded)
 
 
 class _Namer:
