@@ -40,7 +40,7 @@ from _timing import print_table, time_in_rounds, write_json  # noqa: E402
 
 import minigrad as mg  # noqa: E402
 from minigrad import optim  # noqa: E402
-from minigrad.optim import _kernels as kernels  # noqa: E402
+from minigrad._numba import available  # noqa: E402
 
 BYTES_PER_PARAM = {"Adam": 28, "SGD-momentum": 20}
 BYTES_MOVED = {"Adam": "read θ, g, m, v; write θ, m, v: 7 × 4 B",
@@ -127,7 +127,7 @@ def main() -> None:
         kinds = {}
         for kind in BYTES_PER_PARAM:
             steps = {f"minigrad {kind}": minigrad_step(kind, sizes)}
-            if kernels.available():  # then the line above ran the fused loop: the passes too
+            if available():  # then the line above ran the fused loop: the passes too
                 steps[f"minigrad {kind}, NumPy passes"] = minigrad_step(kind, sizes, False)
             steps.update(torch_steps(torch, kind, sizes))
             kinds.update(dict.fromkeys(steps, kind))

@@ -49,7 +49,7 @@ from typing import Any
 
 import numpy as np
 
-from minigrad import rng, tensor
+from minigrad import _fusion, rng, tensor
 from minigrad.tensor import Tensor
 
 # The tape being recorded by this thread (None: none), and whether it is paused.
@@ -399,7 +399,7 @@ class Tape:
         ``source`` keeps the text, to read."""
         namer = _Namer()
         lines = ["def replay():"]
-        for function, args, kwargs in _simplified(self.entries):
+        for function, args, kwargs in _fusion.fuse(_simplified(self.entries), self.outputs):
             call = ", ".join([namer.expression(a) for a in args]
                              + [f"{key}={namer.expression(v)}" for key, v in kwargs.items()])
             line = f"    {namer.function(function)}({call})"
@@ -524,10 +524,9 @@ def _describe(function: Callable, args: tuple, kwargs: dict) -> str:
         return f"guard: {getattr(args[1], '__name__', 'value')}(...) == {args[2]!r}"
     if function is _set_grads:
         return f".grad of {len(args[0])} parameters"
-    shapes = [tuple(a.shape) for a in args if isinstance(a, np.ndarray)]
-    if not shapes:
-        return ""
-    return " ".join(str(s) for s in shapes)
+    shapes = " ".join(str(tuple(a.shape)) for a in args if isinstance(a, np.ndarray))
+    fused = getattr(function, "fuses", None)  # a loop of _fusion.py: the kernels it replaces
+    return f"{shapes}, fused: {fused}" if fused else shapes
 
 
 def _build_outputs(tape: Tape, result: Any) -> Any:

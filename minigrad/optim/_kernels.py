@@ -13,9 +13,8 @@ does, per element, exactly the floating-point operations of the NumPy passes it 
 (``begin_step_`` included), in the same order and in the arrays' dtype: the results are the
 same bit for bit (``tests/test_fused_kernels.py`` checks it), so the NumPy passes stay the
 readable reference and this file is only an optimisation. Without numba, ``available()``
-is False and the optimizers run their NumPy passes. numba is imported, and each loop
-compiled (or loaded from numba's cache on disk), on first need: importing numba takes a
-tenth of a second that ``import minigrad`` does not pay.
+is False and the optimizers run their NumPy passes (``minigrad/_numba.py`` imports numba and
+compiles each loop on first need).
 
 The numbers a loop needs (1 − β1, ε·√(1 − β2ᵗ), ...) are computed by the caller in Python
 floats and then converted to the arrays' dtype, as NumPy converts a Python float that meets
@@ -27,40 +26,11 @@ are.
 
 from __future__ import annotations
 
-import importlib
 import math
 
 import numpy as np
 
-_numba = None  # the numba module once imported, False if it cannot be
-
-
-def available() -> bool:
-    """Whether numba can be imported (the optional extra ``fast``); tried once."""
-    global _numba
-    if _numba is None:
-        try:
-            _numba = importlib.import_module("numba")
-        except ImportError:
-            _numba = False
-    return _numba is not False
-
-
-def _compiled_on_first_call(loop):
-    """``loop``, compiled to machine code by numba when first called (and cached on disk
-    across runs). ``error_model="numpy"``: a division by zero gives inf or NaN as in NumPy
-    instead of raising, which also lets the compiler vectorise the loop."""
-    machine_code = None
-
-    def compiled(*args):
-        nonlocal machine_code
-        if machine_code is None:
-            available()
-            machine_code = _numba.njit(cache=True, error_model="numpy",
-                                       boundscheck=False)(loop)
-        return machine_code(*args)
-
-    return compiled
+from minigrad._numba import available, compiled_on_first_call
 
 
 def adam_loop(theta, g, m, v, numbers, maximize, decoupled, lerp_from_g):
@@ -145,9 +115,9 @@ def adagrad_loop(theta, g, total, numbers, maximize):
         theta[i] = ti - gi * clr / (np.sqrt(si) + eps)
 
 
-adam_loop_compiled = _compiled_on_first_call(adam_loop)
-adagrad_loop_compiled = _compiled_on_first_call(adagrad_loop)
-sgd_loop_compiled = _compiled_on_first_call(sgd_loop)
+adam_loop_compiled = compiled_on_first_call(adam_loop)
+adagrad_loop_compiled = compiled_on_first_call(adagrad_loop)
+sgd_loop_compiled = compiled_on_first_call(sgd_loop)
 
 
 def usable(group: dict) -> bool:

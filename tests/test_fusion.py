@@ -1,0 +1,136 @@
+"""Kernel fusion in captured steps (``minigrad/_fusion.py``): each loop gives the numbers of
+the NumPy kernels it replaces, bit for bit (signed zeros, infinities and NaN included), and
+a run is fused only where nothing else reads the arrays it no longer writes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad import _fusion, _numba, nn, optim
+
+needs_numba = pytest.mark.skipif(not _numba.available(),
+                                 reason='numba is not installed (pip install "minigrad[fast]")')
+
+SPECIAL = np.array([0.0, -0.0, 1.5, -2.0, np.inf, -np.inf, np.nan, 1e-40, -1e-40],
+                   np.float32)
+
+
+def special_grid(rows: int, columns: int, seed: int) -> np.ndarray:
+    """Random values with every special value in each column position somewhere."""
+    rng = np.random.default_rng(seed)
+    values = rng.standard_normal((rows, columns)).astype(np.float32)
+    values.flat[rng.choice(values.size, 3 * SPECIAL.size, replace=False)] = np.tile(SPECIAL, 3)
+    return values
+
+
+def assert_same_bits(ours: np.ndarray, theirs: np.ndarray) -> None:
+    """Equal as float32 bit patterns (so −0 ≠ +0), NaN against NaN whatever its payload."""
+    assert ours.dtype == theirs.dtype and ours.shape == theirs.shape
+    both_nan = np.isnan(ours) & np.isnan(theirs)
+    np.testing.assert_array_equal(np.where(both_nan, 0, ours.view(np.uint32)),
+                                  np.where(both_nan, 0, theirs.view(np.uint32)))
+
+
+LOOPS = {"python": (_fusion.relu_backward_loop, _fusion.bias_relu_loop),
+         "compiled": (_fusion.relu_backward, _fusion.bias_relu)}
+
+
+@pytest.mark.parametrize("kind", ["python", pytest.param("compiled", marks=needs_numba)])
+def test_relu_backward_loop_gives_the_kernels_bits(kind):
+    relu_backward, _ = LOOPS[kind]
+    x, grad = special_grid(12, 9, seed=0), special_grid(12, 9, seed=1)
+    out = np.empty_like(grad)
+    with np.errstate(invalid="ignore"):  # (inf · 0: NaN, as intended)
+        expected = grad * ~(x <= 0)  # ReLU.backward's kernels
+        relu_backward(grad, x, out)
+    assert_same_bits(out, expected)
+
+
+@pytest.mark.parametrize("kind", ["python", pytest.param("compiled", marks=needs_numba)])
+def test_bias_relu_loop_gives_the_kernels_bits(kind):
+    _, bias_relu = LOOPS[kind]
+    h, bias = special_grid(12, 9, seed=2), SPECIAL.copy()
+    expected_h = h + bias
+    expected_out = np.maximum(expected_h, 0)  # Linear's bias, then ReLU.forward's kernel
+    out = np.empty_like(h)
+    bias_relu(h, bias, out)
+    assert_same_bits(h, expected_h)
+    assert_same_bits(out, expected_out)
+
+
+def relu_backward_entries(x, grad, out):
+    mask, keep = np.empty(x.shape, bool), np.empty(x.shape, bool)
+    return [(np.less_equal, (x, 0, mask), {}), (np.invert, (mask, keep), {}),
+            (np.multiply, (grad, keep, out), {})], mask
+
+
+@needs_numba
+def test_fuse_replaces_the_runs_it_knows():
+    x, grad, out = (np.ones((4, 3), np.float32) for _ in range(3))
+    h, bias, r = np.ones((4, 3), np.float32), np.ones(3, np.float32), np.empty((4, 3), np.float32)
+    entries, _ = relu_backward_entries(x, grad, out)
+    entries = [(np.add, (h, bias, h), {}), (np.maximum, (h, 0), {"out": (r,)})] + entries
+    fused = _fusion.fuse(entries, outputs=("tensor", out))
+    assert [function for function, _, _ in fused] == [_fusion.bias_relu, _fusion.relu_backward]
+
+
+@needs_numba
+def test_fuse_keeps_kernels_whose_arrays_are_read_elsewhere_or_laid_out_otherwise():
+    x, grad, out = (np.ones((4, 3), np.float32) for _ in range(3))
+    entries, mask = relu_backward_entries(x, grad, out)
+    # The mask is read again later: it must still be written.
+    read_again = entries + [(np.logical_not, (mask, np.empty_like(mask)), {})]
+    assert _fusion.fuse(read_again, outputs=None) == read_again
+    # The mask is what the step returns.
+    assert _fusion.fuse(entries, outputs=("tensor", mask)) == entries
+    # A transposed operand: the loop reads its arrays flat, so the kernels stay.
+    transposed, _ = relu_backward_entries(np.ones((3, 4), np.float32).T, grad, out)
+    assert _fusion.fuse(transposed, outputs=None) == transposed
+    # A where= argument changes what the kernel does: not a run the loop does.
+    h, bias, r = np.ones((4, 3), np.float32), np.ones(3, np.float32), np.empty((4, 3), np.float32)
+    masked = [(np.add, (h, bias, h), {}),
+              (np.maximum, (h, 0), {"out": (r,), "where": np.ones((4, 3), bool)})]
+    assert _fusion.fuse(masked, outputs=None) == masked
+
+
+def test_without_numba_nothing_is_fused():
+    x, grad, out = (np.ones((4, 3), np.float32) for _ in range(3))
+    entries, _ = relu_backward_entries(x, grad, out)
+    with _numba.switched_off():
+        assert _fusion.fuse(entries, outputs=None) == entries
+
+
+def make_step(seed: int):
+    mg.manual_seed(seed)
+    model = nn.Sequential(nn.Linear(5, 8), nn.ReLU(), nn.Linear(8, 8), nn.ReLU(),
+                          nn.Linear(8, 3))
+    optimizer = optim.Adam(model.parameters(), lr=0.05)
+
+    def step(x, y):
+        loss = nn.functional.cross_entropy(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    return model, step
+
+
+@needs_numba
+def test_a_compiled_step_with_fused_kernels_gives_the_eager_numbers_and_says_so():
+    rng = np.random.default_rng(3)
+    batches = [(mg.tensor(rng.standard_normal((16, 5)).astype(np.float32)),
+                mg.tensor(rng.integers(0, 3, 16))) for _ in range(3)]
+    eager_model, eager = make_step(0)
+    compiled_model, step = make_step(0)
+    compiled = mg.compile(step)
+    for i in range(12):
+        x, y = batches[i % 3]
+        assert eager(x, y).item() == compiled(x, y).item(), f"step {i}"
+    for a, b in zip(eager_model.parameters(), compiled_model.parameters()):
+        np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
+    source = compiled.source()
+    assert source.count("fused: add, maximum") == 2
+    assert source.count("fused: less_equal, invert, multiply") == 2
