@@ -33,12 +33,12 @@ import numpy as np
 from minigrad._numba import available, compiled_on_first_call
 
 
-def adam_loop(theta, g, m, v, numbers, maximize, decoupled, lerp_from_g):
+def adam_loop(theta, g, m, v, numbers, maximize, decays, decoupled, lerp_from_g):
     """One Adam step per element, as ``Adam._update``'s passes compute it, with
     ``numbers`` = [λ, decay, 1 − β1, β1, β2, 1 − β2, ε·c, step_size]::
 
         g ← −g                             (maximize)
-        g ← g + θ·λ     or    θ ← θ·decay  (weight_decay λ ≠ 0: L2, or decoupled as AdamW)
+        g ← g + θ·λ     or    θ ← θ·decay  (``decays``: λ ≠ 0; L2, or decoupled as AdamW)
         m ← m + (g − m)·(1 − β1)           (or g − (g − m)·β1 when 1 − β1 ≥ ½: ``ema_``)
         v ← v·β2 + g·(1 − β2)·g            (``ema_square_``)
         θ ← θ − m / (√v + ε·c) · step_size     (``adam_step_rearranged_``)
@@ -48,7 +48,7 @@ def adam_loop(theta, g, m, v, numbers, maximize, decoupled, lerp_from_g):
     for i in range(theta.size):
         gi = -g[i] if maximize else g[i]
         ti = theta[i]
-        if weight_decay != 0:
+        if decays:
             if decoupled:
                 ti = ti * decay
             else:
@@ -61,27 +61,28 @@ def adam_loop(theta, g, m, v, numbers, maximize, decoupled, lerp_from_g):
         theta[i] = ti - mi / (np.sqrt(vi) + eps_c) * step_size
 
 
-def sgd_loop(theta, g, velocity, numbers, maximize, started, damped, nesterov):
+def sgd_loop(theta, g, velocity, numbers, maximize, decays, has_velocity, started, damped,
+             nesterov):
     """One SGD step per element, as ``SGD._update``'s passes compute it, with
     ``numbers`` = [λ, μ, 1 − τ, lr]::
 
         g ← −g                             (maximize)
-        g ← g + θ·λ                        (weight_decay λ ≠ 0)
+        g ← g + θ·λ                        (``decays``: λ ≠ 0)
         b ← g                              (the first step: ``started`` is False)
         b ← b·μ + g    or    b·μ + g·(1 − τ)      (``damped``: τ ≠ 0, and weight = 1 − τ)
         d ← g + b·μ  (nesterov)   or   d ← b
         θ ← θ − d·lr
 
-    Without momentum (μ = 0) there is no velocity and d = g; ``velocity`` is then any
-    writable array of the dtype (it is not touched).
+    Without momentum (μ = 0, ``has_velocity`` False) there is no velocity and d = g;
+    ``velocity`` is then any writable array of the dtype (it is not touched).
     """
     weight_decay, momentum, weight, lr = numbers[0], numbers[1], numbers[2], numbers[3]
     for i in range(theta.size):
         gi = -g[i] if maximize else g[i]
         ti = theta[i]
-        if weight_decay != 0:
+        if decays:
             gi = gi + ti * weight_decay
-        if momentum == 0:
+        if not has_velocity:
             direction = gi
         else:
             if not started:
@@ -95,12 +96,12 @@ def sgd_loop(theta, g, velocity, numbers, maximize, started, damped, nesterov):
         theta[i] = ti - direction * lr
 
 
-def adagrad_loop(theta, g, total, numbers, maximize):
+def adagrad_loop(theta, g, total, numbers, maximize, decays):
     """One Adagrad step per element, as ``Adagrad._update``'s passes compute it, with
     ``numbers`` = [λ, clr, ε]::
 
         g ← −g                             (maximize)
-        g ← g + θ·λ                        (weight_decay λ ≠ 0)
+        g ← g + θ·λ                        (``decays``: λ ≠ 0)
         s ← s + g·g
         θ ← θ − g·clr / (√s + ε)
     """
@@ -108,7 +109,7 @@ def adagrad_loop(theta, g, total, numbers, maximize):
     for i in range(theta.size):
         gi = -g[i] if maximize else g[i]
         ti = theta[i]
-        if weight_decay != 0:
+        if decays:
             gi = gi + ti * weight_decay
         si = total[i] + gi * gi
         total[i] = si
@@ -146,7 +147,8 @@ def adam_(theta, g, m, v, *, lr, beta1, beta2, eps, weight_decay, decoupled, max
     weight1 = 1.0 - beta1
     numbers = np.array([weight_decay, 1 - lr * weight_decay, weight1, beta1, beta2, 1.0 - beta2,
                         eps * c, lr / bias_correction1 * c], theta.dtype)
-    adam_loop_compiled(theta, g, m, v, numbers, maximize, decoupled, abs(weight1) >= 0.5)
+    adam_loop_compiled(theta, g, m, v, numbers, maximize, weight_decay != 0, decoupled,
+                       abs(weight1) >= 0.5)
 
 
 def sgd_(theta, g, velocity, *, lr, momentum, dampening, weight_decay, nesterov, maximize,
@@ -154,10 +156,11 @@ def sgd_(theta, g, velocity, *, lr, momentum, dampening, weight_decay, nesterov,
     """``SGD._update`` in one pass; ``velocity`` is None without momentum."""
     numbers = np.array([weight_decay, momentum, 1 - dampening, lr], theta.dtype)
     sgd_loop_compiled(theta, g, theta if velocity is None else velocity, numbers, maximize,
-                      started, dampening != 0, nesterov)
+                      weight_decay != 0, velocity is not None, started, dampening != 0,
+                      nesterov)
 
 
 def adagrad_(theta, g, total, *, clr, eps, weight_decay, maximize) -> None:
     """``Adagrad._update`` after the step count, in one pass (``clr``: this step's rate)."""
     numbers = np.array([weight_decay, clr, eps], theta.dtype)
-    adagrad_loop_compiled(theta, g, total, numbers, maximize)
+    adagrad_loop_compiled(theta, g, total, numbers, maximize, weight_decay != 0)
