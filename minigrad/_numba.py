@@ -3,9 +3,11 @@ compiled by it on their first call.
 
 Two parts of minigrad compile small Python loops with numba where it is installed: the
 optimizers' fused update loops (``optim/_kernels.py``) and the fused kernels of captured
-steps (``fusion.py``). Both are optimisations with a NumPy reference that runs without
-numba and gives the same numbers. Importing numba takes a tenth of a second, which
-``import minigrad`` does not pay: it is imported when a loop is first wanted.
+steps (``_fusion.py``). Both are optimisations with a NumPy reference that runs without
+numba and gives the same numbers. Importing numba takes a tenth of a second (and its
+compiler about 120 MB of memory), which ``import minigrad`` does not pay: it is imported
+when a loop is first wanted. The environment variable ``MINIGRAD_NUMBA=0`` makes minigrad
+run as if numba were not installed.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import importlib
+import os
 from collections.abc import Callable, Iterator
 
 _numba = None  # the numba module once imported, False if it cannot be
@@ -24,6 +27,8 @@ def available() -> bool:
     global _numba
     if _numba is None:
         try:
+            if os.environ.get("MINIGRAD_NUMBA") == "0":
+                raise ImportError("MINIGRAD_NUMBA=0")
             _numba = importlib.import_module("numba")
         except ImportError:
             _numba = False

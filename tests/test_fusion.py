@@ -4,6 +4,11 @@ a run is fused only where nothing else reads the arrays it no longer writes."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -134,3 +139,17 @@ def test_a_compiled_step_with_fused_kernels_gives_the_eager_numbers_and_says_so(
     source = compiled.source()
     assert source.count("fused: add, maximum") == 2
     assert source.count("fused: less_equal, invert, multiply") == 2
+
+
+def test_minigrad_numba_0_runs_numpy_only_without_importing_numba():
+    script = ("import json, sys, numpy as np, minigrad as mg\n"
+              "from minigrad import _numba, optim\n"
+              "p = mg.tensor(np.ones(3, np.float32), requires_grad=True)\n"
+              "p.grad = mg.ones(3)\n"
+              "optim.Adam([p], lr=0.1).step()\n"
+              "assert not _numba.available() and 'numba' not in sys.modules\n"
+              "print(json.dumps(p.detach().numpy().tolist()))\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            env={**os.environ, "MINIGRAD_NUMBA": "0"}, timeout=60)
+    assert result.returncode == 0, result.stderr
+    np.testing.assert_allclose(json.loads(result.stdout), [0.9, 0.9, 0.9], rtol=1e-6)
