@@ -50,7 +50,7 @@ def switched_off() -> Iterator[None]:
 
 def compiled_on_first_call(loop: Callable) -> Callable:
     """``loop``, compiled to machine code by numba when first called (and cached on disk
-    across runs). ``error_model="numpy"``: a division by zero gives inf or NaN as in NumPy
+    across runs, where numba finds a writable place for its cache). ``error_model="numpy"``: a division by zero gives inf or NaN as in NumPy
     instead of raising, which also lets the compiler vectorise the loop. No fast-math: the
     loop rounds as written, operation by operation, as NumPy does."""
     machine_code = None
@@ -60,8 +60,11 @@ def compiled_on_first_call(loop: Callable) -> Callable:
         nonlocal machine_code
         if machine_code is None:
             available()
-            machine_code = _numba.njit(cache=True, error_model="numpy",
-                                       boundscheck=False)(loop)
+            options = dict(error_model="numpy", boundscheck=False)
+            try:
+                machine_code = _numba.njit(cache=True, **options)(loop)
+            except RuntimeError:  # nowhere to write numba's cache: compile in each process
+                machine_code = _numba.njit(**options)(loop)
         return machine_code(*args)
 
     return compiled

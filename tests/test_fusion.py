@@ -153,3 +153,20 @@ def test_minigrad_numba_0_runs_numpy_only_without_importing_numba():
                             env={**os.environ, "MINIGRAD_NUMBA": "0"}, timeout=60)
     assert result.returncode == 0, result.stderr
     np.testing.assert_allclose(json.loads(result.stdout), [0.9, 0.9, 0.9], rtol=1e-6)
+
+
+@needs_numba
+def test_without_a_writable_place_for_numbas_cache_the_loops_still_compile():
+    # A locator list that finds no place for these files: numba cannot cache them (as where
+    # minigrad is installed read-only and the home directory is not writable either).
+    script = ("import numpy as np, minigrad as mg\n"
+              "from minigrad import optim\n"
+              "p = mg.tensor(np.ones(3, np.float32), requires_grad=True)\n"
+              "p.grad = mg.ones(3)\n"
+              "optim.Adam([p], lr=0.1).step()\n"
+              "print(p.detach().numpy().tolist())\n")
+    environment = {**os.environ, "NUMBA_CACHE_LOCATOR_CLASSES": "IPythonCacheLocator"}
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            env=environment, timeout=120)
+    assert result.returncode == 0, result.stderr
+    np.testing.assert_allclose(json.loads(result.stdout), [0.9, 0.9, 0.9], rtol=1e-6)
