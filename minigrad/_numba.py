@@ -50,9 +50,10 @@ def switched_off() -> Iterator[None]:
 
 def compiled_on_first_call(loop: Callable) -> Callable:
     """``loop``, compiled to machine code by numba when first called (and cached on disk
-    across runs, where numba finds a writable place for its cache). ``error_model="numpy"``: a division by zero gives inf or NaN as in NumPy
-    instead of raising, which also lets the compiler vectorise the loop. No fast-math: the
-    loop rounds as written, operation by operation, as NumPy does."""
+    across runs, where numba finds a writable place for its cache).
+    ``error_model="numpy"``: a division by zero gives inf or NaN as in NumPy instead of
+    raising, which also lets the compiler vectorise the loop. No fast-math: the loop rounds
+    as written, operation by operation, as NumPy does."""
     machine_code = None
 
     @functools.wraps(loop)
