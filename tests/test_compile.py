@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
-from minigrad import capture, nn, optim
-from minigrad.optim import _kernels
+from minigrad import _numba, capture, nn, optim
 
 
 def mlp(sizes, seed=0, dropout=0.0):
@@ -82,9 +81,27 @@ def test_compiled_steps_give_eager_numbers_bit_for_bit(optimizer_class, hyperpar
         # Nesterov passes change theirs: a copy)
         in_place = optimizer.gradient_buffer(b)
         reads_only = optimizer_class in (optim.Adam, optim.AdamW) or (
-            optimizer_class is optim.SGD and _kernels.available())
+            optimizer_class is optim.SGD and _numba.available())
         assert (in_place is not None) == reads_only
         assert in_place is None or b.grad.array is in_place
+
+
+@pytest.mark.skipif(not _numba.available(), reason="numba is not installed: no fusion")
+def test_with_numba_the_relus_run_fused_and_give_the_eager_numbers():
+    sizes = [5, 8, 8, 3]
+    eager_model, compiled_model = mlp(sizes), mlp(sizes)
+    eager = training_step(eager_model, optim.Adam(eager_model.parameters(), lr=0.05))
+    compiled = mg.compile(training_step(compiled_model,
+                                        optim.Adam(compiled_model.parameters(), lr=0.05)))
+    data = batches(3, sizes)
+    for i in range(12):
+        x, y = data[i % 3]
+        assert eager(x, y).item() == compiled(x, y).item(), f"step {i}"
+    for a, b in zip(eager_model.parameters(), compiled_model.parameters()):
+        assert np.array_equal(a.detach().numpy(), b.detach().numpy())
+    source = compiled.source()  # each ReLU's forward (with its bias) and backward: one loop
+    assert source.count("fused: add, maximum") == 2
+    assert source.count("fused: less_equal, invert, multiply") == 2
 
 
 def test_replay_runs_no_graph_and_allocates_no_tensors_per_op():
