@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from minigrad._numba import available, compiled_on_first_call
+from minigrad.capture import _arrays_in, _root
 
 
 def relu_backward_loop(grad, x, out):
@@ -134,32 +135,15 @@ def _ufunc_calls(run: list, ufuncs: tuple) -> list | None:
 def _uses(entries: list, outputs: Any) -> dict:
     """How many times each memory (by its root array) appears in the entries' arguments
     and in the outputs: an array between two kernels that appears only there is dead after
-    them. Arrays held inside other objects (a Tensor's, in ``set_grads``) count too."""
+    them. Arrays held inside Tensors (``set_grads``'s) count too."""
     uses: dict[int, int] = {}
     for _, args, kwargs in entries:
-        for array in _arrays_within((args, tuple(kwargs.values()))):
+        for array in _arrays_in((args, kwargs)):
             key = id(_root(array))
             uses[key] = uses.get(key, 0) + 1
-    for array in _arrays_within(outputs):
+    for array in _arrays_in(outputs):
         uses[id(_root(array))] = uses.get(id(_root(array)), 0) + 1_000  # never dead
     return uses
-
-
-def _arrays_within(x: Any) -> list:
-    if isinstance(x, np.ndarray):
-        return [x]
-    if isinstance(x, tuple | list):
-        return [a for item in x for a in _arrays_within(item)]
-    if isinstance(x, dict):
-        return _arrays_within(list(x.values()))
-    array = getattr(x, "array", None)  # a Tensor
-    return [array] if isinstance(array, np.ndarray) else []
-
-
-def _root(array: np.ndarray) -> np.ndarray:
-    while array.base is not None:
-        array = array.base
-    return array
 
 
 def _same(a: Any, b: Any) -> bool:

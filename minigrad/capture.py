@@ -49,7 +49,7 @@ from typing import Any
 
 import numpy as np
 
-from minigrad import _fusion, rng, tensor
+from minigrad import rng, tensor
 from minigrad.tensor import Tensor
 
 # The tape being recorded by this thread (None: none), and whether it is paused.
@@ -135,10 +135,15 @@ def _is_view_of_inputs(result: np.ndarray, inputs: list) -> bool:
 
 
 def _arrays_in(x: Any) -> list:
+    """The arrays in ``x``: itself, or inside its tuples, lists, dicts and Tensors."""
     if isinstance(x, np.ndarray):
         return [x]
     if isinstance(x, tuple | list):
         return [a for item in x for a in _arrays_in(item)]
+    if isinstance(x, dict):
+        return _arrays_in(list(x.values()))
+    if isinstance(x, Tensor):
+        return [x.array]
     return []
 
 
@@ -397,6 +402,8 @@ class Tape:
         """Turn the entries into the source of one Python function, one line per kernel,
         and compile it: what a JIT does last (the calls then cost no loop, no unpacking).
         ``source`` keeps the text, to read."""
+        from minigrad import _fusion  # (a pass over tapes: it imports this module)
+
         namer = _Namer()
         lines = ["def replay():"]
         for function, args, kwargs in _fusion.fuse(_simplified(self.entries), self.outputs):
