@@ -31,6 +31,7 @@ import math
 import numpy as np
 
 from minigrad._numba import available, compiled_on_first_call
+from minigrad.optim._moments import bias_correction
 
 
 def adam_loop(theta, g, m, v, numbers, maximize, decays, decoupled, lerp_from_g):
@@ -142,11 +143,10 @@ def check_fused_option(group: dict, optimizer_name: str) -> None:
 def adam_(theta, g, m, v, *, lr, beta1, beta2, eps, weight_decay, decoupled, maximize,
           step) -> None:
     """``Adam._update`` for step number ``step`` (already counted), in one pass."""
-    bias_correction1, bias_correction2 = 1.0 - beta1**step, 1.0 - beta2**step
-    c = math.sqrt(bias_correction2)
+    c = math.sqrt(bias_correction(beta2, step))
     weight1 = 1.0 - beta1
     numbers = np.array([weight_decay, 1 - lr * weight_decay, weight1, beta1, beta2, 1.0 - beta2,
-                        eps * c, lr / bias_correction1 * c], theta.dtype)
+                        eps * c, lr / bias_correction(beta1, step) * c], theta.dtype)
     adam_loop_compiled(theta, g, m, v, numbers, maximize, weight_decay != 0, decoupled,
                        abs(weight1) >= 0.5)
 

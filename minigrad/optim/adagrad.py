@@ -62,13 +62,13 @@ class Adagrad(Optimizer):
         if self._fused(group):
             # This whole method in one compiled pass: an optimisation, the same numbers.
             state["step"] += 1
-            clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
-            _kernels.adagrad_(theta, g, state["sum"], clr=clr, eps=group["eps"],
-                              weight_decay=group["weight_decay"], maximize=group["maximize"])
+            _kernels.adagrad_(theta, g, state["sum"], clr=_rate(group, state["step"]),
+                              eps=group["eps"], weight_decay=group["weight_decay"],
+                              maximize=group["maximize"])
             return
         tmp, tmp2 = scratch
         begin_step_(group, theta, g, state, tmp)  # maximize, t ← t + 1, weight decay
-        clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
+        clr = _rate(group, state["step"])
 
         s = state["sum"]
         np.multiply(g, g, out=tmp)  # s ← s + g²
@@ -79,3 +79,8 @@ class Adagrad(Optimizer):
         np.multiply(g, clr, out=tmp2)  # θ ← θ − clr · g / (√s + ε)
         tmp2 /= denom
         theta -= tmp2
+
+
+def _rate(group: dict[str, Any], t: float) -> float:
+    """clr = lr / (1 + (t − 1)·lr_decay): step t's learning rate."""
+    return group["lr"] / (1 + (t - 1) * group["lr_decay"])
