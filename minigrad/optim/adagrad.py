@@ -53,7 +53,7 @@ class Adagrad(Optimizer):
 
     def _reads_grad_only(self, group: dict[str, Any]) -> bool:
         # The NumPy passes write to g for maximize and weight decay only.
-        return self._fused(group) or not (group["maximize"] or group["weight_decay"] != 0)
+        return not (group["maximize"] or group["weight_decay"] != 0)
 
     def _state_buffers(self, group: dict[str, Any]) -> dict[str, float]:
         return {"sum": group["initial_accumulator_value"]}

@@ -75,8 +75,8 @@ class Adam(Optimizer):
 
     def _reads_grad_only(self, group: dict[str, Any]) -> bool:
         # Only begin_step_ writes to g: for maximize, and for weight decay added to g.
-        return self._fused(group) or not group["maximize"] and (
-            group["weight_decay"] == 0 or self._decouples_weight_decay(group))
+        return not group["maximize"] and (group["weight_decay"] == 0
+                                          or self._decouples_weight_decay(group))
 
     def _fused(self, group: dict[str, Any]) -> bool:
         return self._fused_loop and not group.get("amsgrad") and _kernels.usable(group)

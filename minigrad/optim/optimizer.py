@@ -106,7 +106,7 @@ class Optimizer:
         """Apply one step of the rule in place to ``theta`` given the gradient ``g``.
 
         ``g`` is the optimizer's own copy of the gradient (``p.grad`` is never changed), so
-        the rule may overwrite it — unless ``_reads_grad_only(group)`` says it does not, in
+        the rule may overwrite it — unless ``_leaves_grad_alone(group)`` says it does not, in
         which case ``g`` may be a read-only view of ``p.grad``; ``state`` maps the names of
         ``_state_buffers`` to arrays shaped like ``theta`` and those of ``_state_scalars`` to
         numbers, which the rule updates in place (``state["step"] += 1``); ``scratch`` is two
@@ -116,14 +116,19 @@ class Optimizer:
         raise NotImplementedError
 
     def _reads_grad_only(self, group: dict[str, Any]) -> bool:
-        """Whether ``_update`` leaves g unchanged for this group: then it may be handed the
-        gradients where they are (read-only), which saves a copy of them per step."""
+        """Whether the rule's NumPy passes leave g unchanged for this group."""
         return False
 
     def _fused(self, group: dict[str, Any]) -> bool:
         """Whether ``_update`` runs as one compiled loop for this group (``_kernels.py``): a
         rule that makes one pass over memory, needs no scratch and leaves g unchanged."""
         return False
+
+    def _leaves_grad_alone(self, group: dict[str, Any]) -> bool:
+        """Whether ``_update`` leaves g unchanged for this group (a fused loop always does):
+        then it may be handed the gradients where they are (read-only), which saves a copy
+        of them per step."""
+        return self._fused(group) or self._reads_grad_only(group)
 
     def _complete_loaded_state(self, entry: dict[str, Any]) -> None:
         """Fill in hidden scalars that a checkpoint in PyTorch's format does not carry."""
@@ -204,8 +209,8 @@ class Optimizer:
                 self._take_in_state_changes(group, flat)
         for group, flat in zip(self.param_groups, storage):
             rule = functools.partial(self._update, group)  # rule(theta, g, state, scratch)
-            stepped = flat.step(rule, self._state_buffers(group), self._reads_grad_only(group),
-                                self._fused(group))
+            stepped = flat.step(rule, self._state_buffers(group),
+                                self._leaves_grad_alone(group), self._fused(group))
             bump_versions(stepped)  # changed in place: a graph that saved them must not use them
             for p in stepped:
                 if not self.state.get(p):  # its first step: publish its state
@@ -224,7 +229,7 @@ class Optimizer:
         without its checks, if it can (every gradient already where the update reads it:
         a compiled step's, see ``gradient_buffer``)."""
         self._last_step = None
-        if not all(self._reads_grad_only(g) for g in self.param_groups):
+        if not all(self._leaves_grad_alone(g) for g in self.param_groups):
             return
         buckets = [b for flat in storage for b in flat.buckets]
         if not all(b.repeatable() for b in buckets):
@@ -254,7 +259,7 @@ class Optimizer:
         if tuple(len(g["params"]) for g in self.param_groups) != shape:
             return False
         for group, _, buffers, fused, _ in runs:
-            if (self._state_buffers(group) != buffers or not self._reads_grad_only(group)
+            if (self._state_buffers(group) != buffers or not self._leaves_grad_alone(group)
                     or self._fused(group) != fused):
                 return False
         for _, rule, buffers, fused, bucket in runs:
@@ -272,7 +277,7 @@ class Optimizer:
         never changes)."""
         for index, group in enumerate(self.param_groups):
             if any(p is q for q in group["params"]):
-                if not self._reads_grad_only(group):
+                if not self._leaves_grad_alone(group):
                     return None
                 return self._flat_group(index).gradient_buffer(p)
         return None

@@ -64,8 +64,7 @@ class SGD(Optimizer):
 
     def _reads_grad_only(self, group: dict[str, Any]) -> bool:
         # g is written to for maximize, weight decay and Nesterov's look-ahead only.
-        return self._fused(group) or not (group["maximize"] or group["weight_decay"] != 0
-                                          or group["nesterov"])
+        return not (group["maximize"] or group["weight_decay"] != 0 or group["nesterov"])
 
     def _fused(self, group: dict[str, Any]) -> bool:
         return _kernels.usable(group)
